@@ -1,0 +1,1 @@
+"""CNN Designer's Qt front end (PySide6, pyqtgraph) and command line."""

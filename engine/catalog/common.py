@@ -1,0 +1,98 @@
+"""Shared pieces of block rules: per-axis sizes, labels and messages."""
+
+from __future__ import annotations
+
+from engine.catalog.spec import RuleContext, Shape, fmt_shape
+from engine.diagnostics import Fix, FixAction
+from engine.params import pair
+from engine.shapes import dropped_by_stride
+
+
+def axis_text(values: tuple[int, int], sep: str = "×") -> str:
+    """(3, 3) as "3", (3, 5) as "3×5"."""
+    return str(values[0]) if values[0] == values[1] else f"{values[0]}{sep}{values[1]}"
+
+
+def window_label(params: dict, channels: int | None = None) -> str:
+    """The canvas label of a windowed block: "3×3 /2 p1, 64"."""
+    kernel = pair(params["kernel_size"])
+    stride = params.get("stride")
+    text = f"{kernel[0]}×{kernel[1]}"
+    if stride is not None and pair(stride) != (1, 1):
+        text += f" /{axis_text(pair(stride))}"
+    padding = params.get("padding", 0)
+    if padding == "same":
+        text += " same"
+    elif padding and pair(padding) != (0, 0):
+        text += f" p{axis_text(pair(padding))}"
+    if channels is not None:
+        text += f", {channels}"
+    return text
+
+
+def check_output_size(
+    ctx: RuleContext,
+    out: tuple[int, int],
+    hw: tuple[int, int],
+    kernel: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
+    can_pad: bool = True,
+) -> None:
+    """Fail with the lecture's wording when a window does not fit its input."""
+    if out[0] > 0 and out[1] > 0:
+        return
+    effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+    kernel_text = axis_text(kernel)
+    if effective != kernel:
+        kernel_text += f" (dilated to {axis_text(effective)})"  # type: ignore[arg-type]
+    message = (
+        f"kernel {kernel_text} is larger than its {hw[0]}×{hw[1]} input "
+        f"(padding {axis_text(padding)}), so the output would be {out[0]}×{out[1]}: "
+        "use a smaller kernel, add padding, or remove a pooling layer before it"
+    )
+    fix = None
+    if can_pad:
+        keep = (dilation[0] * (kernel[0] - 1) // 2, dilation[1] * (kernel[1] - 1) // 2)
+        fix = Fix(
+            f"set padding {axis_text(keep)} to keep the output at least 1×1",
+            FixAction.SET_PARAMS,
+            ctx.node,
+            {"padding": keep[0] if keep[0] == keep[1] else list(keep)},
+        )
+    ctx.fail(message, fix, code="output_size")
+
+
+def warn_uneven_stride(
+    ctx: RuleContext,
+    hw: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
+) -> None:
+    """Warn which rows or columns a stride leaves out of every window (floor mode)."""
+    rows = dropped_by_stride(hw[0], kernel[0], stride[0], padding[0], dilation[0])
+    cols = dropped_by_stride(hw[1], kernel[1], stride[1], padding[1], dilation[1])
+    if not rows and not cols:
+        return
+    parts = []
+    if rows:
+        parts.append(f"the last {rows} row{'s' if rows > 1 else ''}")
+    if cols:
+        parts.append(f"the last {cols} column{'s' if cols > 1 else ''}")
+    ctx.warn(
+        f"stride {axis_text(stride)} does not divide the {hw[0]}×{hw[1]} input evenly "
+        f"(kernel {axis_text(kernel)}, padding {axis_text(padding)}): {' and '.join(parts)} "
+        "are never used. Change the padding or the input size if they matter"
+    )
+
+
+def same_rank(shapes: list[Shape]) -> bool:
+    """Whether all shapes have the same number of axes."""
+    return len({len(s) for s in shapes}) == 1
+
+
+def shapes_text(shapes: list[Shape]) -> str:
+    """Several shapes, written for a message: 64×56×56, 128×28×28."""
+    return ", ".join(fmt_shape(s) for s in shapes)

@@ -1,0 +1,194 @@
+"""Structural blocks: Input, Output, Flatten, Linear, Add and Concat."""
+
+from __future__ import annotations
+
+import math
+
+from engine.catalog.common import same_rank, shapes_text
+from engine.catalog.spec import BlockSpec, RuleContext, Shape, fmt_shape
+from engine.diagnostics import Fix, FixAction
+from engine.params import ParamKind, Params, ParamSpec, bool_param, int_param
+from engine.shapes import conv_output_size
+
+
+def input_shape(ctx: RuleContext) -> tuple[Shape, ...]:
+    return (tuple(ctx.params["shape"]),)
+
+
+INPUT = BlockSpec(
+    type_id="input",
+    display_name="Input",
+    category="Input/Output",
+    description="Where data enters: images of C×H×W, or flat vectors of features.",
+    params=(
+        ParamSpec(
+            "shape",
+            ParamKind.SHAPE,
+            [1, 28, 28],
+            "One sample's shape without the batch: C×H×W, or the number of features.",
+        ),
+    ),
+    shape=input_shape,
+    build=None,
+    name_prefix="input",
+    inputs=(),
+    label=lambda p: fmt_shape(tuple(p["shape"])) if isinstance(p["shape"], list) else "",
+)
+
+OUTPUT = BlockSpec(
+    type_id="output",
+    display_name="Output",
+    category="Input/Output",
+    description="Marks a network output (the scores a loss compares with the targets).",
+    params=(),
+    shape=lambda ctx: (),
+    build=None,
+    name_prefix="output",
+    outputs=lambda p: (),
+)
+
+
+def build_flatten(p: Params, inputs: list[Shape]):
+    from torch import nn
+
+    return nn.Flatten()
+
+
+FLATTEN = BlockSpec(
+    type_id="flatten",
+    display_name="Flatten",
+    category="Structure",
+    description="Unrolls C×H×W feature maps into one vector of C·H·W features.",
+    params=(),
+    shape=lambda ctx: ((math.prod(ctx.input()),),),
+    build=build_flatten,
+    name_prefix="flatten",
+)
+
+
+def linear_shape(ctx: RuleContext) -> tuple[Shape, ...]:
+    shape = ctx.input()
+    if len(shape) != 1:
+        flat = math.prod(shape)
+        ctx.fail(
+            f"a fully connected layer needs a flat vector, but receives {fmt_shape(shape)}. "
+            f"Insert a Flatten before it (it gives {flat} features)",
+            Fix("insert Flatten", FixAction.INSERT_BEFORE, ctx.node, type_id="flatten", port="in"),
+            code="needs_flatten",
+        )
+    return ((ctx.params["out_features"],),)
+
+
+def build_linear(p: Params, inputs: list[Shape]):
+    from torch import nn
+
+    return nn.Linear(inputs[0][0], p["out_features"], bias=p["bias"])
+
+
+LINEAR = BlockSpec(
+    type_id="linear",
+    display_name="Linear",
+    category="Dense",
+    description="Fully connected layer: every output is a weighted sum of every input.",
+    params=(
+        int_param("out_features", 10, "Number of output units (classes for the last layer)."),
+        bool_param("bias", True, "Learn one bias per output."),
+    ),
+    shape=linear_shape,
+    build=build_linear,
+    name_prefix="fc",
+    param_count=lambda p, ins: (
+        ins[0][0] * p["out_features"] + (p["out_features"] if p["bias"] else 0)
+    ),
+    macs=lambda p, ins, outs: ins[0][0] * p["out_features"],
+    label=lambda p: str(p["out_features"]),
+)
+
+
+def _projection_fix(ctx: RuleContext, target: Shape) -> Fix | None:
+    """A 1×1 convolution that maps the first mismatching input onto ``target``'s shape."""
+    for index, shape in enumerate(ctx.inputs):
+        if shape == target or len(shape) != 3 or len(target) != 3:
+            continue
+        stride = max(1, -(-shape[1] // target[1]))
+        fits = all(
+            conv_output_size(size, 1, stride) == want
+            for size, want in zip(shape[1:], target[1:], strict=True)
+        )
+        if not fits:
+            return None
+        label = f"add a 1×1 convolution to match {shape[0]} → {target[0]} channels"
+        if stride > 1:
+            label += f" (stride {stride})"
+        return Fix(
+            label,
+            FixAction.INSERT_BEFORE,
+            ctx.node,
+            {"out_channels": target[0], "kernel_size": 1, "stride": stride, "bias": False},
+            type_id="conv2d",
+            port=f"in{index}",
+        )
+    return None
+
+
+def add_shape(ctx: RuleContext) -> tuple[Shape, ...]:
+    shapes = ctx.inputs
+    if len(set(shapes)) > 1:
+        target = max(shapes, key=lambda s: (s[0], -math.prod(s)))
+        ctx.fail(
+            f"all inputs of Add must have the same shape. Received: {shapes_text(shapes)}. "
+            "Make the branches agree: match channels with a 1×1 convolution, sizes with stride or padding",
+            _projection_fix(ctx, target),
+            code="add_shapes",
+        )
+    return (shapes[0],)
+
+
+ADD = BlockSpec(
+    type_id="add",
+    display_name="Add",
+    category="Structure",
+    description="Element-wise sum of its inputs, as in a residual (skip) connection.",
+    params=(),
+    shape=add_shape,
+    build=None,
+    name_prefix="add",
+    inputs=(),
+    variadic=True,
+    min_inputs=2,
+)
+
+
+def concat_shape(ctx: RuleContext) -> tuple[Shape, ...]:
+    shapes = ctx.inputs
+    if not same_rank(shapes):
+        ctx.fail(
+            f"Concat cannot join images and vectors. Received: {shapes_text(shapes)}. "
+            "Flatten every input, or none",
+            code="concat_rank",
+        )
+    if len({s[1:] for s in shapes}) > 1:
+        ctx.fail(
+            "all inputs of Concat must have the same height and width. "
+            f"Received: {shapes_text(shapes)}. Change a branch's stride, padding or pooling "
+            "so their sizes agree",
+            code="concat_sizes",
+        )
+    return ((sum(s[0] for s in shapes), *shapes[0][1:]),)
+
+
+CONCAT = BlockSpec(
+    type_id="concat",
+    display_name="Concat",
+    category="Structure",
+    description="Stacks its inputs along the channel axis, as Inception modules join their branches.",
+    params=(),
+    shape=concat_shape,
+    build=None,
+    name_prefix="concat",
+    inputs=(),
+    variadic=True,
+    min_inputs=2,
+)
+
+SPECS = (INPUT, OUTPUT, FLATTEN, LINEAR, ADD, CONCAT)

@@ -1,0 +1,395 @@
+"""The graph a person designs: named nodes of catalog blocks, wired port to port.
+
+Backed by a networkx MultiDiGraph (topological order, cycles and reachability come from
+networkx). Every edit goes through a method here, which checks it and announces it on
+``Graph.events``; the designer's undo commands call these methods and nothing else.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from engine.catalog import CATALOG, BlockSpec
+from engine.errors import DuplicateNameError, GraphError, UnknownNameError
+from engine.events import GraphEvents
+from engine.identifiers import name_problem
+
+GroupPath = tuple[str, ...]
+
+
+@dataclass
+class Node:
+    """One block in the graph. ``group`` is its nested group path, outermost first."""
+
+    name: str
+    type_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    group: GroupPath = ()
+
+    @property
+    def spec(self) -> BlockSpec:
+        """The catalog spec of this node's type."""
+        return CATALOG.get(self.type_id)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A wire from an output port of ``src`` to an input port of ``dst``."""
+
+    src: str
+    src_port: str
+    dst: str
+    dst_port: str
+
+    def __str__(self) -> str:
+        return f"{self.src}.{self.src_port} → {self.dst}.{self.dst_port}"
+
+
+@dataclass
+class RemovedNode:
+    """What ``remove_node`` took out, so that ``restore_node`` can put it back exactly."""
+
+    node: Node
+    edges: list[Edge]
+
+
+def group_name(path: GroupPath) -> str:
+    """The dotted name of a group path: ("layer2", "0") is "layer2.0"."""
+    return ".".join(path)
+
+
+def group_prefixes(path: GroupPath) -> Iterator[str]:
+    """Every enclosing group's name, outermost first: "layer2", "layer2.0"."""
+    for depth in range(1, len(path) + 1):
+        yield group_name(path[:depth])
+
+
+def _port_index(port: str) -> int:
+    return int(port[2:]) if port[2:].isdigit() else 0
+
+
+class Graph:
+    """A network design: nodes, edges and groups, with events on every change."""
+
+    def __init__(self) -> None:
+        self._g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.events = GraphEvents()
+        self.structure_version = 0  # bumps when nodes or edges change (not on parameter edits)
+        self.version = 0  # bumps on every change
+        self._order_cache: tuple[int, list[str], set[str]] | None = None
+
+    # ----- reading -------------------------------------------------------------------------
+    def __contains__(self, name: object) -> bool:
+        return name in self._g
+
+    def __len__(self) -> int:
+        return self._g.number_of_nodes()
+
+    def __iter__(self) -> Iterator[Node]:
+        for name in self._g.nodes:
+            yield self._g.nodes[name]["node"]
+
+    def node(self, name: str) -> Node:
+        """The node called ``name``; UnknownNameError names the closest ones."""
+        try:
+            return self._g.nodes[name]["node"]
+        except KeyError:
+            raise UnknownNameError("node", name, self._g.nodes) from None
+
+    @property
+    def names(self) -> list[str]:
+        """Node names in insertion order."""
+        return list(self._g.nodes)
+
+    @property
+    def edges(self) -> list[Edge]:
+        """Every wire."""
+        return [data["edge"] for _, _, data in self._g.edges(data=True)]
+
+    def in_edges(self, name: str) -> list[Edge]:
+        """Wires into ``name``, ordered by input port (in0, in1, ... for Add and Concat)."""
+        edges = [data["edge"] for _, _, data in self._g.in_edges(name, data=True)]
+        spec_inputs = self.node(name).spec.inputs if self.node(name).type_id in CATALOG else ()
+        order = {port: i for i, port in enumerate(spec_inputs)}
+        return sorted(edges, key=lambda e: (order.get(e.dst_port, 0), _port_index(e.dst_port)))
+
+    def out_edges(self, name: str) -> list[Edge]:
+        """Wires out of ``name``."""
+        return [data["edge"] for _, _, data in self._g.out_edges(name, data=True)]
+
+    def edge_into(self, name: str, port: str) -> Edge | None:
+        """The wire into input ``port`` of ``name``, if any."""
+        for edge in self.in_edges(name):
+            if edge.dst_port == port:
+                return edge
+        return None
+
+    def predecessors(self, name: str) -> list[str]:
+        """Nodes feeding ``name``."""
+        return list(self._g.predecessors(name))
+
+    def downstream(self, name: str) -> set[str]:
+        """Every node reachable from ``name`` (not including it)."""
+        return nx.descendants(self._g, name)
+
+    def upstream(self, name: str) -> set[str]:
+        """Every node from which ``name`` is reachable (not including it)."""
+        return nx.ancestors(self._g, name)
+
+    def cycles(self) -> list[list[str]]:
+        """Groups of nodes that feed themselves (strongly connected, or a self-loop)."""
+        found = []
+        for component in nx.strongly_connected_components(self._g):
+            if len(component) > 1 or self._g.has_edge(*(next(iter(component)),) * 2):
+                found.append(sorted(component))
+        return found
+
+    def evaluation_order(self) -> tuple[list[str], set[str]]:
+        """Topological order of the nodes outside cycles, and the set of nodes in cycles."""
+        cache = self._order_cache
+        if cache is not None and cache[0] == self.structure_version:
+            return cache[1], cache[2]
+        in_cycles = {n for group in self.cycles() for n in group}
+        acyclic = self._g.subgraph(n for n in self._g if n not in in_cycles)
+        order = list(nx.topological_sort(acyclic))
+        self._order_cache = (self.structure_version, order, in_cycles)
+        return order, in_cycles
+
+    def topological_order(self) -> list[str]:
+        """Node names so that every node comes after those feeding it; GraphError on a cycle."""
+        order, in_cycles = self.evaluation_order()
+        if in_cycles:
+            raise GraphError(f"the graph has a cycle through {', '.join(sorted(in_cycles))}")
+        return order
+
+    def nodes_of_type(self, type_id: str) -> list[Node]:
+        """All nodes of one block type, in insertion order."""
+        return [n for n in self if n.type_id == type_id]
+
+    def groups(self) -> list[str]:
+        """Every group name in the graph (nested ones included), sorted."""
+        return sorted({g for n in self for g in group_prefixes(n.group)})
+
+    def group_members(self, group: str) -> list[str]:
+        """Names of the nodes inside ``group`` (at any depth)."""
+        return [n.name for n in self if group in group_prefixes(n.group)]
+
+    def unique_name(self, prefix: str) -> str:
+        """The first free name prefix1, prefix2, ..."""
+        counter = 1
+        while f"{prefix}{counter}" in self._g:
+            counter += 1
+        return f"{prefix}{counter}"
+
+    # ----- editing -------------------------------------------------------------------------
+    def _touch(self, structural: bool) -> None:
+        self.version += 1
+        if structural:
+            self.structure_version += 1
+        self.events.changed.emit()
+
+    def add_node(
+        self,
+        type_id: str,
+        name: str | None = None,
+        params: dict[str, Any] | None = None,
+        group: Iterable[str] = (),
+    ) -> Node:
+        """Add a block; missing parameters take the catalog defaults. Returns the new node."""
+        spec = CATALOG.get(type_id)
+        name = name if name is not None else self.unique_name(spec.name_prefix)
+        self._check_new_name(name)
+        unknown = set(params or {}) - {p.name for p in spec.params}
+        if unknown:
+            raise UnknownNameError(f"parameter of {type_id}", sorted(unknown)[0], spec.defaults())
+        node = Node(name, spec.type_id, spec.with_defaults(dict(params or {})), tuple(group))
+        self._g.add_node(name, node=node)
+        self.events.node_added.emit(node)
+        self._touch(structural=True)
+        return node
+
+    def _check_new_name(self, name: str) -> None:
+        if (problem := name_problem(name)) is not None:
+            raise GraphError(problem)
+        if name in self._g:
+            raise DuplicateNameError(
+                f"a node called {name!r} already exists. Choose another name, "
+                f"such as {self.unique_name(name.rstrip('0123456789') or name)!r}"
+            )
+
+    def remove_node(self, name: str) -> RemovedNode:
+        """Delete a node and its wires; the returned record restores both."""
+        node = self.node(name)
+        edges = self.in_edges(name) + self.out_edges(name)
+        for edge in edges:
+            self._remove_edge(edge)
+        self._g.remove_node(name)
+        self.events.node_removed.emit(node)
+        self._touch(structural=True)
+        return RemovedNode(node, edges)
+
+    def restore_node(self, removed: RemovedNode) -> None:
+        """Undo ``remove_node``: the same node with the same wires."""
+        self._check_new_name(removed.node.name)
+        self._g.add_node(removed.node.name, node=removed.node)
+        self.events.node_added.emit(removed.node)
+        for edge in removed.edges:
+            self._add_edge(edge)
+        self._touch(structural=True)
+
+    def free_input_port(self, name: str) -> str | None:
+        """The first unconnected input port of ``name``, or None."""
+        node = self.node(name)
+        taken = {e.dst_port for e in self.in_edges(name)}
+        for port in node.spec.input_ports(len(taken)):
+            if port not in taken:
+                return port
+        return None
+
+    def check_connection(
+        self, src: str, dst: str, src_port: str = "out", dst_port: str | None = None
+    ) -> Edge:
+        """The edge ``connect`` would add; GraphError says why it cannot be added."""
+        source, target = self.node(src), self.node(dst)
+        outputs = source.spec.outputs(source.params)
+        if src_port not in outputs:
+            have = ", ".join(outputs) or "none"
+            raise GraphError(
+                f"{src} ({source.type_id}) has no output port {src_port!r} (it has: {have})"
+            )
+        dst_port = dst_port or self.free_input_port(dst)
+        if dst_port is None or not target.spec.accepts_port(dst_port):
+            have = ", ".join(target.spec.input_ports()) or "none"
+            raise GraphError(f"{dst} ({target.type_id}) has no free input port (its ports: {have})")
+        if self.edge_into(dst, dst_port) is not None:
+            raise GraphError(f"{dst}.{dst_port} is already connected: remove that wire first")
+        if src == dst or nx.has_path(self._g, dst, src):
+            raise GraphError(
+                f"wiring {src} → {dst} would make a cycle ({dst} already feeds {src}): "
+                "a network must flow one way"
+            )
+        return Edge(src, src_port, dst, dst_port)
+
+    def connect(
+        self, src: str, dst: str, src_port: str = "out", dst_port: str | None = None
+    ) -> Edge:
+        """Wire ``src.src_port`` to ``dst.dst_port`` (the first free port when None)."""
+        edge = self.check_connection(src, dst, src_port, dst_port)
+        self._add_edge(edge)
+        self._touch(structural=True)
+        return edge
+
+    def add_edge_unchecked(self, edge: Edge) -> None:
+        """Add a wire as a file describes it, even one making a cycle (inference reports it)."""
+        self.node(edge.src)
+        self.node(edge.dst)
+        self._add_edge(edge)
+        self._touch(structural=True)
+
+    def disconnect(self, edge: Edge) -> None:
+        """Remove a wire."""
+        if not self._has_edge(edge):
+            raise GraphError(f"there is no wire {edge}")
+        self._remove_edge(edge)
+        self._touch(structural=True)
+
+    def _has_edge(self, edge: Edge) -> bool:
+        return self._g.has_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+
+    def _add_edge(self, edge: Edge) -> None:
+        self._g.add_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port), edge=edge)
+        self.events.edge_added.emit(edge)
+
+    def _remove_edge(self, edge: Edge) -> None:
+        self._g.remove_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        self.events.edge_removed.emit(edge)
+
+    def set_params(self, name: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change parameters (any value is stored; inference reports bad ones). Returns old values."""
+        node = self.node(name)
+        known = {p.name for p in node.spec.params}
+        for key in changes:
+            if key not in known:
+                raise UnknownNameError(f"parameter of {node.type_id}", key, known)
+        old = {key: node.params.get(key) for key in changes}
+        node.params.update(changes)
+        # outputs can depend on parameters (MaxPool2d's indices): drop wires from vanished ports
+        outputs = set(node.spec.outputs(node.params))
+        dangling = [e for e in self.out_edges(name) if e.src_port not in outputs]
+        for edge in dangling:
+            self._remove_edge(edge)
+        self.events.params_changed.emit(name, dict(changes))
+        self._touch(structural=bool(dangling))
+        return old
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename a node, keeping its wires."""
+        if old == new:
+            return
+        node = self.node(old)
+        self._check_new_name(new)
+        edges = self.in_edges(old) + self.out_edges(old)
+        nx.relabel_nodes(self._g, {old: new}, copy=False)
+        node.name = new
+        for edge in edges:
+            self._g.remove_edge(
+                new if edge.src == old else edge.src,
+                new if edge.dst == old else edge.dst,
+                key=(edge.src_port, edge.dst_port),
+            )
+            renamed = Edge(
+                new if edge.src == old else edge.src,
+                edge.src_port,
+                new if edge.dst == old else edge.dst,
+                edge.dst_port,
+            )
+            self._g.add_edge(
+                renamed.src, renamed.dst, key=(renamed.src_port, renamed.dst_port), edge=renamed
+            )
+        self.events.node_renamed.emit(old, new)
+        self._touch(structural=True)
+
+    def set_groups(self, groups: dict[str, GroupPath]) -> dict[str, GroupPath]:
+        """Move nodes into groups ({name: path}); returns their old paths for undo."""
+        old = {name: self.node(name).group for name in groups}
+        for name, path in groups.items():
+            for part in path:
+                if (problem := name_problem(part)) is not None and not part.isdigit():
+                    raise GraphError(f"group name: {problem}")
+            self.node(name).group = tuple(path)
+        self.events.groups_changed.emit(list(groups))
+        self._touch(structural=False)
+        return old
+
+    # ----- whole-graph helpers -------------------------------------------------------------
+    def copy(self) -> Graph:
+        """An independent deep copy without event listeners."""
+        other = Graph()
+        for node in self:
+            other._g.add_node(node.name, node=copy.deepcopy(node))
+        for edge in self.edges:
+            other._g.add_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port), edge=edge)
+        return other
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain JSON data: {"nodes": [...], "edges": [...]}."""
+        nodes = []
+        for node in self:
+            item: dict[str, Any] = {
+                "name": node.name,
+                "type": node.type_id,
+                "params": copy.deepcopy(node.params),
+            }
+            if node.group:
+                item["group"] = list(node.group)
+            nodes.append(item)
+        edges = [[e.src, e.src_port, e.dst, e.dst_port] for e in self.edges]
+        return {"nodes": nodes, "edges": edges}
+
+    def __repr__(self) -> str:
+        return f"<Graph {len(self)} nodes, {self._g.number_of_edges()} edges>"

@@ -1,0 +1,62 @@
+"""Safe Python identifiers from user-chosen names.
+
+Node names reach generated code (module attributes, variables). Whatever a person or a file
+writes, only characters of an identifier survive, so a name can never inject code.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+_INVALID = re.compile(r"[^0-9A-Za-z_]")
+_RESERVED = {"self", "forward", "torch", "nn", "F", "x", "input", "training"}
+
+
+def safe_identifier(name: str, taken: set[str] | None = None) -> str:
+    """``name`` turned into a valid, non-keyword identifier not in ``taken``."""
+    text = _INVALID.sub("_", name).strip("_") or "node"
+    if text[0].isdigit():
+        text = f"n{text}"
+    if keyword.iskeyword(text) or text in _RESERVED:
+        text = f"{text}_"
+    if taken is not None:
+        base, counter = text, 2
+        while text in taken:
+            text = f"{base}_{counter}"
+            counter += 1
+        taken.add(text)
+    return text
+
+
+def safe_module_path(name: str, taken: set[str] | None = None) -> str:
+    """A dotted module path (``layer2.0.conv1``) whose parts are identifiers or indices."""
+    parts = [p for p in name.split(".") if p] or ["node"]
+    safe = [p if p.isdigit() else safe_identifier(p) for p in parts]
+    if not safe[-1].isidentifier():  # the leaf must be an attribute name
+        safe[-1] = f"n{safe[-1]}"
+    path = ".".join(safe)
+    if taken is not None:
+        base, counter = path, 2
+        while path in taken or any(
+            t.startswith(path + ".") or path.startswith(t + ".") for t in taken
+        ):
+            path = f"{base}_{counter}"
+            counter += 1
+        taken.add(path)
+    return path
+
+
+_NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` is not a good node name, or None. Names are dotted identifiers."""
+    if not name:
+        return "a node name cannot be empty. Type a name such as conv1"
+    if not _NAME_OK.match(name):
+        return (
+            f"a node name is made of letters, digits and underscores, with dots between group "
+            f"levels (like layer2.0.conv1). Received: name={name!r}. Remove the other characters"
+        )
+    return None

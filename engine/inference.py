@@ -1,0 +1,310 @@
+"""Shape and cost inference: one pass over the graph that never raises on a user's mistake.
+
+``infer(graph)`` gives every node its input and output shapes, parameter count and
+multiply-accumulates (MACs: convolution and fully connected layers, bias excluded, the papers'
+convention), and a list of diagnostics naming the node, the rule, the numbers and the fix.
+Nodes downstream of an error get unknown (None) results.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from engine.catalog import CATALOG, RuleContext, Shape, ShapeRuleError, fmt_shape
+from engine.catalog.spec import BlockSpec
+from engine.diagnostics import Diagnostic, Fix, FixAction, Severity
+from engine.graph import Edge, Graph, Node, group_prefixes
+
+MACS_CONVENTION = (
+    "MACs: multiply-accumulates of convolution and fully connected layers, bias excluded"
+)
+
+# Inputs that must come from a particular block's output port: {type_id: {port: (type, port)}}
+REQUIRED_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
+    "maxunpool2d": {"indices": ("maxpool2d", "indices")},
+}
+
+
+@dataclass
+class NodeResult:
+    """What inference found for one node. None means unknown (an error here or upstream)."""
+
+    inputs: list[Shape | None] = field(default_factory=list)
+    outputs: dict[str, Shape | None] = field(default_factory=dict)
+    params: int | None = None
+    macs: int | None = None
+    error: bool = False
+
+    @property
+    def known(self) -> bool:
+        """Whether the shapes and counts of this node could be computed."""
+        return self.params is not None
+
+    @property
+    def output(self) -> Shape | None:
+        """The shape on the main output port ("out"), or on the input of an Output block."""
+        if "out" in self.outputs:
+            return self.outputs["out"]
+        return self.inputs[0] if self.inputs else None
+
+
+@dataclass
+class GroupTotal:
+    """Parameter and MAC totals of a group (None when some member is unknown)."""
+
+    params: int | None
+    macs: int | None
+    members: int
+
+
+@dataclass
+class InferenceResult:
+    """Results for every node plus the diagnostics of the whole graph."""
+
+    nodes: dict[str, NodeResult]
+    diagnostics: list[Diagnostic]
+    order: list[str]
+    groups: dict[str, GroupTotal] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when no diagnostic is an error (the graph compiles)."""
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """The error diagnostics."""
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """The warning diagnostics."""
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+    def for_node(self, name: str) -> list[Diagnostic]:
+        """The diagnostics about one node."""
+        return [d for d in self.diagnostics if d.node == name]
+
+    def edge_shape(self, edge: Edge) -> Shape | None:
+        """The tensor shape carried by a wire (None when unknown)."""
+        result = self.nodes.get(edge.src)
+        return None if result is None else result.outputs.get(edge.src_port)
+
+    @property
+    def total_params(self) -> int:
+        """Sum of the parameters of the nodes whose count is known."""
+        return sum(r.params or 0 for r in self.nodes.values())
+
+    @property
+    def total_macs(self) -> int:
+        """Sum of the MACs of the nodes whose count is known."""
+        return sum(r.macs or 0 for r in self.nodes.values())
+
+
+class _Pass:
+    """One inference pass; kept as an object so each step is a small method."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.results: dict[str, NodeResult] = {}
+        self.diagnostics: list[Diagnostic] = []
+
+    def report(
+        self,
+        node: str | None,
+        message: str,
+        code: str,
+        severity: Severity = Severity.ERROR,
+        fix: Fix | None = None,
+    ) -> None:
+        prefix = ""
+        if node is not None:
+            prefix = f"{node} ({self.graph.node(node).type_id}): "
+        self.diagnostics.append(Diagnostic(node, severity, prefix + message, code, fix))
+
+    def run(self) -> InferenceResult:
+        graph = self.graph
+        order, in_cycles = graph.evaluation_order()
+        for cycle in graph.cycles():
+            path = " → ".join([*cycle, cycle[0]])
+            for name in cycle:
+                self.report(
+                    name,
+                    f"is part of a cycle ({path}); a network must flow one way. "
+                    "Remove one of the wires of the cycle",
+                    "cycle",
+                )
+                self.results[name] = NodeResult(error=True)
+        for name in order:
+            self.results[name] = self.visit(graph.node(name))
+        self.check_whole_graph(in_cycles)
+        ordered = [n for n in order] + sorted(in_cycles)
+        return InferenceResult(self.results, self.diagnostics, ordered, self.group_totals())
+
+    # ----- one node ------------------------------------------------------------------------
+    def visit(self, node: Node) -> NodeResult:
+        if node.type_id not in CATALOG:
+            self.report(
+                node.name,
+                f"unknown block type {node.type_id!r}: the file may come from a newer "
+                "version of CNN Designer. Replace the block or update the program",
+                "unknown_type",
+            )
+            return NodeResult(error=True)
+        spec = CATALOG.get(node.type_id)
+        params = spec.with_defaults(node.params)
+        reported = len(self.diagnostics)
+        inputs, inputs_ok = self.gather_inputs(node, spec)
+        params_ok = self.check_params(node, spec, params)
+        if not (params_ok and inputs_ok):
+            # an error of this node's own, or only unknown shapes from upstream
+            return NodeResult(inputs=inputs, error=len(self.diagnostics) > reported)
+        shapes: list[Shape] = [s for s in inputs if s is not None]
+        ctx = RuleContext(node.name, params, shapes)
+        try:
+            outputs = spec.shape(ctx)
+        except ShapeRuleError as error:
+            self.report(node.name, error.message, error.code, fix=error.fix)
+            return NodeResult(inputs=inputs, error=True)
+        except Exception as error:  # a bug in a rule must not take the designer down
+            self.report(node.name, f"internal error in the shape rule: {error!r}", "internal")
+            return NodeResult(inputs=inputs, error=True)
+        for message, fix in ctx.warnings:
+            self.report(node.name, message, "warning", Severity.WARNING, fix)
+        ports = spec.outputs(params)
+        return NodeResult(
+            inputs=inputs,
+            outputs=dict(zip(ports, outputs, strict=True)),
+            params=spec.param_count(params, shapes),
+            macs=spec.macs(params, shapes, outputs),
+        )
+
+    def check_params(self, node: Node, spec: BlockSpec, params: dict) -> bool:
+        ok = True
+        for param in spec.params:
+            problem = param.problem(params[param.name])
+            if problem is not None:
+                fix = None
+                if param.default is not None:
+                    fix = Fix(
+                        f"reset {param.name} to {param.default!r}",
+                        FixAction.SET_PARAMS,
+                        node.name,
+                        {param.name: param.default},
+                    )
+                self.report(node.name, problem, "param", fix=fix)
+                ok = False
+        return ok
+
+    def gather_inputs(self, node: Node, spec: BlockSpec) -> tuple[list[Shape | None], bool]:
+        """Shapes arriving on each input port; False when one is missing or unknown."""
+        edges = self.graph.in_edges(node.name)
+        by_port = {e.dst_port: e for e in edges}
+        ports = spec.input_ports(len(edges)) if not spec.variadic else [e.dst_port for e in edges]
+        if spec.variadic and len(edges) < spec.min_inputs:
+            self.report(
+                node.name,
+                f"needs at least {spec.min_inputs} inputs but has {len(edges)}. "
+                "Wire the outputs of the branches to join into it",
+                "unconnected",
+            )
+            return [], False
+        inputs: list[Shape | None] = []
+        ok = True
+        for port in ports:
+            edge = by_port.get(port)
+            if edge is None:
+                self.report(
+                    node.name,
+                    f"input port {port!r} is not connected: wire the output of a previous block to it",
+                    "unconnected",
+                )
+                inputs.append(None)
+                ok = False
+                continue
+            source = self.results.get(edge.src)
+            shape = None if source is None else source.outputs.get(edge.src_port)
+            inputs.append(shape)
+            ok = ok and shape is not None and self.check_source(node, port, edge)
+        return inputs, ok
+
+    def check_source(self, node: Node, port: str, edge: Edge) -> bool:
+        required = REQUIRED_SOURCES.get(node.type_id, {}).get(port)
+        if required is None:
+            return True
+        source = self.graph.node(edge.src)
+        if (source.type_id, edge.src_port) != required:
+            self.report(
+                node.name,
+                f"its {port!r} input must come from the {required[1]!r} output of a "
+                f"{CATALOG.get(required[0]).display_name}, but comes from {edge.src} "
+                f"({source.type_id}). Turn on return_indices in the pooling layer that this "
+                "block undoes and wire its indices here",
+                "unpool_source",
+            )
+            return False
+        return True
+
+    # ----- the whole graph -----------------------------------------------------------------
+    def check_whole_graph(self, in_cycles: set[str]) -> None:
+        graph = self.graph
+        inputs = [n.name for n in graph.nodes_of_type("input")]
+        if not inputs:
+            self.report(
+                None, "the network has no Input block: add one from the palette", "no_input"
+            )
+        if not graph.nodes_of_type("output") and len(graph):
+            sinks = [n.name for n in graph if not graph.out_edges(n.name) and n.type_id != "input"]
+            hint = f" after {sinks[-1]}" if sinks else ""
+            self.report(
+                None,
+                f"the network has no Output block: add one{hint} to mark what the network returns",
+                "no_output",
+            )
+        reachable = set(inputs)
+        for name in inputs:
+            reachable |= graph.downstream(name)
+        for node in graph:
+            if node.name in reachable or node.name in in_cycles:
+                continue
+            if any(d.node == node.name for d in self.diagnostics):
+                continue
+            self.report(
+                node.name,
+                "is not reachable from any Input, so its shape is unknown. Wire it into the "
+                "network or delete it",
+                "unreachable",
+            )
+            self.results[node.name].error = True
+
+    def group_totals(self) -> dict[str, GroupTotal]:
+        params: dict[str, int | None] = defaultdict(int)
+        macs: dict[str, int | None] = defaultdict(int)
+        members: dict[str, int] = defaultdict(int)
+        for node in self.graph:
+            if not node.group:
+                continue
+            result = self.results.get(node.name)
+            for group in group_prefixes(node.group):
+                members[group] += 1
+                if result is None or result.params is None or result.macs is None:
+                    params[group] = macs[group] = None
+                elif params[group] is not None:
+                    params[group] += result.params  # type: ignore[operator]
+                    macs[group] += result.macs  # type: ignore[operator]
+        return {g: GroupTotal(params[g], macs[g], members[g]) for g in members}
+
+
+def infer(graph: Graph) -> InferenceResult:
+    """Shapes, parameter counts, MACs and diagnostics for every node of ``graph``."""
+    return _Pass(graph).run()
+
+
+def describe(result: InferenceResult, name: str) -> str:
+    """A one-line account of a node: its output shape, parameters and MACs."""
+    node = result.nodes[name]
+    shape = fmt_shape(node.output)
+    if not node.known:
+        return f"{name}: {shape}"
+    return f"{name}: {shape}, {node.params:,} params, {node.macs:,} MACs"

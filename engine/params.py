@@ -1,0 +1,214 @@
+"""Typed parameter specs: what a block accepts, its default, range and one line of help.
+
+Values are stored as plain JSON data (int, float, bool, str, a list of two ints, None) so that a
+project file holds exactly what the torch factory receives. ``ParamSpec.problem`` explains a bad
+value in the user's terms; ``ParamSpec.parse`` turns the text a user types ("3", "3x5", "same")
+into a value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+Params = dict[str, Any]
+
+
+class ParamKind(StrEnum):
+    """How a parameter's value is written and checked."""
+
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    CHOICE = "choice"
+    SIZE2 = "size2"  # k or [kh, kw]
+    OPTIONAL_SIZE2 = "optional_size2"  # None (use the default rule), k or [kh, kw]
+    PADDING = "padding"  # p, [ph, pw] or "same"
+    SHAPE = "shape"  # [C, H, W] or [features]
+
+
+_PAIR_TEXT = re.compile(r"^\s*(-?\d+)\s*[x×,*]\s*(-?\d+)\s*$")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def pair(value: int | list[int] | tuple[int, int]) -> tuple[int, int]:
+    """A size written as k or [kh, kw], as an (h, w) tuple."""
+    if isinstance(value, list | tuple):
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a block type."""
+
+    name: str
+    kind: ParamKind
+    default: Any
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_maximum: bool = False
+    choices: tuple[Any, ...] = ()
+    required: bool = False
+
+    def _range_text(self) -> str:
+        low = "" if self.minimum is None else f"{self.minimum:g}"
+        if self.maximum is None:
+            return f"at least {low}" if low else "any value"
+        bracket = ")" if self.exclusive_maximum else "]"
+        return f"in [{low or '-inf'}, {self.maximum:g}{bracket}"
+
+    def _number_problem(self, value: float) -> str | None:
+        if self.minimum is not None and value < self.minimum:
+            return f"must be {self._range_text()}"
+        if self.maximum is not None:
+            too_big = value >= self.maximum if self.exclusive_maximum else value > self.maximum
+            if too_big:
+                return f"must be {self._range_text()}"
+        return None
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is not acceptable, in one sentence with the fix, or None if it is."""
+        rule = self._rule(value)
+        if rule is None:
+            return None
+        return f"{self.name} {rule}. Received: {self.name}={value!r}. {self._fix()}"
+
+    def _fix(self) -> str:
+        if self.kind is ParamKind.CHOICE:
+            return f"Choose one of {', '.join(map(repr, self.choices))}."
+        if self.kind in (ParamKind.SIZE2, ParamKind.OPTIONAL_SIZE2, ParamKind.PADDING):
+            return f"Write it as k or kh×kw, each {self._range_text()}."
+        if self.kind is ParamKind.SHAPE:
+            return "Write it as C×H×W for images (e.g. 3×32×32) or as a single number of features."
+        return f"Use a value {self._range_text()} (default {self.default!r})."
+
+    def _rule(self, value: Any) -> str | None:
+        if value is None:
+            if self.kind is ParamKind.OPTIONAL_SIZE2:
+                return None
+            return "is required and missing"
+        kind = self.kind
+        if kind is ParamKind.INT:
+            if not _is_int(value):
+                return "must be a whole number"
+            return self._number_problem(value)
+        if kind is ParamKind.FLOAT:
+            if not _is_number(value) or not math.isfinite(value):
+                return "must be a finite number"
+            return self._number_problem(value)
+        if kind is ParamKind.BOOL:
+            return None if isinstance(value, bool) else "must be true or false"
+        if kind is ParamKind.CHOICE:
+            return None if value in self.choices else "is not one of the allowed choices"
+        if kind is ParamKind.PADDING and value == "same":
+            return None
+        if kind in (ParamKind.SIZE2, ParamKind.OPTIONAL_SIZE2, ParamKind.PADDING):
+            items = list(value) if isinstance(value, list | tuple) else [value]
+            if len(items) not in (1, 2) or not all(_is_int(v) for v in items):
+                return "must be a whole number or a pair of them"
+            for item in items:
+                if (rule := self._number_problem(item)) is not None:
+                    return rule
+            return None
+        if kind is ParamKind.SHAPE:
+            if not isinstance(value, list | tuple) or len(value) not in (1, 3):
+                return "must be C×H×W or a number of features"
+            if not all(_is_int(v) and v > 0 for v in value):
+                return "must hold positive whole numbers only"
+            return None
+        raise AssertionError(kind)
+
+    def normalize(self, value: Any) -> Any:
+        """The canonical JSON form of an acceptable value (pairs of equal sides become ints)."""
+        if isinstance(value, tuple):
+            value = list(value)
+        if self.kind in (ParamKind.SIZE2, ParamKind.OPTIONAL_SIZE2, ParamKind.PADDING):
+            if isinstance(value, list) and len(value) == 2 and value[0] == value[1]:
+                return value[0]
+            if isinstance(value, list) and len(value) == 1:
+                return value[0]
+        if self.kind is ParamKind.FLOAT and _is_int(value):
+            return float(value)
+        return value
+
+    def parse(self, text: str) -> Any:
+        """Read a value from what a user typed; raise ParameterError with the fix if unreadable."""
+        from engine.errors import ParameterError
+
+        raw = text.strip()
+        try:
+            value = self._parse(raw)
+        except ValueError as error:
+            raise ParameterError(
+                f"{self.name}: cannot read {raw!r} as a {self.kind.value} value. {self._fix()}"
+            ) from error
+        return self.normalize(value)
+
+    def _parse(self, raw: str) -> Any:
+        kind = self.kind
+        if kind is ParamKind.INT:
+            return int(raw)
+        if kind is ParamKind.FLOAT:
+            return float(raw)
+        if kind is ParamKind.BOOL:
+            lowered = raw.lower()
+            if lowered in ("true", "yes", "1", "on"):
+                return True
+            if lowered in ("false", "no", "0", "off"):
+                return False
+            raise ValueError(raw)
+        if kind is ParamKind.CHOICE:
+            for choice in self.choices:
+                if str(choice) == raw:
+                    return choice
+            raise ValueError(raw)
+        if kind is ParamKind.OPTIONAL_SIZE2 and raw.lower() in ("", "none", "default"):
+            return None
+        if kind is ParamKind.PADDING and raw.lower() == "same":
+            return "same"
+        if kind is ParamKind.SHAPE:
+            return [int(part) for part in re.split(r"\s*[x×,*]\s*", raw)]
+        if match := _PAIR_TEXT.match(raw):
+            return [int(match.group(1)), int(match.group(2))]
+        return int(raw)
+
+
+def int_param(name: str, default: int | None, help: str, minimum: int = 1, **kw: Any) -> ParamSpec:
+    """A whole-number parameter (required when the default is None)."""
+    return ParamSpec(
+        name, ParamKind.INT, default, help, minimum=minimum, required=default is None, **kw
+    )
+
+
+def float_param(name: str, default: float, help: str, **kw: Any) -> ParamSpec:
+    """A real-number parameter."""
+    return ParamSpec(name, ParamKind.FLOAT, default, help, **kw)
+
+
+def bool_param(name: str, default: bool, help: str) -> ParamSpec:
+    """A true/false parameter."""
+    return ParamSpec(name, ParamKind.BOOL, default, help)
+
+
+def choice_param(name: str, default: Any, choices: tuple[Any, ...], help: str) -> ParamSpec:
+    """A parameter that takes one of a fixed set of values."""
+    return ParamSpec(name, ParamKind.CHOICE, default, help, choices=choices)
+
+
+def size_param(name: str, default: Any, help: str, minimum: int = 1) -> ParamSpec:
+    """A size written as k or kh×kw (required when the default is None)."""
+    return ParamSpec(
+        name, ParamKind.SIZE2, default, help, minimum=minimum, required=default is None
+    )

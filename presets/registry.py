@@ -1,0 +1,121 @@
+"""The strict preset registry: every classic architecture, its metadata and its options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import DuplicateNameError, Graph, ParameterError, UnknownNameError
+
+
+@dataclass(frozen=True)
+class PresetOption:
+    """One option of a preset: its name (shared across presets), default and allowed values."""
+
+    name: str
+    default: Any
+    choices: tuple[Any, ...] = ()
+    help: str = ""
+    structural: bool = True  # changes the graph's structure (tests build each value)
+
+    def parse(self, text: str) -> Any:
+        """Read the option's value from ``--option KEY=VALUE`` text."""
+        kind = type(self.default)
+        try:
+            if kind is bool:
+                lowered = text.strip().lower()
+                if lowered not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                    raise ValueError(text)
+                value: Any = lowered in ("true", "1", "yes", "on")
+            else:
+                value = kind(text)
+        except ValueError as error:
+            raise ParameterError(
+                f"option {self.name}: cannot read {text!r} as {kind.__name__}. {self._allowed()}"
+            ) from error
+        self.check(value)
+        return value
+
+    def _allowed(self) -> str:
+        if self.choices:
+            return f"Choose one of {', '.join(map(str, self.choices))}."
+        return f"Default: {self.default!r}."
+
+    def check(self, value: Any) -> None:
+        """Raise ParameterError when ``value`` is not allowed."""
+        if self.choices and value not in self.choices:
+            raise ParameterError(f"option {self.name}: {value!r} is not allowed. {self._allowed()}")
+        if isinstance(self.default, int) and not isinstance(self.default, bool) and value < 1:
+            raise ParameterError(f"option {self.name}: must be at least 1. Received: {value!r}")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A classic architecture: how to build it and what to know about it."""
+
+    name: str
+    display_name: str
+    authors: str
+    year: int
+    paper: str
+    description: str
+    build: Callable[..., Graph]
+    input_shape: tuple[int, ...]
+    classes: int = 1000
+    options: tuple[PresetOption, ...] = ()
+    deviations: str = ""
+    family: str = ""
+    reference: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def option(self, name: str) -> PresetOption:
+        """The option called ``name``."""
+        for option in self.options:
+            if option.name == name:
+                return option
+        raise UnknownNameError(
+            f"option of preset {self.name}", name, [o.name for o in self.options]
+        )
+
+    def defaults(self) -> dict[str, Any]:
+        """Every option at its default."""
+        return {o.name: o.default for o in self.options}
+
+    def create(self, **options: Any) -> Graph:
+        """Build a fresh graph of this architecture (each call returns a new, independent graph)."""
+        values = self.defaults()
+        for key, value in options.items():
+            self.option(key).check(value)
+            values[key] = value
+        return self.build(**values)
+
+
+class PresetRegistry:
+    """Presets by name; duplicates raise, unknown names suggest the closest."""
+
+    def __init__(self) -> None:
+        self._presets: dict[str, Preset] = {}
+
+    def register(self, preset: Preset) -> Preset:
+        """Add a preset; a name already taken raises DuplicateNameError."""
+        if preset.name in self._presets:
+            raise DuplicateNameError(f"preset {preset.name!r} is registered twice")
+        self._presets[preset.name] = preset
+        return preset
+
+    def get(self, name: str) -> Preset:
+        """The preset called ``name``."""
+        try:
+            return self._presets[name]
+        except KeyError:
+            raise UnknownNameError("preset", name, self._presets) from None
+
+    def __iter__(self) -> Iterator[Preset]:
+        return iter(self._presets.values())
+
+    def __len__(self) -> int:
+        return len(self._presets)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._presets
