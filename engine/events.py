@@ -38,7 +38,7 @@ class GraphEvents:
         self.node_removed = Event("node_removed")  # (node)
         self.edge_added = Event("edge_added")  # (edge)
         self.edge_removed = Event("edge_removed")  # (edge)
-        self.params_changed = Event("params_changed")  # (name, {key: new value})
+        self.params_changed = Event("params_changed")  # (name, {key: new}, {key: old})
         self.node_renamed = Event("node_renamed")  # (old name, new name)
-        self.groups_changed = Event("groups_changed")  # ([names])
+        self.groups_changed = Event("groups_changed")  # ({name: new path}, {name: old path})
         self.changed = Event("changed")  # () after any edit

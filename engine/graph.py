@@ -323,7 +323,7 @@ class Graph:
         dangling = [e for e in self.out_edges(name) if e.src_port not in outputs]
         for edge in dangling:
             self._remove_edge(edge)
-        self.events.params_changed.emit(name, dict(changes))
+        self.events.params_changed.emit(name, dict(changes), old)
         self._touch(structural=bool(dangling))
         return old
 
@@ -357,12 +357,13 @@ class Graph:
     def set_groups(self, groups: dict[str, GroupPath]) -> dict[str, GroupPath]:
         """Move nodes into groups ({name: path}); returns their old paths for undo."""
         old = {name: self.node(name).group for name in groups}
-        for name, path in groups.items():
+        for path in groups.values():
             for part in path:
                 if (problem := name_problem(part)) is not None and not part.isdigit():
                     raise GraphError(f"group name: {problem}")
+        for name, path in groups.items():
             self.node(name).group = tuple(path)
-        self.events.groups_changed.emit(list(groups))
+        self.events.groups_changed.emit({name: tuple(path) for name, path in groups.items()}, old)
         self._touch(structural=False)
         return old
 

@@ -1,0 +1,144 @@
+"""Undo commands: every edit of the design is one ``GraphCommand`` on the document's QUndoStack.
+
+A command runs an engine action once while recording the graph's events (and the document's
+position changes); undo replays the inverse of those records in reverse, redo replays them
+forward. So any engine function, however compound (delete a block and its wires, apply a quick
+fix, paste, auto layout), becomes exactly one undo step, and the view only ever follows the graph.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtGui import QUndoCommand
+
+from engine import Edge, Graph, Node, RemovedNode
+
+if TYPE_CHECKING:
+    from designer.document import Document
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One recorded primitive change: ``kind`` and what is needed to redo and undo it."""
+
+    kind: str
+    args: tuple[Any, ...]
+
+
+class Recorder:
+    """Collects the primitive changes a graph (and a document) announces while connected."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.ops: list[Op] = []
+        self._hooks = {
+            graph.events.node_added: lambda node: self._add("node_added", copy.deepcopy(node)),
+            graph.events.node_removed: lambda node: self._add("node_removed", copy.deepcopy(node)),
+            graph.events.edge_added: lambda edge: self._add("edge_added", edge),
+            graph.events.edge_removed: lambda edge: self._add("edge_removed", edge),
+            graph.events.params_changed: lambda name, new, old: self._add(
+                "params_changed", name, copy.deepcopy(new), copy.deepcopy(old)
+            ),
+            graph.events.node_renamed: lambda old, new: self._add("node_renamed", old, new),
+            graph.events.groups_changed: lambda new, old: self._add("groups_changed", new, old),
+        }
+
+    def _add(self, kind: str, *args: Any) -> None:
+        self.ops.append(Op(kind, args))
+
+    def record_position(self, name: str, old: Point | None, new: Point | None) -> None:
+        """Called by the document when a node's position changes."""
+        self._add("position", name, old, new)
+
+    def __enter__(self) -> Recorder:
+        for event, hook in self._hooks.items():
+            event.connect(hook)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for event, hook in self._hooks.items():
+            event.disconnect(hook)
+
+
+def _replay(doc: Document, op: Op, forward: bool) -> None:
+    graph = doc.graph
+    kind, args = op.kind, op.args
+    if kind in ("node_added", "node_removed"):
+        node: Node = args[0]
+        adding = (kind == "node_added") == forward
+        if adding:
+            graph.restore_node(RemovedNode(copy.deepcopy(node), []))
+        else:
+            graph.remove_node(node.name)
+    elif kind in ("edge_added", "edge_removed"):
+        edge: Edge = args[0]
+        if (kind == "edge_added") == forward:
+            graph.add_edge_unchecked(edge)
+        else:
+            graph.disconnect(edge)
+    elif kind == "params_changed":
+        name, new, old = args
+        graph.set_params(name, copy.deepcopy(new if forward else old))
+    elif kind == "node_renamed":
+        old_name, new_name = args
+        graph.rename(*((old_name, new_name) if forward else (new_name, old_name)))
+    elif kind == "groups_changed":
+        new, old = args
+        graph.set_groups(new if forward else old)
+    elif kind == "position":
+        name, old_pos, new_pos = args
+        doc.place(name, new_pos if forward else old_pos)
+    else:
+        raise AssertionError(kind)
+
+
+class GraphCommand(QUndoCommand):
+    """One undoable edit. ``execute`` runs the action once (raising if it fails, with the graph
+    left as it was); the stack's redo and undo then replay what it recorded."""
+
+    def __init__(self, doc: Document, text: str, action: Callable[[], Any]) -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.action = action
+        self.ops: list[Op] = []
+        self.result: Any = None
+        self._executed = False
+        self._skip_redo = False
+
+    def execute(self) -> Any:
+        """Run the action while recording; on an exception, reverse it and re-raise."""
+        doc = self.doc
+        recorder = Recorder(doc.graph)
+        with doc.batch():
+            doc.recorder = recorder
+            try:
+                with recorder:
+                    self.result = self.action()
+            except BaseException:
+                for op in reversed(recorder.ops):
+                    _replay(doc, op, forward=False)
+                raise
+            finally:
+                doc.recorder = None
+        self.ops = recorder.ops
+        self._executed = self._skip_redo = True
+        return self.result
+
+    def redo(self) -> None:
+        if self._skip_redo:  # QUndoStack.push calls redo: the action already ran in execute()
+            self._skip_redo = False
+            return
+        with self.doc.batch():
+            for op in self.ops:
+                _replay(self.doc, op, forward=True)
+
+    def undo(self) -> None:
+        with self.doc.batch():
+            for op in reversed(self.ops):
+                _replay(self.doc, op, forward=False)

@@ -1,0 +1,247 @@
+"""The open design: the engine project, its undo stack, and the latest inference result.
+
+Views (canvas, inspector, summary, problems) read from here and edit only through the methods
+below, each of which pushes one undo command. After every command the graph is re-inferred once
+and ``inferred`` is emitted; views also follow the graph's own events (``doc.graph.events``).
+The document keeps no model state of its own beyond view state (selection, collapsed groups,
+positions live in the engine's Project).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from designer.commands import GraphCommand, Point, Recorder
+from engine import (
+    Edge,
+    Fix,
+    Graph,
+    InferenceResult,
+    Project,
+    apply_fix,
+    infer,
+    load_project,
+    save_project,
+)
+
+
+class Document(QObject):
+    """One project being edited."""
+
+    inferred = Signal(object)  # InferenceResult, after every change
+    positions_changed = Signal(list)  # names whose position changed
+    selection_changed = Signal(list)  # selected node names
+    collapsed_changed = Signal()  # groups collapsed or expanded
+    project_replaced = Signal()  # a whole new project (open, new, preset): rebuild views
+    file_changed = Signal()  # path or clean state changed
+
+    def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project = project or Project()
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.path: Path | None = None
+        self.recorder: Recorder | None = None
+        self.selection: list[str] = []
+        self._batch_depth = 0
+        self._moved: set[str] = set()
+        self.result: InferenceResult = infer(self.graph)
+
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self.file_changed.emit()
+
+    # ----- state ---------------------------------------------------------------------------
+    @property
+    def graph(self) -> Graph:
+        """The engine graph being edited."""
+        return self.project.graph
+
+    @property
+    def modified(self) -> bool:
+        """Whether there are unsaved changes."""
+        return not self.undo_stack.isClean()
+
+    def position(self, name: str) -> Point | None:
+        """Where node ``name`` sits on the canvas (scene coordinates), if placed."""
+        return self.project.layout.get(name)
+
+    @property
+    def collapsed(self) -> set[str]:
+        """Names of the groups drawn as one node."""
+        return set(self.project.view.get("collapsed", []))
+
+    # ----- batching and inference -------------------------------------------------------
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Re-infer and notify once, after the outermost batch ends."""
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0:
+                self.refresh()
+
+    def refresh(self) -> None:
+        """Infer the whole graph again and tell the views."""
+        self.result = infer(self.graph)
+        if self._moved:
+            moved, self._moved = sorted(self._moved), set()
+            self.positions_changed.emit(moved)
+        stale = [n for n in self.selection if n not in self.graph]
+        if stale:
+            self.set_selection([n for n in self.selection if n in self.graph])
+        self.inferred.emit(self.result)
+
+    # ----- undoable edits ----------------------------------------------------------------
+    def edit(self, text: str, action: Callable[[], Any]) -> Any:
+        """Run ``action`` (engine calls) as one undo step and return its result.
+
+        Exceptions from the engine (GraphError, ...) propagate with the graph unchanged.
+        """
+        command = GraphCommand(self, text, action)
+        result = command.execute()
+        if command.ops:
+            self.undo_stack.push(command)
+        return result
+
+    def place(self, name: str, pos: Point | None) -> None:
+        """Set a node's position (recorded for undo when inside an edit)."""
+        old = self.project.layout.get(name)
+        if pos is None:
+            self.project.layout.pop(name, None)
+        else:
+            self.project.layout[name] = (float(pos[0]), float(pos[1]))
+        if self.recorder is not None:
+            self.recorder.record_position(name, old, pos)
+        self._moved.add(name)
+        if self._batch_depth == 0:
+            self.refresh()
+
+    def add_node(
+        self,
+        type_id: str,
+        pos: Point,
+        params: dict[str, Any] | None = None,
+        name: str | None = None,
+        group: Iterable[str] = (),
+    ) -> str:
+        """Add a block at ``pos``; returns its name."""
+
+        def action() -> str:
+            node = self.graph.add_node(type_id, name, params, tuple(group))
+            self.place(node.name, pos)
+            return node.name
+
+        return self.edit(f"Add {type_id}", action)
+
+    def remove_nodes(self, names: Iterable[str]) -> None:
+        """Delete blocks and their wires (one undo step)."""
+        names = [n for n in names if n in self.graph]
+
+        def action() -> None:
+            for name in names:
+                self.graph.remove_node(name)
+                self.place(name, None)
+
+        if names:
+            self.edit(f"Delete {len(names)} block(s)", action)
+
+    def move_nodes(self, positions: dict[str, Point]) -> None:
+        """Move blocks (one undo step)."""
+
+        def action() -> None:
+            for name, pos in positions.items():
+                if self.position(name) != pos:
+                    self.place(name, pos)
+
+        self.edit("Move", action)
+
+    def connect(self, src: str, src_port: str, dst: str, dst_port: str | None = None) -> Edge:
+        """Wire two ports; GraphError (cycle, bad or busy port) leaves the graph unchanged."""
+        return self.edit("Connect", lambda: self.graph.connect(src, dst, src_port, dst_port))
+
+    def disconnect(self, edge: Edge) -> None:
+        """Remove a wire."""
+        self.edit("Disconnect", lambda: self.graph.disconnect(edge))
+
+    def set_params(self, name: str, changes: dict[str, Any]) -> None:
+        """Change parameters of one block."""
+        keys = ", ".join(changes)
+        self.edit(f"Set {keys} of {name}", lambda: self.graph.set_params(name, changes))
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename a block (its position and selection follow)."""
+
+        def action() -> None:
+            pos = self.position(old)
+            self.graph.rename(old, new)
+            self.place(old, None)
+            self.place(new, pos)
+
+        self.edit(f"Rename {old}", action)
+        if old in self.selection:
+            self.set_selection([new if n == old else n for n in self.selection])
+
+    def apply_fix(self, fix: Fix) -> None:
+        """Apply a diagnostic's quick fix as one undo step (new blocks placed near the target)."""
+
+        def action() -> None:
+            before = set(self.graph.names)
+            apply_fix(self.graph, fix)
+            anchor = self.position(fix.node) or (0.0, 0.0)
+            for offset, name in enumerate(sorted(set(self.graph.names) - before)):
+                self.place(name, (anchor[0] - 40.0 * (offset + 1), anchor[1] - 60.0))
+
+        self.edit(f"Quick fix: {fix.label}", action)
+
+    def run_edit(self, text: str, action: Callable[[Graph], Any]) -> Any:
+        """Any compound engine edit as one undo step: ``action(graph)``."""
+        return self.edit(text, lambda: action(self.graph))
+
+    # ----- view state (not undoable) -----------------------------------------------------
+    def set_selection(self, names: list[str]) -> None:
+        """Select these blocks (empty list clears)."""
+        names = [n for n in names if n in self.graph]
+        if names != self.selection:
+            self.selection = names
+            self.selection_changed.emit(list(names))
+
+    def set_collapsed(self, group: str, collapsed: bool) -> None:
+        """Draw ``group`` as one node, or expand it."""
+        groups = self.collapsed
+        groups.add(group) if collapsed else groups.discard(group)
+        self.project.view["collapsed"] = sorted(groups)
+        self.collapsed_changed.emit()
+
+    # ----- whole projects ----------------------------------------------------------------
+    def replace_project(self, project: Project, path: Path | None = None) -> None:
+        """Show another project (open, new, preset); the undo history starts again."""
+        self.project = project
+        self.path = path
+        self.selection = []
+        self.undo_stack.clear()
+        self.result = infer(self.graph)
+        self.project_replaced.emit()
+        self.inferred.emit(self.result)
+        self.file_changed.emit()
+
+    def open(self, path: Path) -> None:
+        """Load a project file (ProjectFileError leaves the current project open)."""
+        project = load_project(path)
+        self.replace_project(project, Path(path))
+
+    def save(self, path: Path | None = None) -> Path:
+        """Save atomically to ``path`` (or the current file) and mark the document clean."""
+        target = Path(path or self.path or "untitled.cnnd")
+        save_project(self.project, target)
+        self.path = target
+        self.undo_stack.setClean()
+        self.file_changed.emit()
+        return target
