@@ -265,11 +265,12 @@ class _Pass:
         reachable = set(inputs)
         for name in inputs:
             reachable |= graph.downstream(name)
+        flagged = {d.node for d in self.diagnostics if d.severity is Severity.ERROR}
         for node in graph:
-            if node.name in reachable or node.name in in_cycles:
+            if node.name in reachable or node.name in in_cycles or node.name in flagged:
                 continue
-            if any(d.node == node.name for d in self.diagnostics):
-                continue
+            if flagged & graph.upstream(node.name):
+                continue  # downstream of an error that already explains it: only unknown
             self.report(
                 node.name,
                 "is not reachable from any Input, so its shape is unknown. Wire it into the "
