@@ -29,6 +29,7 @@ from engine import (
     load_project,
     save_project,
 )
+from engine.layout import default_collapsed, layout_positions
 
 
 class Document(QObject):
@@ -185,9 +186,10 @@ class Document(QObject):
             self.place(old, None)
             self.place(new, pos)
 
+        selected = old in self.selection  # refresh drops the old name from the selection
         self.edit(f"Rename {old}", action)
-        if old in self.selection:
-            self.set_selection([new if n == old else n for n in self.selection])
+        if selected:
+            self.set_selection([*self.selection, new])
 
     def apply_fix(self, fix: Fix) -> None:
         """Apply a diagnostic's quick fix as one undo step (new blocks placed near the target)."""
@@ -220,6 +222,13 @@ class Document(QObject):
         self.project.view["collapsed"] = sorted(groups)
         self.collapsed_changed.emit()
 
+    def set_collapsed_groups(self, groups: Iterable[str]) -> None:
+        """Draw exactly ``groups`` as single nodes (one ``collapsed_changed``)."""
+        groups = sorted(set(groups))
+        if groups != sorted(self.collapsed) or "collapsed" not in self.project.view:
+            self.project.view["collapsed"] = groups
+            self.collapsed_changed.emit()
+
     # ----- whole projects ----------------------------------------------------------------
     def replace_project(self, project: Project, path: Path | None = None) -> None:
         """Show another project (open, new, preset); the undo history starts again."""
@@ -245,3 +254,47 @@ class Document(QObject):
         self.undo_stack.setClean()
         self.file_changed.emit()
         return target
+
+    # ----- presets -------------------------------------------------------------------------
+    def load_preset(self, name: str, **options: Any) -> None:
+        """Replace every block with preset ``name`` (built with ``options``) as one undo step.
+
+        The nodes are placed by the layered layout and the preset's modules (ResNet
+        blocks, Inception modules, ...) start collapsed. UnknownNameError/ParameterError from
+        the registry propagate with the current design unchanged.
+        """
+        from presets import PRESETS
+
+        graph = PRESETS.get(name).create(**options)
+        collapsed = default_collapsed(graph)
+        positions = layout_positions(graph, collapsed)
+
+        def action(target: Graph) -> None:
+            for old in list(target.names):
+                target.remove_node(old)
+                self.place(old, None)
+            for node in graph:
+                target.add_node(node.type_id, node.name, dict(node.params), node.group)
+                self.place(node.name, positions.get(node.name, (0.0, 0.0)))
+            for edge in graph.edges:
+                target.connect(edge.src, edge.dst, edge.src_port, edge.dst_port)
+
+        self.set_selection([])
+        self.project.view["collapsed"] = sorted(set(collapsed) | self.collapsed)
+        self.run_edit(f"Load preset {name}", action)
+        self.project.metadata["preset"] = name
+        self.collapsed_changed.emit()
+
+
+def preset_project(name: str, **options: Any) -> Project:
+    """A new project holding preset ``name`` laid out, its modules collapsed."""
+    from presets import PRESETS
+
+    graph = PRESETS.get(name).create(**options)
+    collapsed = default_collapsed(graph)
+    project = Project(graph=graph, layout=layout_positions(graph, collapsed))
+    project.view["collapsed"] = collapsed
+    project.metadata["preset"] = name
+    if name == "lenet5":
+        project.training["dataset"] = "digits"  # the built-in dataset LeNet-5 trains on
+    return project

@@ -8,6 +8,7 @@ and whose ``code`` reads like hand-written PyTorch. Each fx node carries
 
 from __future__ import annotations
 
+import functools
 import operator
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,14 @@ from engine.inference import InferenceResult, infer
 
 if TYPE_CHECKING:
     import torch.fx
+
+
+@functools.cache
+def _module_attributes() -> frozenset[str]:
+    """Names a submodule must not take: every attribute of a GraphModule (train, graph, code)."""
+    import torch.fx
+
+    return frozenset(dir(torch.fx.GraphModule(torch.nn.Module(), torch.fx.Graph())))
 
 
 def _fail_on_errors(result: InferenceResult) -> None:
@@ -42,13 +51,17 @@ def compile_graph(graph: Graph, result: InferenceResult | None = None) -> torch.
     values: dict[tuple[str, str], torch.fx.Node] = {}
     taken_paths: set[str] = set()
     taken_vars: set[str] = set()
-    outputs: list[torch.fx.Node] = []
+    outputs: dict[str, torch.fx.Node] = {}
 
     def tag(fx_node: torch.fx.Node, name: str, port: str) -> torch.fx.Node:
         fx_node.meta["designer_node"] = name
         fx_node.meta["designer_port"] = port
         return fx_node
 
+    # arguments and returned values follow ``result.order`` (export relies on the same order)
+    inputs = [n for n in result.order if graph.node(n).type_id == "input"]
+    for name in inputs:
+        values[(name, "out")] = tag(fx.placeholder(safe_identifier(name, taken_vars)), name, "out")
     for name in result.order:
         node = graph.node(name)
         spec = CATALOG.get(node.type_id)
@@ -57,9 +70,9 @@ def compile_graph(graph: Graph, result: InferenceResult | None = None) -> torch.
         args = [values[(e.src, e.src_port)] for e in graph.in_edges(name)]
         ports = spec.outputs(params)
         if node.type_id == "input":
-            value = tag(fx.placeholder(safe_identifier(name, taken_vars)), name, "out")
-        elif node.type_id == "output":
-            outputs.append(args[0])
+            continue
+        if node.type_id == "output":
+            outputs[name] = args[0]
             continue
         elif node.type_id == "add":
             value = args[0]
@@ -71,7 +84,7 @@ def compile_graph(graph: Graph, result: InferenceResult | None = None) -> torch.
         else:
             if spec.build is None:
                 raise CompileError(f"{name} ({node.type_id}): this block type has no torch module")
-            target = safe_module_path(name, taken_paths)
+            target = safe_module_path(name, taken_paths, _module_attributes())
             modules[target] = spec.build(params, in_shapes)
             value = tag(fx.call_module(target, tuple(args)), name, ports[0] if ports else "out")
         if len(ports) > 1:
@@ -83,9 +96,10 @@ def compile_graph(graph: Graph, result: InferenceResult | None = None) -> torch.
             values[(name, "out")] = value
     if not outputs:
         raise CompileError("the graph has no Output block: add one after the last layer")
-    fx.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
+    returned = [outputs[n] for n in result.order if n in outputs]
+    fx.output(returned[0] if len(returned) == 1 else tuple(returned))
     module = torch.fx.GraphModule(modules, fx, class_name="DesignedNet")
-    module.designer_inputs = [n for n in result.order if graph.node(n).type_id == "input"]  # type: ignore[assignment]
+    module.designer_inputs = inputs  # type: ignore[assignment]
     return module
 
 

@@ -8,7 +8,7 @@ networkx). Every edit goes through a method here, which checks it and announces 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,17 @@ def group_prefixes(path: GroupPath) -> Iterator[str]:
         yield group_name(path[:depth])
 
 
+def _check_group(path: GroupPath) -> None:
+    """Group path segments are identifiers or indices ("layer2", "0"), never dotted."""
+    for part in path:
+        if not isinstance(part, str) or not (part.isidentifier() or part.isdigit()):
+            raise GraphError(
+                "a group name is one level of letters, digits and underscores (like layer2 or 0). "
+                f"Received: group={'.'.join(map(str, path))!r} with part {part!r}. "
+                "Remove the other characters"
+            )
+
+
 def _port_index(port: str) -> int:
     return int(port[2:]) if port[2:].isdigit() else 0
 
@@ -81,7 +92,9 @@ class Graph:
         self.events = GraphEvents()
         self.structure_version = 0  # bumps when nodes or edges change (not on parameter edits)
         self.version = 0  # bumps on every change
-        self._order_cache: tuple[int, list[str], set[str]] | None = None
+        self._wiring = 0  # bumps the moment nodes or wires change (before any event)
+        self._cache: dict[str, Any] = {}  # derived data of the current wiring
+        self._cache_wiring = -1
 
     # ----- reading -------------------------------------------------------------------------
     def __contains__(self, name: object) -> bool:
@@ -91,13 +104,13 @@ class Graph:
         return self._g.number_of_nodes()
 
     def __iter__(self) -> Iterator[Node]:
-        for name in self._g.nodes:
-            yield self._g.nodes[name]["node"]
+        for data in self._g._node.values():  # networkx's node dict: views are slow in bulk
+            yield data["node"]
 
     def node(self, name: str) -> Node:
         """The node called ``name``; UnknownNameError names the closest ones."""
         try:
-            return self._g.nodes[name]["node"]
+            return self._g._node[name]["node"]
         except KeyError:
             raise UnknownNameError("node", name, self._g.nodes) from None
 
@@ -111,16 +124,43 @@ class Graph:
         """Every wire."""
         return [data["edge"] for _, _, data in self._g.edges(data=True)]
 
+    def _rewired(self) -> None:
+        self._wiring += 1
+
+    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept until the nodes or wires change."""
+        if self._cache_wiring != self._wiring:
+            self._cache, self._cache_wiring = {}, self._wiring
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def _sorted_inputs(self, name: str, edges: list[Edge]) -> list[Edge]:
+        if len(edges) > 1:
+            type_id = self._g._node[name]["node"].type_id
+            inputs = CATALOG.get(type_id).inputs if type_id in CATALOG else ()
+            order = {port: i for i, port in enumerate(inputs)}
+            edges.sort(key=lambda e: (order.get(e.dst_port, 0), _port_index(e.dst_port)))
+        return edges
+
     def in_edges(self, name: str) -> list[Edge]:
         """Wires into ``name``, ordered by input port (in0, in1, ... for Add and Concat)."""
-        edges = [data["edge"] for _, _, data in self._g.in_edges(name, data=True)]
-        spec_inputs = self.node(name).spec.inputs if self.node(name).type_id in CATALOG else ()
-        order = {port: i for i, port in enumerate(spec_inputs)}
-        return sorted(edges, key=lambda e: (order.get(e.dst_port, 0), _port_index(e.dst_port)))
+        try:
+            by_source = self._g._pred[name]  # networkx adjacency: O(degree), no whole-graph pass
+        except KeyError:
+            self.node(name)  # raises UnknownNameError
+            raise
+        edges = [data["edge"] for keyed in by_source.values() for data in keyed.values()]
+        return self._sorted_inputs(name, edges)
 
     def out_edges(self, name: str) -> list[Edge]:
         """Wires out of ``name``."""
-        return [data["edge"] for _, _, data in self._g.out_edges(name, data=True)]
+        try:
+            by_target = self._g._succ[name]
+        except KeyError:
+            self.node(name)
+            raise
+        return [data["edge"] for keyed in by_target.values() for data in keyed.values()]
 
     def edge_into(self, name: str, port: str) -> Edge | None:
         """The wire into input ``port`` of ``name``, if any."""
@@ -143,6 +183,9 @@ class Graph:
 
     def cycles(self) -> list[list[str]]:
         """Groups of nodes that feed themselves (strongly connected, or a self-loop)."""
+        return [list(c) for c in self._cached("cycles", self._find_cycles)]
+
+    def _find_cycles(self) -> list[list[str]]:
         found = []
         for component in nx.strongly_connected_components(self._g):
             if len(component) > 1 or self._g.has_edge(*(next(iter(component)),) * 2):
@@ -151,14 +194,13 @@ class Graph:
 
     def evaluation_order(self) -> tuple[list[str], set[str]]:
         """Topological order of the nodes outside cycles, and the set of nodes in cycles."""
-        cache = self._order_cache
-        if cache is not None and cache[0] == self.structure_version:
-            return cache[1], cache[2]
+        order, in_cycles = self._cached("order", self._evaluation_order)
+        return list(order), set(in_cycles)
+
+    def _evaluation_order(self) -> tuple[list[str], set[str]]:
         in_cycles = {n for group in self.cycles() for n in group}
         acyclic = self._g.subgraph(n for n in self._g if n not in in_cycles)
-        order = list(nx.topological_sort(acyclic))
-        self._order_cache = (self.structure_version, order, in_cycles)
-        return order, in_cycles
+        return list(nx.topological_sort(acyclic)), in_cycles
 
     def topological_order(self) -> list[str]:
         """Node names so that every node comes after those feeding it; GraphError on a cycle."""
@@ -207,8 +249,11 @@ class Graph:
         unknown = set(params or {}) - {p.name for p in spec.params}
         if unknown:
             raise UnknownNameError(f"parameter of {type_id}", sorted(unknown)[0], spec.defaults())
-        node = Node(name, spec.type_id, spec.with_defaults(dict(params or {})), tuple(group))
+        group = tuple(group)
+        _check_group(group)
+        node = Node(name, spec.type_id, spec.with_defaults(dict(params or {})), group)
         self._g.add_node(name, node=node)
+        self._rewired()
         self.events.node_added.emit(node)
         self._touch(structural=True)
         return node
@@ -229,6 +274,7 @@ class Graph:
         for edge in edges:
             self._remove_edge(edge)
         self._g.remove_node(name)
+        self._rewired()
         self.events.node_removed.emit(node)
         self._touch(structural=True)
         return RemovedNode(node, edges)
@@ -237,6 +283,7 @@ class Graph:
         """Undo ``remove_node``: the same node with the same wires."""
         self._check_new_name(removed.node.name)
         self._g.add_node(removed.node.name, node=removed.node)
+        self._rewired()
         self.events.node_added.emit(removed.node)
         for edge in removed.edges:
             self._add_edge(edge)
@@ -303,10 +350,12 @@ class Graph:
 
     def _add_edge(self, edge: Edge) -> None:
         self._g.add_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port), edge=edge)
+        self._rewired()
         self.events.edge_added.emit(edge)
 
     def _remove_edge(self, edge: Edge) -> None:
         self._g.remove_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        self._rewired()
         self.events.edge_removed.emit(edge)
 
     def set_params(self, name: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -351,6 +400,7 @@ class Graph:
             self._g.add_edge(
                 renamed.src, renamed.dst, key=(renamed.src_port, renamed.dst_port), edge=renamed
             )
+        self._rewired()
         self.events.node_renamed.emit(old, new)
         self._touch(structural=True)
 
@@ -358,9 +408,7 @@ class Graph:
         """Move nodes into groups ({name: path}); returns their old paths for undo."""
         old = {name: self.node(name).group for name in groups}
         for path in groups.values():
-            for part in path:
-                if (problem := name_problem(part)) is not None and not part.isdigit():
-                    raise GraphError(f"group name: {problem}")
+            _check_group(tuple(path))
         for name, path in groups.items():
             self.node(name).group = tuple(path)
         self.events.groups_changed.emit({name: tuple(path) for name, path in groups.items()}, old)
@@ -375,6 +423,7 @@ class Graph:
             other._g.add_node(node.name, node=copy.deepcopy(node))
         for edge in self.edges:
             other._g.add_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port), edge=edge)
+        other._rewired()
         return other
 
     def to_data(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Collection
 
 _INVALID = re.compile(r"[^0-9A-Za-z_]")
 _RESERVED = {"self", "forward", "torch", "nn", "F", "x", "input", "training"}
@@ -29,12 +30,21 @@ def safe_identifier(name: str, taken: set[str] | None = None) -> str:
     return text
 
 
-def safe_module_path(name: str, taken: set[str] | None = None) -> str:
-    """A dotted module path (``layer2.0.conv1``) whose parts are identifiers or indices."""
+def safe_module_path(
+    name: str, taken: set[str] | None = None, reserved: Collection[str] = ()
+) -> str:
+    """A dotted module path (``layer2.0.conv1``) whose parts are identifiers or indices.
+
+    A part in ``reserved`` (attributes of the module class, such as ``train`` or ``graph``)
+    gets a trailing underscore so the submodule cannot shadow them.
+    """
     parts = [p for p in name.split(".") if p] or ["node"]
     safe = [p if p.isdigit() else safe_identifier(p) for p in parts]
-    if not safe[-1].isidentifier():  # the leaf must be an attribute name
-        safe[-1] = f"n{safe[-1]}"
+    safe = [f"{p}_" if p in reserved else p for p in safe]
+    if not safe[0].isidentifier():  # the model's own attribute must be a name
+        safe[0] = f"n{safe[0]}"
+    # an index leaf (features.0) stays: nn.Sequential names its layers so, and state-dict keys
+    # only line up with torchvision's (features.0.weight) when it is kept
     path = ".".join(safe)
     if taken is not None:
         base, counter = path, 2

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.catalog import CATALOG, RuleContext, Shape, ShapeRuleError, fmt_shape
 from engine.catalog.spec import BlockSpec
 from engine.diagnostics import Diagnostic, Fix, FixAction, Severity
 from engine.graph import Edge, Graph, Node, group_prefixes
+from engine.params import ParamSpec
 
 MACS_CONVENTION = (
     "MACs: multiply-accumulates of convolution and fully connected layers, bias excluded"
@@ -24,6 +26,35 @@ MACS_CONVENTION = (
 REQUIRED_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
     "maxunpool2d": {"indices": ("maxpool2d", "indices")},
 }
+# ... and those outputs feed nothing else
+_RESTRICTED_OUTPUTS = {source for ports in REQUIRED_SOURCES.values() for source in ports.values()}
+
+
+# ParamSpec.problem results by (spec identity, typed value): designs repeat the same values
+_PROBLEMS: dict[tuple[int, Any], tuple[ParamSpec, str | None]] = {}
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable key telling apart values that compare equal across types (1, 1.0, True)."""
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_frozen(v) for v in value))
+    return (type(value), value)
+
+
+def _param_problem(param: ParamSpec, value: Any) -> str | None:
+    """``param.problem(value)``, remembered for hashable values."""
+    try:
+        key = (id(param), _frozen(value))
+        hit = _PROBLEMS.get(key)
+    except TypeError:  # a dict or another unhashable value from a file
+        return param.problem(value)
+    if hit is not None and hit[0] is param:
+        return hit[1]
+    if len(_PROBLEMS) > 50_000:
+        _PROBLEMS.clear()
+    problem = param.problem(value)
+    _PROBLEMS[key] = (param, problem)
+    return problem
 
 
 @dataclass
@@ -170,6 +201,8 @@ class _Pass:
         except Exception as error:  # a bug in a rule must not take the designer down
             self.report(node.name, f"internal error in the shape rule: {error!r}", "internal")
             return NodeResult(inputs=inputs, error=True)
+        if node.type_id == "maxunpool2d" and not self.check_unpool_size(node, outputs[0]):
+            return NodeResult(inputs=inputs, error=True)
         for message, fix in ctx.warnings:
             self.report(node.name, message, "warning", Severity.WARNING, fix)
         ports = spec.outputs(params)
@@ -183,7 +216,7 @@ class _Pass:
     def check_params(self, node: Node, spec: BlockSpec, params: dict) -> bool:
         ok = True
         for param in spec.params:
-            problem = param.problem(params[param.name])
+            problem = _param_problem(param, params[param.name])
             if problem is not None:
                 fix = None
                 if param.default is not None:
@@ -226,14 +259,26 @@ class _Pass:
             source = self.results.get(edge.src)
             shape = None if source is None else source.outputs.get(edge.src_port)
             inputs.append(shape)
-            ok = ok and shape is not None and self.check_source(node, port, edge)
+            source_ok = self.check_source(node, port, edge)
+            ok = ok and shape is not None and source_ok
         return inputs, ok
 
     def check_source(self, node: Node, port: str, edge: Edge) -> bool:
+        """Indices (integer positions) travel only from a MaxPool2d to a MaxUnpool2d."""
+        source = self.graph.node(edge.src)
         required = REQUIRED_SOURCES.get(node.type_id, {}).get(port)
         if required is None:
-            return True
-        source = self.graph.node(edge.src)
+            if (source.type_id, edge.src_port) not in _RESTRICTED_OUTPUTS:
+                return True
+            self.report(
+                node.name,
+                f"its {port!r} input receives the {edge.src_port!r} output of {edge.src} "
+                f"({source.type_id}): integer positions, not values, which only a "
+                "MaxUnpool2d's 'indices' input takes. Wire the 'out' port of "
+                f"{edge.src} here instead",
+                "indices_use",
+            )
+            return False
         if (source.type_id, edge.src_port) != required:
             self.report(
                 node.name,
@@ -245,6 +290,26 @@ class _Pass:
             )
             return False
         return True
+
+    def check_unpool_size(self, node: Node, output: Shape) -> bool:
+        """MaxUnpool2d must restore the size its MaxPool2d pooled, or its indices misplace values."""
+        edge = self.graph.edge_into(node.name, "indices")
+        if edge is None:
+            return True
+        pooled = self.results[edge.src].inputs[0]
+        if pooled is None or pooled[1:] == output[1:]:
+            return True
+        p = node.params
+        self.report(
+            node.name,
+            f"gives {fmt_shape(output[1:])} but the MaxPool2d {edge.src} it undoes pooled a "
+            f"{fmt_shape(pooled[1:])} input, so its indices would land in the wrong places. "
+            f"Received: kernel_size={p['kernel_size']}, stride={p['stride']}, "
+            f"padding={p['padding']}. Use the pooling layer's kernel, stride and padding, and an "
+            "input size it divides evenly",
+            "unpool_size",
+        )
+        return False
 
     # ----- the whole graph -----------------------------------------------------------------
     def check_whole_graph(self, in_cycles: set[str]) -> None:

@@ -13,7 +13,8 @@ Format (version 2)::
      "training": {...}, "metadata": {"title": "...", "preset": "lenet5"}}
 
 Version 1 (the first release) kept positions inside each node ("x", "y") and wrote edges as
-objects {"from": "node:port", "to": "node:port"}; it is migrated on load.
+objects {"from": "node:port", "to": "node:port"}; it is migrated on load. README.md's section
+"Project files" documents every field; keep the two in step (a test loads the README example).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def write_atomic(target: Path, text: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(temp, _file_mode(target))  # mkstemp makes 0600 files; keep the usual mode
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
@@ -81,6 +83,16 @@ def write_atomic(target: Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _file_mode(target: Path) -> int:
+    """The mode of the file being replaced, or what a new file gets under the current umask."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def load_project(path: str | os.PathLike[str]) -> Project:
@@ -105,7 +117,8 @@ def project_from_text(text: str, origin: str = "project") -> Project:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
-        ending = " (the file looks truncated)" if error.pos >= len(text.rstrip()) else ""
+        on_last_line = "\n" not in text[error.pos :].rstrip()  # the text stops mid-document
+        ending = " (the file looks truncated)" if on_last_line else ""
         raise ProjectFileError(
             f"{origin}: not valid JSON at {where}: {error.msg}{ending}"
         ) from error
@@ -199,9 +212,7 @@ def _build(read: _Reader, data: dict[str, Any]) -> Project:
             isinstance(item, list) and len(item) == 4 and all(isinstance(p, str) for p in item)
         ):
             raise read.fail(where, "must be [source, source port, target, target port]")
-        for node in (item[0], item[2]):
-            if node not in graph:
-                raise read.fail(where, f"refers to a node {node!r} that does not exist")
+        _check_edge(read, graph, Edge(*item), where)
         graph.add_edge_unchecked(Edge(*item))
     layout: dict[str, tuple[float, float]] = {}
     for name, point in read.get(data, "layout", dict, "", {}).items():
@@ -221,19 +232,45 @@ def _build(read: _Reader, data: dict[str, Any]) -> Project:
     )
 
 
+def _check_edge(read: _Reader, graph: Graph, edge: Edge, where: str) -> None:
+    """Refuse a wire between nodes or ports that do not exist (cycles load; inference reports them)."""
+    for name in (edge.src, edge.dst):
+        if name not in graph:
+            raise read.fail(where, f"refers to a node {name!r} that does not exist")
+    source, target = graph.node(edge.src), graph.node(edge.dst)
+    outputs = source.spec.outputs(source.params)
+    if edge.src_port not in outputs:
+        raise read.fail(
+            where,
+            f"starts at output port {edge.src_port!r} of {edge.src}, which has only "
+            f"{', '.join(map(repr, outputs)) or 'no outputs'}",
+        )
+    if not target.spec.accepts_port(edge.dst_port):
+        raise read.fail(
+            where, f"ends at input port {edge.dst_port!r}, which {edge.dst} does not have"
+        )
+    if graph.edge_into(edge.dst, edge.dst_port) is not None:
+        raise read.fail(where, f"is a second wire into {edge.dst}.{edge.dst_port}")
+
+
 def _migrate_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
     """Version 1 kept x/y inside nodes and wrote edges as {"from": "a:out", "to": "b:in"}."""
-    graph = dict(data.get("graph") or {})
+    graph = data.get("graph")
+    if not isinstance(graph, dict):
+        return data  # the version-2 reader names the bad field
     layout: dict[str, list[float]] = {}
     nodes = []
-    for node in graph.get("nodes") or []:
+    nodes_data, edges_data = graph.get("nodes"), graph.get("edges")
+    if not isinstance(nodes_data, list) or not isinstance(edges_data, list):
+        return {**data, "version": 2}
+    for node in nodes_data:
         if isinstance(node, dict):
             node = dict(node)
             if "x" in node and "y" in node:
                 layout[str(node.get("name"))] = [node.pop("x"), node.pop("y")]
         nodes.append(node)
     edges = []
-    for edge in graph.get("edges") or []:
+    for edge in edges_data:
         if (
             isinstance(edge, dict)
             and isinstance(edge.get("from"), str)

@@ -63,12 +63,16 @@ def upsample_output_size(size: int, scale_factor: float) -> int:
 def dropped_by_stride(
     size: int, kernel: int, stride: int, padding: int = 0, dilation: int = 1
 ) -> int:
-    """How many input rows (or columns) at the far edge no window covers (floor mode)."""
+    """How many input rows (or columns) at the far edge no window covers (floor mode).
+
+    Only real rows count: a window that stops inside the right padding drops only zeros
+    (ResNet's 3×3 stride-2 padding-1 convolutions on even sizes drop nothing).
+    """
     out = conv_output_size(size, kernel, stride, padding, dilation)
     if out <= 0:
         return 0
-    covered = (out - 1) * stride + dilation * (kernel - 1) + 1
-    return max(0, size + 2 * padding - covered)
+    covered = (out - 1) * stride + dilation * (kernel - 1) + 1  # in padded coordinates
+    return max(0, padding + size - covered)
 
 
 def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:

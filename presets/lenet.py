@@ -38,8 +38,8 @@ LENET5 = Preset(
     paper="Gradient-Based Learning Applied to Document Recognition",
     description=(
         "The first convolutional network trained end to end with backpropagation to read "
-        "handwritten digits: local receptive fields, shared weights and subsampling, the ideas "
-        "every later CNN builds on."
+        "handwritten digits. Local receptive fields, shared weights and subsampling are the "
+        "ideas every later CNN builds on."
     ),
     build=build_lenet5,
     input_shape=(1, 32, 32),

@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("summary", "presets", "gui")
+COMMANDS = ("summary", "presets", "train", "export", "import_", "gui")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -48,12 +48,13 @@ def check_output_size(
         kernel_text += f" (dilated to {axis_text(effective)})"  # type: ignore[arg-type]
     message = (
         f"kernel {kernel_text} is larger than its {hw[0]}×{hw[1]} input "
-        f"(padding {axis_text(padding)}), so the output would be {out[0]}×{out[1]}: "
-        "use a smaller kernel, add padding, or remove a pooling layer before it"
+        f"(padding {axis_text(padding)}): the output would be {out[0]}×{out[1]}. "
+        "Use a smaller kernel, add padding, or remove a pooling layer before it"
     )
     fix = None
     if can_pad:
-        keep = (dilation[0] * (kernel[0] - 1) // 2, dilation[1] * (kernel[1] - 1) // 2)
+        # half the dilated window, rounded up: enough for a 1×1 output even from a 1×1 input
+        keep = ((dilation[0] * (kernel[0] - 1) + 1) // 2, (dilation[1] * (kernel[1] - 1) + 1) // 2)
         fix = Fix(
             f"set padding {axis_text(keep)} to keep the output at least 1×1",
             FixAction.SET_PARAMS,
@@ -71,20 +72,37 @@ def warn_uneven_stride(
     padding: tuple[int, int],
     dilation: tuple[int, int] = (1, 1),
 ) -> None:
-    """Warn which rows or columns a stride leaves out of every window (floor mode)."""
-    rows = dropped_by_stride(hw[0], kernel[0], stride[0], padding[0], dilation[0])
-    cols = dropped_by_stride(hw[1], kernel[1], stride[1], padding[1], dilation[1])
+    """Warn which rows or columns a stride leaves out of every window (floor mode).
+
+    Along an axis whose windows are narrower than the stride (a 1×1 convolution with stride 2,
+    as in ResNet's downsampling), rows between windows are skipped by design; a row left at the
+    edge is part of that subsampling, so no warning is given for it.
+    """
+
+    def dropped(axis: int) -> int:
+        if dilation[axis] * (kernel[axis] - 1) + 1 < stride[axis]:
+            return 0
+        return dropped_by_stride(
+            hw[axis], kernel[axis], stride[axis], padding[axis], dilation[axis]
+        )
+
+    rows, cols = dropped(0), dropped(1)
     if not rows and not cols:
         return
-    parts = []
-    if rows:
-        parts.append(f"the last {rows} row{'s' if rows > 1 else ''}")
-    if cols:
-        parts.append(f"the last {cols} column{'s' if cols > 1 else ''}")
+    parts = [
+        f"the last {what}" if count == 1 else f"the last {count} {what}s"
+        for count, what in ((rows, "row"), (cols, "column"))
+        if count
+    ]
+    plural = len(parts) > 1 or max(rows, cols) > 1
     ctx.warn(
         f"stride {axis_text(stride)} does not divide the {hw[0]}×{hw[1]} input evenly "
         f"(kernel {axis_text(kernel)}, padding {axis_text(padding)}): {' and '.join(parts)} "
-        "are never used. Change the padding or the input size if they matter"
+        + (
+            "are never used. Change the padding or the input size if they matter"
+            if plural
+            else "is never used. Change the padding or the input size if it matters"
+        )
     )
 
 

@@ -41,16 +41,20 @@ def _pool_shape(ctx: RuleContext, what: str, dilated: bool, padded: bool = True)
     kernel, stride = pair(p["kernel_size"]), _stride(p)
     padding = pair(p["padding"]) if padded else (0, 0)
     dilation = pair(p["dilation"]) if dilated else (1, 1)
-    for axis in range(2):
-        effective = dilation[axis] * (kernel[axis] - 1) + 1
-        limit = effective // 2 if dilated else kernel[axis] // 2
-        if padding[axis] > limit:
-            ctx.fail(
-                f"padding must be at most half the kernel. Received: padding={axis_text(padding)}, "
-                f"kernel_size={axis_text(kernel)}. Use padding {limit} or a larger kernel",
-                Fix(f"set padding {limit}", FixAction.SET_PARAMS, ctx.node, {"padding": limit}),
-                code="padding",
-            )
+    # PyTorch checks the kernel itself, not the dilated window: padding <= kernel_size // 2
+    limit = (min(padding[0], kernel[0] // 2), min(padding[1], kernel[1] // 2))
+    if limit != padding:
+        ctx.fail(
+            f"padding must be at most half the kernel. Received: padding={axis_text(padding)}, "
+            f"kernel_size={axis_text(kernel)}. Use padding {axis_text(limit)} or a larger kernel",
+            Fix(
+                f"set padding {axis_text(limit)}",
+                FixAction.SET_PARAMS,
+                ctx.node,
+                {"padding": limit[0] if limit[0] == limit[1] else list(limit)},
+            ),
+            code="padding",
+        )
     ceil = p.get("ceil_mode", False)
     out = tuple(
         pool_output_size(size, k, s, pd, d, ceil)

@@ -1,0 +1,118 @@
+"""Preset benchmarks: build + inference time, summary vs torchinfo, compiled vs torchvision step.
+
+Targets (issue 3): build and fully infer ResNet-152 and Inception v3 in under 50 ms each; the
+summary of ResNet-152 at most 0.01 of torchinfo.summary's time on torchvision's resnet152 (which
+runs a forward pass); the compiled ResNet-18's forward+backward step at most 1.02× torchvision's.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from engine import compile_graph, infer, summary_text
+from presets import PRESETS
+
+
+def _best_ms(action: Callable[[], object], repeats: int) -> float:
+    """The fastest of ``repeats`` runs, in milliseconds."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return min(times) * 1000
+
+
+def bench_build_and_infer() -> None:
+    for name in ("resnet152", "inception_v3"):
+        preset = PRESETS.get(name)
+        build_ms = _best_ms(preset.create, 10)
+        total_ms = _best_ms(lambda preset=preset: infer(preset.create()), 10)
+        verdict = "ok" if total_ms < 50 else "MISSED"
+        print(
+            f"{name}: build {build_ms:.1f} ms, build + infer {total_ms:.1f} ms "
+            f"(target < 50 ms: {verdict})"
+        )
+
+
+def bench_summary_vs_torchinfo() -> None:
+    try:
+        import torchinfo
+        import torchvision
+    except ImportError:
+        print("summary vs torchinfo: skipped (torchinfo or torchvision not installed)")
+        return
+    preset = PRESETS.get("resnet152")
+    # like torchinfo, which is handed a constructed model, ours gets a freshly built graph (so no
+    # cached analysis): the timed part is inference plus the text of the summary
+    summary_times, full_times = [], []
+    for _ in range(5):
+        started = time.perf_counter()
+        graph = preset.create()
+        built = time.perf_counter()
+        summary_text(graph, infer(graph))
+        done = time.perf_counter()
+        summary_times.append(done - built)
+        full_times.append(done - started)
+    ours_ms, full_ms = min(summary_times) * 1000, min(full_times) * 1000
+    model = torchvision.models.resnet152(weights=None)
+    theirs_ms = _best_ms(
+        lambda: torchinfo.summary(model, input_size=(1, 3, 224, 224), verbose=0), 3
+    )
+    ratio = ours_ms / theirs_ms
+    verdict = "ok" if ratio <= 0.01 else "MISSED"
+    print(
+        f"summary resnet152: ours {ours_ms:.1f} ms (with building the graph {full_ms:.1f} ms), "
+        f"torchinfo {theirs_ms:.1f} ms, ratio {ratio:.4f} (with building {full_ms / theirs_ms:.4f}) "
+        f"(target <= 0.01: {verdict})"
+    )
+
+
+def bench_training_step(batch: int = 16, size: int = 112, repeats: int = 7) -> None:
+    try:
+        import torch
+        import torchvision
+    except ImportError:
+        print("training step vs torchvision: skipped (torchvision not installed)")
+        return
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18(weights=None)
+    ours = compile_graph(PRESETS.get("resnet18").create())
+    ours.load_state_dict(reference.state_dict())
+    images = torch.randn(batch, 3, size, size)
+    labels = torch.randint(0, 1000, (batch,))
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step(model: torch.nn.Module) -> float:
+        model.zero_grad(set_to_none=True)
+        started = time.perf_counter()
+        loss_fn(model(images), labels).backward()
+        return time.perf_counter() - started
+
+    for model in (reference, ours):  # warm-up
+        model.train()
+        step(model)
+    times: dict[str, list[float]] = {"torchvision": [], "compiled": []}
+    for _ in range(repeats):  # interleaved, so drifts in machine load hit both alike
+        times["torchvision"].append(step(reference))
+        times["compiled"].append(step(ours))
+    tv, us = statistics.median(times["torchvision"]), statistics.median(times["compiled"])
+    ratio = us / tv
+    verdict = "ok" if ratio <= 1.02 else "MISSED"
+    print(
+        f"resnet18 forward+backward (batch {batch}, {size}×{size}, median of {repeats}): "
+        f"compiled {us * 1000:.1f} ms, torchvision {tv * 1000:.1f} ms, ratio {ratio:.3f} "
+        f"(target <= 1.02: {verdict})"
+    )
+
+
+def main() -> None:
+    bench_build_and_infer()
+    bench_summary_vs_torchinfo()
+    bench_training_step()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Export a design: readable PyTorch code, TorchScript or ONNX, optionally with trained weights.
+
+``export_model(graph, "python", "model.py", weights="run/best.pt")`` writes the file and returns
+its path. Formats: ``python`` (a standalone ``nn.Module`` file needing only torch, weights beside
+it as ``model.pt``), ``torchscript`` (for ``torch.jit.load``) and ``onnx`` (dynamic batch axis;
+needs the ``onnx`` package).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from engine.export.files import (
+    Weights,
+    read_state_dict,
+    write_onnx,
+    write_python,
+    write_torchscript,
+)
+from engine.export.layers import supported
+from engine.export.literals import ExportError
+from engine.export.python_code import python_source
+from engine.graph import Graph
+
+FORMATS: dict[str, str] = {"python": ".py", "torchscript": ".pt", "onnx": ".onnx"}
+
+
+def export_model(
+    graph: Graph,
+    format: str,
+    out_path: str | os.PathLike[str],
+    weights: Weights | None = None,
+    class_name: str = "DesignedNet",
+) -> Path:
+    """Write ``graph`` as ``format`` to ``out_path`` (weights: a state dict or checkpoint file)."""
+    if format not in FORMATS:
+        raise ExportError(f"unknown export format {format!r}. Choose one of {', '.join(FORMATS)}")
+    out = Path(out_path)
+    if format == "python":
+        if out.suffix != ".py":
+            raise ExportError(
+                f"a python export must end in .py to run as a script. Received: {out.name}. "
+                f"Use {out.with_suffix('.py').name}"
+            )
+        return write_python(graph, out, weights, class_name)
+    if format == "torchscript":
+        return write_torchscript(graph, out, weights)
+    try:
+        import onnx  # noqa: F401  (torch.onnx.export needs it)
+    except ImportError as error:
+        raise ExportError(
+            "ONNX export needs the onnx package: pip install 'cnn-designer[onnx]'"
+        ) from error
+    return write_onnx(graph, out, weights)
+
+
+__all__ = [
+    "FORMATS",
+    "ExportError",
+    "export_model",
+    "python_source",
+    "read_state_dict",
+    "supported",
+]

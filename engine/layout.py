@@ -1,0 +1,247 @@
+"""A layered, top-to-bottom layout of a graph for the canvas (pure: no Qt).
+
+Each *unit* is a block drawn on its own or a collapsed group drawn as one node. Units are put in
+layers from networkx's topological generations (a unit sits one layer below the deepest unit
+feeding it), wires that skip layers get narrow invisible waypoints so that branches (Inception's
+towers, ResNet's shortcuts) stand side by side instead of crossing blocks, layers are ordered by
+a few barycentre sweeps to reduce crossings, and each unit is centred under the units feeding
+it. Units in one layer never overlap and layers are separated vertically, so no two units do.
+The result depends only on the graph, the collapsed groups and the sizes: it is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+import networkx as nx
+
+from engine.graph import Graph, GroupPath, group_prefixes
+
+Unit = tuple[str, str]  # ("node", name) or ("group", dotted group name)
+Size = tuple[float, float]
+Point = tuple[float, float]
+
+DEFAULT_NODE_SIZE: Size = (180.0, 62.0)
+DEFAULT_GROUP_SIZE: Size = (200.0, 74.0)
+
+
+@dataclass(frozen=True)
+class LayoutOptions:
+    """Spacing of the layout, in scene units."""
+
+    layer_gap: float = 70.0  # vertical space between layers (wire labels go there)
+    node_gap: float = 40.0  # horizontal space between neighbours in a layer
+    waypoint_width: float = 24.0  # room kept for a wire passing through a layer
+    sweeps: int = 4  # barycentre ordering passes (down, up, down, ...)
+
+
+def collapsed_owner(group: GroupPath, collapsed: Collection[str]) -> str | None:
+    """The outermost collapsed group containing a node of group path ``group``, if any."""
+    for prefix in group_prefixes(group):
+        if prefix in collapsed:
+            return prefix
+    return None
+
+
+def unit_of_nodes(graph: Graph, collapsed: Collection[str]) -> dict[str, Unit]:
+    """The unit that draws each node: itself, or the outermost collapsed group holding it."""
+    units: dict[str, Unit] = {}
+    for node in graph:
+        owner = collapsed_owner(node.group, collapsed)
+        units[node.name] = ("group", owner) if owner is not None else ("node", node.name)
+    return units
+
+
+def _unit_graph(graph: Graph, units: dict[str, Unit]) -> nx.DiGraph:
+    """Units in a deterministic order (evaluation order of their first node) and their wires."""
+    order, in_cycles = graph.evaluation_order()
+    ug = nx.DiGraph()
+    for name in [*order, *sorted(in_cycles)]:
+        ug.add_node(units[name])
+    for edge in sorted(graph.edges, key=lambda e: (e.src, e.src_port, e.dst, e.dst_port)):
+        u, v = units[edge.src], units[edge.dst]
+        if u != v:
+            ug.add_edge(u, v)
+    return ug
+
+
+def _layers(ug: nx.DiGraph) -> dict[Unit, int]:
+    """Layer of every unit: its topological generation (cycles: back wires are ignored)."""
+    if not nx.is_directed_acyclic_graph(ug):
+        index = {u: i for i, u in enumerate(ug.nodes)}
+        back = [(u, v) for u, v in ug.edges if index[v] <= index[u]]
+        ug = ug.copy()
+        ug.remove_edges_from(back)
+        if not nx.is_directed_acyclic_graph(ug):  # pragma: no cover - defensive
+            return dict.fromkeys(ug.nodes, 0)
+    layers: dict[Unit, int] = {}
+    for depth, generation in enumerate(nx.topological_generations(ug)):
+        for unit in generation:
+            layers[unit] = depth
+    return layers
+
+
+def _with_waypoints(
+    ug: nx.DiGraph, layers: dict[Unit, int]
+) -> tuple[nx.DiGraph, dict[Unit, int], dict[Unit, int]]:
+    """The layered graph with a waypoint in every layer a wire passes through.
+
+    Returns the graph, the layer of every vertex, and the rank (first-seen order) of every vertex.
+    """
+    lg = nx.DiGraph()
+    rank: dict[Unit, int] = {}
+    for unit in ug.nodes:
+        lg.add_node(unit)
+        rank[unit] = len(rank)
+    all_layers = dict(layers)
+    counter = 0
+    for u, v in ug.edges:
+        lu, lv = layers[u], layers[v]
+        if lv <= lu:  # a back wire of a cycle: drawn, not laid out
+            continue
+        previous = u
+        for depth in range(lu + 1, lv):
+            waypoint = ("waypoint", str(counter))
+            counter += 1
+            lg.add_node(waypoint)
+            rank[waypoint] = len(rank) + 1_000_000  # after real units on ties
+            all_layers[waypoint] = depth
+            lg.add_edge(previous, waypoint)
+            previous = waypoint
+        lg.add_edge(previous, v)
+    return lg, all_layers, rank
+
+
+def _order_layers(
+    lg: nx.DiGraph, layers: dict[Unit, int], rank: dict[Unit, int], sweeps: int
+) -> list[list[Unit]]:
+    """Vertices per layer, ordered by barycentre sweeps (ties keep the first-seen order)."""
+    count = max(layers.values(), default=-1) + 1
+    rows: list[list[Unit]] = [[] for _ in range(count)]
+    for vertex in sorted(lg.nodes, key=rank.__getitem__):
+        rows[layers[vertex]].append(vertex)
+    for sweep in range(sweeps):
+        downward = sweep % 2 == 0
+        indices = range(1, count) if downward else range(count - 2, -1, -1)
+        for i in indices:
+            neighbour_row = rows[i - 1] if downward else rows[i + 1]
+            position = {v: k for k, v in enumerate(neighbour_row)}
+
+            def key(
+                vertex: Unit, position: dict[Unit, int] = position, downward: bool = downward
+            ) -> tuple[float, int]:
+                near = lg.predecessors(vertex) if downward else lg.successors(vertex)
+                places = [position[n] for n in near if n in position]
+                centre = sum(places) / len(places) if places else float("inf")
+                return (centre, rank[vertex])
+
+            rows[i].sort(key=key)
+    return rows
+
+
+def _place_row(
+    row: list[Unit],
+    desired: dict[Unit, float],
+    widths: dict[Unit, float],
+    gap: float,
+) -> dict[Unit, float]:
+    """Centres for one layer: as near as possible to ``desired``, left to right, no overlap."""
+    centres: dict[Unit, float] = {}
+    right = -float("inf")
+    for vertex in row:
+        half = widths[vertex] / 2
+        want = desired.get(vertex, right + gap + half if right > -float("inf") else half)
+        centre = max(want, right + gap + half)
+        centres[vertex] = centre
+        right = centre + half
+    wanted = [centres[v] - desired[v] for v in row if v in desired]
+    if wanted:  # move the row so that, on average, units sit where they want to
+        shift = -sum(wanted) / len(wanted)
+    else:  # no preference at all: centre the row on x = 0
+        shift = -(centres[row[0]] - widths[row[0]] / 2 + right) / 2
+    return {v: c + shift for v, c in centres.items()}
+
+
+def layered_layout(
+    graph: Graph,
+    collapsed: Collection[str] = (),
+    size: Callable[[Unit], Size] | None = None,
+    options: LayoutOptions | None = None,
+) -> dict[Unit, Point]:
+    """Top-left corner of every unit (visible block or collapsed group), top to bottom."""
+    options = options or LayoutOptions()
+    size = size or (lambda unit: DEFAULT_GROUP_SIZE if unit[0] == "group" else DEFAULT_NODE_SIZE)
+    units = unit_of_nodes(graph, collapsed)
+    ug = _unit_graph(graph, units)
+    if not ug:
+        return {}
+    layers = _layers(ug)
+    lg, all_layers, rank = _with_waypoints(ug, layers)
+    rows = _order_layers(lg, all_layers, rank, options.sweeps)
+    sizes = {v: size(v) if v[0] != "waypoint" else (options.waypoint_width, 0.0) for v in lg}
+    widths = {v: s[0] for v, s in sizes.items()}
+    centres: dict[Unit, float] = {}
+    positions: dict[Unit, Point] = {}
+    top = 0.0
+    for row in rows:
+        desired: dict[Unit, float] = {}
+        for vertex in row:
+            above = [centres[p] for p in lg.predecessors(vertex) if p in centres]
+            if above:
+                desired[vertex] = sum(above) / len(above)
+        centres.update(_place_row(row, desired, widths, options.node_gap))
+        for vertex in row:
+            if vertex[0] != "waypoint":
+                x = centres[vertex] - widths[vertex] / 2
+                positions[vertex] = (round(x, 2), round(top, 2))
+        top += max(sizes[v][1] for v in row) + options.layer_gap
+    return positions
+
+
+def layout_positions(
+    graph: Graph,
+    collapsed: Collection[str] = (),
+    size: Callable[[Unit], Size] | None = None,
+    options: LayoutOptions | None = None,
+) -> dict[str, Point]:
+    """A position for every node: its own unit's, or its collapsed group's top-left corner."""
+    placed = layered_layout(graph, collapsed, size, options)
+    units = unit_of_nodes(graph, collapsed)
+    return {name: placed[unit] for name, unit in units.items()}
+
+
+def innermost_groups(graph: Graph) -> list[str]:
+    """Groups that contain no other group (ResNet's blocks, Inception's modules), sorted."""
+    groups = graph.groups()
+    return [g for g in groups if not any(other.startswith(g + ".") for other in groups)]
+
+
+MERGE_TYPES = frozenset({"add", "concat"})
+SMALL_GRAPH = 60  # designs without merging blocks up to this size open fully expanded
+
+
+def default_collapsed(graph: Graph) -> list[str]:
+    """The groups a design opens with collapsed: its modules, sorted.
+
+    A module is the innermost group holding an Add or Concat (a ResNet block, an Inception or
+    Fire module), together with its sibling groups (the plain blocks between modules, such as
+    MobileNetV2's non-residual blocks or GoogLeNet's stem convolutions). A design without
+    merging blocks collapses the groups one level above the innermost ones (MobileNet's
+    depthwise-separable blocks), or the innermost ones, but only when it has more than
+    ``SMALL_GRAPH`` blocks. Nested choices keep the outermost.
+    """
+    groups = graph.groups()
+    chosen = {".".join(node.group) for node in graph if node.type_id in MERGE_TYPES and node.group}
+    if chosen:
+        merges, parents = set(chosen), {g.rpartition(".")[0] for g in chosen}
+        siblings = {g for g in groups if g.rpartition(".")[0] in parents}
+        # a sibling that holds modules itself (Inception-ResNet's "repeat") is not one
+        chosen |= {g for g in siblings if not any(m.startswith(g + ".") for m in merges)}
+    elif len(graph) > SMALL_GRAPH:
+        leaves = set(innermost_groups(graph))
+        chosen = {g.rpartition(".")[0] for g in leaves if "." in g} or leaves
+    outermost = [
+        g for g in chosen if not any(g.startswith(other + ".") for other in chosen if other != g)
+    ]
+    return sorted(outermost)

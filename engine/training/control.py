@@ -1,0 +1,63 @@
+"""Stop, pause and resume a run, and change what the dashboard sees, from another thread or process.
+
+The trainer calls ``check`` between batches, so a request takes effect within one batch. Built
+on ``multiprocessing`` primitives when given a context (for the process runner), else on
+``threading`` ones.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any
+
+
+class TrainingControl:
+    """Flags the trainer reads every batch; safe to pass to a spawned process."""
+
+    def __init__(self, context: Any = None) -> None:
+        if context is None:
+            self._stop, self._pause = threading.Event(), threading.Event()
+            self._requests: Any = queue.Queue()
+        else:
+            self._stop, self._pause = context.Event(), context.Event()
+            self._requests = context.Queue()
+
+    def stop(self) -> None:
+        """Ask the run to end after the current batch (a paused run stops too)."""
+        self._stop.set()
+
+    def pause(self) -> None:
+        """Ask the run to wait after the current batch."""
+        self._pause.set()
+
+    def resume(self) -> None:
+        """Let a paused run continue."""
+        self._pause.clear()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def pause_requested(self) -> bool:
+        return self._pause.is_set() and not self._stop.is_set()
+
+    def wait_while_paused(self, poll: float = 0.05) -> None:
+        """Block until resumed or stopped."""
+        while self.pause_requested:
+            self._stop.wait(poll)
+
+    def set_view(self, **changes: Any) -> None:
+        """Change what snapshots show: ``feature_layer="conv2"``, ``feature_image=3``,
+        ``filter_layers=("conv1", "conv2")``. Applied at the next snapshot."""
+        self._requests.put(dict(changes))
+
+    def view_changes(self) -> dict[str, Any]:
+        """Every change requested since the last call, merged."""
+        merged: dict[str, Any] = {}
+        while True:
+            try:
+                merged.update(self._requests.get_nowait())
+            except (queue.Empty, OSError, EOFError):
+                return merged

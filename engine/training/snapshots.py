@@ -1,0 +1,150 @@
+"""Dashboard snapshots: filters, gradient flow, dying ReLUs, weight histograms, feature maps.
+
+Taken on some training steps only, at a rate that keeps their cost within a budget: after a
+snapshot that cost ``c`` seconds the next one waits ``max(min_interval, c / budget)``, so at most
+``budget`` (default 2%) of the wall time goes to them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.training.events import FeatureMaps, Snapshot
+
+MAX_FILTERS = 64
+HISTOGRAM_BINS = 40
+
+
+class SnapshotTaker:
+    """Collects one ``Snapshot`` around a training step when one is due."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        conv_layers: list[str],
+        relu_layers: list[str],
+        feature_source: Callable[[int], tuple[torch.Tensor, np.ndarray, int]],
+        budget: float = 0.02,
+        min_interval: float = 0.2,
+        feature_layer: str | None = None,
+        feature_image: int = 0,
+    ) -> None:
+        self.model = model
+        self.modules = dict(model.named_modules())
+        self.conv_layers, self.relu_layers = conv_layers, relu_layers
+        self.feature_source = feature_source
+        self.budget, self.min_interval = budget, min_interval
+        self.filter_layers = conv_layers[:1]
+        self.feature_layer = feature_layer or (conv_layers[0] if conv_layers else None)
+        self.feature_image = feature_image
+        self.next_time = 0.0
+        self._hooks: list[Any] = []
+        self._dead: dict[str, torch.Tensor] = {}
+        self._grads: dict[str, float] = {}
+        self._cost = 0.0
+        self.weighted = [
+            (name, m)
+            for name, m in self.modules.items()
+            if name
+            and getattr(m, "weight", None) is not None
+            and isinstance(m.weight, torch.Tensor)
+        ]
+
+    def apply_view(self, changes: dict[str, Any]) -> None:
+        """Apply ``TrainingControl.set_view`` requests (unknown layers are ignored)."""
+        if "filter_layers" in changes:
+            self.filter_layers = [n for n in changes["filter_layers"] if n in self.conv_layers]
+        if changes.get("feature_layer") in self.modules:
+            self.feature_layer = changes["feature_layer"]
+        if isinstance(changes.get("feature_image"), int):
+            self.feature_image = changes["feature_image"]
+        self.next_time = 0.0  # show the change at once
+
+    def due(self) -> bool:
+        return time.perf_counter() >= self.next_time
+
+    def before_forward(self) -> None:
+        """Hook every ReLU to record the share of units zero for the whole batch."""
+        start = time.perf_counter()
+        self._dead.clear()
+        for name in self.relu_layers:
+
+            def hook(_m: nn.Module, _i: Any, out: torch.Tensor, name: str = name) -> None:
+                self._dead[name] = (out.detach() <= 0).flatten(1).all(0).float().mean()
+
+            self._hooks.append(self.modules[name].register_forward_hook(hook))
+        self._cost = time.perf_counter() - start
+
+    def after_backward(self) -> None:
+        """Gradient norms per layer (call after unscaling, before the optimiser step)."""
+        start = time.perf_counter()
+        for hook in self._hooks:
+            hook.remove()
+        self._hooks.clear()
+        names, norms = [], []
+        for name, module in self.modules.items():
+            grads = [p.grad for p in module.parameters(recurse=False) if p.grad is not None]
+            if name and grads:
+                names.append(name)
+                norms.append(
+                    torch.linalg.vector_norm(
+                        torch.stack([g.detach().float().norm() for g in grads])
+                    )
+                )
+        values = torch.stack(norms).tolist() if norms else []
+        self._grads = dict(zip(names, values, strict=True))
+        self._cost += time.perf_counter() - start
+
+    def take(self, step: int, epoch: int) -> Snapshot:
+        """Assemble the snapshot and schedule the next one."""
+        start = time.perf_counter()
+        with torch.no_grad():
+            filters = {
+                name: self.modules[name].weight[:MAX_FILTERS].detach().float().cpu().numpy()
+                for name in self.filter_layers
+            }
+            histograms = {}
+            for name, module in self.weighted:
+                w = module.weight.detach().float()
+                lo, hi = float(w.min()), float(w.max())
+                if not (np.isfinite(lo) and np.isfinite(hi)):
+                    continue  # diverged weights: the loss check reports it with advice
+                if hi <= lo:
+                    hi = lo + 1e-6
+                counts = torch.histc(w, HISTOGRAM_BINS, lo, hi).cpu().numpy()
+                histograms[name] = (
+                    counts,
+                    np.linspace(lo, hi, HISTOGRAM_BINS + 1, dtype=np.float32),
+                )
+            dead = {k: float(v) for k, v in self._dead.items()}
+            feature_maps = self._feature_maps()
+        cost = self._cost + time.perf_counter() - start
+        self.next_time = time.perf_counter() + max(self.min_interval, cost / self.budget)
+        return Snapshot(
+            step, epoch, filters, dict(self._grads), dead, histograms, feature_maps, cost
+        )
+
+    def _feature_maps(self) -> FeatureMaps | None:
+        if self.feature_layer is None:
+            return None
+        x, image, label = self.feature_source(self.feature_image)
+        captured: list[torch.Tensor] = []
+        module = self.modules[self.feature_layer]
+        hook = module.register_forward_hook(lambda _m, _i, out: captured.append(out))
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            self.model(x)
+        finally:
+            hook.remove()
+            self.model.train(was_training)
+        if not captured or not isinstance(captured[0], torch.Tensor):
+            return None
+        maps = captured[0][0].detach().float().cpu().numpy()
+        return FeatureMaps(self.feature_layer, self.feature_image, image, label, maps)

@@ -1,0 +1,516 @@
+"""The trainer: a Qt-free generator of plain-data events around a real PyTorch training loop.
+
+    for event in train(graph, settings, run_root="runs"):
+        ...  # RunStarted, Step, Snapshot, EpochEnd, ..., then Finished or Failed
+
+It never raises for a failing run: setup problems, a NaN loss, an exception inside the model or
+out-of-memory end in a ``Failed`` event (and result.json) while the last good checkpoint stays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+import traceback
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.compiler import compile_graph
+from engine.data import DataFormatError
+from engine.errors import DesignerError
+from engine.graph import Graph
+from engine.inference import infer
+from engine.training import runs
+from engine.training.control import TrainingControl
+from engine.training.data_setup import prepare_data
+from engine.training.distributed import DistContext, all_sum, any_flag, replica_spread
+from engine.training.evaluation import evaluate
+from engine.training.events import (
+    EpochEnd,
+    Event,
+    Failed,
+    Finished,
+    Paused,
+    Resumed,
+    RunStarted,
+    Step,
+)
+from engine.training.model import (
+    TrainingError,
+    check_classes,
+    choose_device,
+    device_label,
+    graph_from_data,
+    input_node,
+    layer_names,
+    loss_function,
+    make_optimizer,
+)
+from engine.training.schedule import lr_at
+from engine.training.settings import TrainingSettings
+from engine.training.snapshots import SnapshotTaker
+
+
+class NonFiniteLossError(Exception):
+    """The loss became NaN or infinite (turned into a Failed event)."""
+
+    def __init__(self, message: str, step: int) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+def train(
+    graph: Graph | dict[str, Any],
+    settings: TrainingSettings | dict[str, Any] | None = None,
+    *,
+    run_root: str | Path | None = None,
+    resume: str | Path | None = None,
+    control: TrainingControl | None = None,
+    dist: DistContext | None = None,
+    snapshots: bool = True,
+) -> Iterator[Event]:
+    """Train ``graph``; yields events. ``run_root``: where the run folder goes (None: no files).
+    ``resume``: a run folder or checkpoint to continue (in that folder when it is one)."""
+    trainer = Trainer(
+        graph,
+        settings,
+        run_root=run_root,
+        resume=resume,
+        control=control,
+        dist=dist,
+        snapshots=snapshots,
+    )
+    return trainer.run()
+
+
+class Trainer:
+    """One run's state; ``run()`` is the event generator. Tests may call ``setup`` and
+    ``train_step``/``validate`` directly."""
+
+    def __init__(
+        self,
+        graph: Graph | dict[str, Any],
+        settings: TrainingSettings | dict[str, Any] | None = None,
+        *,
+        run_root: str | Path | None = None,
+        resume: str | Path | None = None,
+        control: TrainingControl | None = None,
+        dist: DistContext | None = None,
+        snapshots: bool = True,
+    ) -> None:
+        self.graph = graph_from_data(graph) if isinstance(graph, dict) else graph
+        if settings is None or isinstance(settings, dict):
+            settings = TrainingSettings.from_dict(settings)
+        self.s = settings
+        self.run_root, self.resume_from = run_root, resume
+        self.control = control
+        self.dist = dist or DistContext()
+        self.want_snapshots = snapshots and self.dist.is_main
+        self.run_dir: Path | None = None
+        self.step = 0
+        self.start_epoch = 0
+        self.epochs_done = 0
+        self.best: float | None = None
+        self.last_val: float | None = None
+        self.notes: list[str] = []
+
+    # ---- set-up -------------------------------------------------------------------------
+    def setup(self) -> RunStarted:
+        s = self.s
+        node_name, input_shape = input_node(self.graph)
+        result = infer(self.graph)
+        self.device = choose_device(s.device)
+        if self.dist.active and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.dist.local_rank)
+        torch.manual_seed(s.seed)
+        d = self.dist
+        data = prepare_data(s, input_shape, node_name, self.device, d)
+        self.notes += data.notes
+        self.classes = data.classes
+        if not (verdict := check_classes(self.graph, result, len(data.classes))).ok:
+            raise TrainingError(verdict.message)
+        self.train_split, self.val_split = data.train, data.val
+        self.loader, self.val_loader = data.loader, data.val_loader
+        self.mean, self.std = data.mean, data.std
+        self.module = compile_graph(self.graph, result).to(self.device)
+        self.model: torch.nn.Module = self.module
+        if d.active:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.model = DistributedDataParallel(self.module, device_ids=ids)
+        self.optimizer = make_optimizer(self.model, s)
+        self.loss_fn = loss_function(s.loss, len(self.classes))
+        self.amp = s.mixed_precision and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
+        if self.resume_from is not None:
+            self._load(self.resume_from)
+        self.steps_per_epoch = len(self.loader)
+        self.total_steps = self.steps_per_epoch * s.epochs
+        leaves, convs, relus = layer_names(self.module)
+        self.snap = None
+        if self.want_snapshots:
+            self.snap = SnapshotTaker(
+                self.module,
+                convs,
+                relus,
+                self._feature_source,
+                s.snapshot_budget,
+                feature_layer=s.feature_layer if s.feature_layer in leaves else None,
+                feature_image=s.feature_image,
+            )
+        if self.dist.is_main and self.run_dir is None and self.run_root is not None:
+            self.run_dir = runs.new_run_dir(self.run_root)
+        started = RunStarted(
+            run_dir=str(self.run_dir) if self.run_dir else None,
+            device=device_label(self.device),
+            dataset=data.name,
+            classes=tuple(self.classes),
+            input_shape=tuple(input_shape),
+            train_size=len(self.train_split),
+            val_size=len(self.val_split) if self.val_split is not None else 0,
+            epochs=s.epochs,
+            start_epoch=self.start_epoch,
+            steps_per_epoch=self.steps_per_epoch,
+            total_steps=self.total_steps,
+            batch_size=s.batch_size,
+            global_batch_size=s.batch_size * d.world_size,
+            world_size=d.world_size,
+            lr=s.lr,
+            param_count=sum(p.numel() for p in self.module.parameters()),
+            settings=s.to_dict(),
+            conv_layers=tuple(convs),
+            relu_layers=tuple(relus),
+            layers=tuple(leaves),
+            notes=tuple(self.notes),
+        )
+        if self.run_dir is not None:
+            facts = {k: v for k, v in vars(started).items() if k not in ("settings", "layers")}
+            runs.write_json(self.run_dir / "settings.json", {"settings": s.to_dict(), "run": facts})
+            runs.write_json(self.run_dir / "graph.json", self.graph.to_data())
+        return started
+
+    def _load(self, source: str | Path) -> None:
+        state = runs.load_checkpoint(source)
+        try:
+            self.module.load_state_dict(state["model"])
+        except RuntimeError as error:
+            raise TrainingError(
+                f"checkpoint {source}: its weights do not fit this graph ({error})"
+            ) from error
+        if (state.get("settings") or {}).get("optimizer") == self.s.optimizer:
+            self.optimizer.load_state_dict(state["optimizer"])
+        else:
+            self.notes.append(f"optimizer changed to {self.s.optimizer}: its state starts afresh")
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.start_epoch = self.epochs_done = int(state["epoch"])
+        self.step = int(state["step"])
+        self.best = state.get("best_val_accuracy")
+        path = Path(source).expanduser()
+        if path.is_dir():
+            self.run_dir = path if self.dist.is_main else None
+        if self.start_epoch >= self.s.epochs:
+            raise TrainingError(
+                f"checkpoint {source}: already trained for {self.start_epoch} epochs. Set epochs above {self.start_epoch} to train on"
+            )
+
+    def _feature_source(self, index: int) -> tuple[torch.Tensor, Any, int]:
+        split = self.val_split if self.val_split is not None else self.train_split
+        i = index % len(split)
+        images = split.images[i : i + 1]
+        return self.loader.normalize(images), images[0].cpu().numpy(), int(split.labels[i])
+
+    def _autocast(self) -> Any:
+        if self.amp:
+            return torch.autocast("cuda", dtype=torch.float16)
+        return contextlib.nullcontext()
+
+    # ---- one step and validation ----------------------------------------------------------
+    def train_step(
+        self, x: torch.Tensor, y: torch.Tensor, lr: float, snap: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward, backward and update on one batch (model in train mode); returns (loss, correct)."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        if snap:
+            self.snap.before_forward()  # type: ignore[union-attr]
+        with self._autocast():
+            out = self.model(x)
+            loss = self.loss_fn(out.float(), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            if snap:
+                self.scaler.unscale_(self.optimizer)
+                self.snap.after_backward()  # type: ignore[union-attr]
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            if snap:
+                self.snap.after_backward()  # type: ignore[union-attr]
+            self.optimizer.step()
+        return loss.detach(), (out.detach().argmax(1) == y).sum()
+
+    def validate(self) -> Any:
+        """Evaluation-mode pass over the validation split (None without one)."""
+        if self.val_loader is None:
+            return None
+        autocast = torch.autocast("cuda", dtype=torch.float16) if self.amp else None
+        return evaluate(
+            self.module,
+            self.val_loader,
+            self.loss_fn,
+            len(self.classes),
+            misclassified=self.s.misclassified if self.dist.is_main else 0,
+            autocast=autocast,
+            ctx=self.dist,
+        )
+
+    # ---- the event generator --------------------------------------------------------------
+    def run(self) -> Iterator[Event]:
+        began = time.perf_counter()
+        try:
+            yield self.setup()
+            yield from self._loop(began)
+        except NonFiniteLossError as error:
+            self.step = error.step
+            yield self._fail(str(error), "nan")
+        except (DesignerError, DataFormatError) as error:
+            yield self._fail(str(error), "setup")
+        except torch.OutOfMemoryError as error:
+            yield self._fail(
+                f"out of memory at step {self.step}: lower the batch size or use a smaller network ({error})",
+                "error",
+            )
+        except Exception as error:
+            yield self._fail(
+                f"training failed at step {self.step + 1}: {type(error).__name__}: {error}", "error"
+            )
+
+    def _fail(self, message: str, reason: str) -> Failed:
+        if self.run_dir is not None:
+            runs.write_json(
+                self.run_dir / "result.json",
+                {
+                    "status": "failed",
+                    "reason": reason,
+                    "message": message,
+                    "step": self.step,
+                    "epochs_done": self.epochs_done,
+                    "best_val_accuracy": self.best,
+                },
+            )
+        details = traceback.format_exc() if reason != "nan" else ""
+        return Failed(
+            message, self.step, reason, details, str(self.run_dir) if self.run_dir else None
+        )
+
+    def _loop(self, began: float) -> Iterator[Event]:
+        status = "completed"
+        self.train_time, self.session_start = 0.0, self.step
+        for epoch in range(self.start_epoch, self.s.epochs):
+            totals = yield from self._epoch(epoch)
+            if totals is None:
+                status = "stopped"
+                break
+            yield self._end_epoch(epoch, *totals)
+        yield self._finish(status, time.perf_counter() - began)
+
+    def _epoch(
+        self, epoch: int
+    ) -> Generator[Event, None, tuple[float, float, float, float] | None]:
+        """One epoch's steps; returns (train loss, train accuracy, lr, seconds), None if stopped."""
+        s, ctrl = self.s, self.control
+        self.loader.set_epoch(epoch)
+        torch.manual_seed(s.seed * 1_000_003 + epoch * 101 + self.dist.rank)  # dropout masks
+        self.model.train()
+        start = mark = time.perf_counter()
+        window: list[torch.Tensor] = []  # losses since the last Step event
+        lrs: list[float] = []
+        values: list[float] = []  # every loss of the epoch, as numbers
+        sizes: list[int] = []
+        hits: list[torch.Tensor] = []
+        lr = s.lr
+        for x, y in self.loader:
+            if ctrl is not None and ctrl.pause_requested:
+                paused = time.perf_counter()
+                yield Paused(self.step)
+                ctrl.wait_while_paused()
+                yield Resumed(self.step)
+                shift = time.perf_counter() - paused
+                mark, start = mark + shift, start + shift
+            if ctrl is not None and ctrl.stop_requested:
+                if window:
+                    yield self._step_event(epoch, window, lrs, sizes, mark, start)
+                return None
+            if self.snap is not None and ctrl is not None and (view := ctrl.view_changes()):
+                self.snap.apply_view(view)
+            lr = lr_at(
+                s.schedule,
+                s.lr,
+                self.step,
+                self.total_steps,
+                self.steps_per_epoch,
+                s.step_epochs,
+                s.gamma,
+            )
+            take = self.snap is not None and self.snap.due()
+            loss, hit = self.train_step(x, y, lr, take)
+            self.step += 1
+            window.append(loss)
+            lrs.append(lr)
+            sizes.append(len(y))
+            hits.append(hit)
+            if take:
+                yield self.snap.take(self.step, epoch + 1)  # type: ignore[union-attr]
+            now = time.perf_counter()
+            if (self.step % 10 == 0) if self.dist.active else (now - mark >= s.step_interval):
+                event = self._step_event(epoch, window, lrs, sizes, mark, start)
+                values += event.losses
+                yield event
+                window, lrs, mark = [], [], time.perf_counter()
+        if window:
+            event = self._step_event(epoch, window, lrs, sizes, mark, start)
+            values += event.losses
+            yield event
+        seconds = time.perf_counter() - start
+        self.train_time += seconds
+        loss_sum = sum(v * n for v, n in zip(values, sizes, strict=True))
+        correct = torch.stack(hits).sum().double() if hits else torch.zeros((), dtype=torch.float64)
+        totals = torch.tensor([loss_sum, float(correct), float(sum(sizes))], dtype=torch.float64)
+        totals = all_sum(totals.to(self.device), self.dist).cpu()
+        count = max(float(totals[2]), 1.0)
+        return float(totals[0]) / count, float(totals[1]) / count, lr, seconds
+
+    def _check_finite(self, losses: list[torch.Tensor], lrs: list[float]) -> list[float]:
+        values = torch.stack(losses).float().tolist()
+        bad = next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
+        if any_flag(bad is not None, self.dist, self.device):
+            if bad is None:
+                raise NonFiniteLossError(
+                    f"the loss became NaN in another process near step {self.step}: lower the learning rate or add BatchNorm",
+                    self.step,
+                )
+            what = "NaN" if math.isnan(values[bad]) else "infinite"
+            at = self.step - len(values) + bad + 1
+            raise NonFiniteLossError(
+                f"loss became {what} at step {at} (learning rate {lrs[bad]:g}): lower the learning rate or add BatchNorm",
+                at,
+            )
+        return values
+
+    def _step_event(
+        self,
+        epoch: int,
+        window: list[torch.Tensor],
+        lrs: list[float],
+        sizes: list[int],
+        mark: float,
+        start: float,
+    ) -> Step:
+        """The Step event for the losses in ``window`` (checked for NaN first)."""
+        values = self._check_finite(window, lrs)
+        now = time.perf_counter()
+        images = sum(sizes[len(sizes) - len(window) :]) * self.dist.world_size
+        elapsed = self.train_time + now - start
+        progress = self.step / max(self.total_steps, 1)
+        done = (self.step - self.session_start) / max(self.total_steps - self.session_start, 1)
+        eta = elapsed / done * (1 - done) if done > 0 else math.inf
+        rate = images / max(now - mark, 1e-9)
+        return Step(self.step, epoch + 1, tuple(values), lrs[-1], rate, progress, elapsed, eta)
+
+    def _end_epoch(
+        self, epoch: int, train_loss: float, train_acc: float, lr: float, seconds: float
+    ) -> EpochEnd:
+        ev = self.validate()
+        score = ev.accuracy if ev is not None else train_acc
+        is_best = self.best is None or score > self.best
+        if is_best:
+            self.best = score
+        self.epochs_done = epoch + 1
+        self.last_val = ev.accuracy if ev is not None else None
+        if self.run_dir is not None:
+            runs.append_metrics(
+                self.run_dir,
+                {
+                    "epoch": epoch + 1,
+                    "step": self.step,
+                    "train_loss": train_loss,
+                    "train_accuracy": train_acc,
+                    "val_loss": ev.loss if ev else None,
+                    "val_accuracy": ev.accuracy if ev else None,
+                    "lr": lr,
+                    "seconds": round(seconds, 4),
+                    "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                },
+            )
+            state = self._checkpoint_state()
+            runs.save_checkpoint(self.run_dir / "last.pt", state)
+            if is_best:
+                runs.save_checkpoint(self.run_dir / "best.pt", state)
+        return EpochEnd(
+            epoch + 1,
+            self.step,
+            train_loss,
+            train_acc,
+            ev.loss if ev else None,
+            ev.accuracy if ev else None,
+            lr,
+            seconds,
+            ev.confusion if ev else None,
+            ev.per_class_accuracy if ev else None,
+            ev.misclassified if ev else (),
+            is_best,
+        )
+
+    def _checkpoint_state(self) -> dict[str, Any]:
+        return {
+            "model": self.module.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
+            "epoch": self.epochs_done,
+            "step": self.step,
+            "best_val_accuracy": self.best,
+            "settings": self.s.to_dict(),
+            "graph": self.graph.to_data(),
+            "classes": list(self.classes),
+            "normalization": {"mean": self.mean, "std": self.std},
+        }
+
+    def _finish(self, status: str, seconds: float) -> Finished:
+        extra: dict[str, Any] = {
+            "world_size": self.dist.world_size,
+            "global_batch_size": self.s.batch_size * self.dist.world_size,
+        }
+        if self.dist.active:
+            extra["replicas_max_abs_diff"] = replica_spread(self.module, self.dist)
+        if self.run_dir is not None:
+            runs.write_json(
+                self.run_dir / "result.json",
+                {
+                    "status": status,
+                    "epochs_done": self.epochs_done,
+                    "steps": self.step,
+                    "best_val_accuracy": self.best,
+                    "final_val_accuracy": self.last_val,
+                    "seconds": round(seconds, 3),
+                    "device": device_label(self.device),
+                    **extra,
+                },
+            )
+        return Finished(
+            status,
+            self.epochs_done,
+            self.step,
+            self.best,
+            self.last_val,
+            seconds,
+            str(self.run_dir) if self.run_dir else None,
+            extra,
+        )

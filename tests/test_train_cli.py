@@ -1,0 +1,71 @@
+"""``cnn-designer train``: headless training with the same run folder, clear failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from designer.cli import main
+from engine import Graph, Project, load_project, save_project
+
+
+def tiny_project(path: Path) -> Path:
+    g = Graph()
+    g.add_node("input", "input", {"shape": [1, 8, 8]})
+    g.add_node("conv2d", "conv1", {"out_channels": 8, "kernel_size": 3, "padding": 1})
+    g.add_node("relu", "relu1")
+    g.add_node("flatten", "flatten")
+    g.add_node("linear", "fc", {"out_features": 10})
+    g.add_node("output", "output")
+    for a, b in [
+        ("input", "conv1"),
+        ("conv1", "relu1"),
+        ("relu1", "flatten"),
+        ("flatten", "fc"),
+        ("fc", "output"),
+    ]:
+        g.connect(a, b)
+    save_project(Project(graph=g, training={"epochs": 5, "lr": 0.01, "batch_size": 32}), path)
+    return path
+
+
+def test_train_a_project_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = tiny_project(tmp_path / "net.cnnd")
+    assert main(["train", str(project), "--epochs", "2", "--data", "digits"]) == 0
+    out = capsys.readouterr().out
+    assert "on digits (1438 train / 359 val) on cpu; batch 32, lr 0.01" in out
+    assert "epoch 2/2  train_loss" in out and "completed: 2 epoch(s)" in out
+    [run] = (tmp_path / "net.runs").iterdir()  # default: beside the project file
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+    assert json.loads((run / "settings.json").read_text())["settings"]["epochs"] == 2
+    assert load_project(project).training["epochs"] == 5  # the project file is not changed
+    assert main(["train", str(project), "--epochs", "3", "--resume", str(run), "--quiet"]) == 0
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
+
+
+def test_train_failures_exit_non_zero_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tiny_project(tmp_path / "net.cnnd")
+    code = main(
+        [
+            "train",
+            str(project),
+            "--epochs",
+            "1",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1e6",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
+    assert code == 1
+    assert "cnn-designer: error: loss became" in capsys.readouterr().err
+    assert main(["train", str(project), "--batch-size", "0"]) == 2
+    assert "batch_size: value out of range. Received: batch_size=0" in capsys.readouterr().err
+    assert main(["train", "--preset", "lenet5", "--data", "imagenet"]) == 2
+    assert "Choose one of digits, shapes" in capsys.readouterr().err

@@ -1,0 +1,89 @@
+"""The process runner: training in a spawned process, controlled and observed through a handle;
+its failures, even a killed process, arrive as events while the caller carries on."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from engine import Graph
+from engine.training import SettingsError
+from engine.training.runner import TrainingHandle, start_training
+
+
+def tiny_graph(classes: int = 10) -> Graph:
+    g = Graph()
+    g.add_node("input", "input", {"shape": [1, 8, 8]})
+    g.add_node("conv2d", "conv1", {"out_channels": 4, "kernel_size": 3, "padding": 1})
+    g.add_node("relu", "relu1")
+    g.add_node("flatten", "flatten")
+    g.add_node("linear", "fc", {"out_features": classes})
+    g.add_node("output", "output")
+    for a, b in [
+        ("input", "conv1"),
+        ("conv1", "relu1"),
+        ("relu1", "flatten"),
+        ("flatten", "fc"),
+        ("fc", "output"),
+    ]:
+        g.connect(a, b)
+    return g
+
+
+def wait_for(handle: TrainingHandle, kind: str, limit: float = 60.0) -> list:
+    """Poll until an event of ``kind`` arrives; returns every event seen."""
+    seen: list = []
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        seen += handle.poll_events(timeout=0.1)
+        if any(e.kind == kind for e in seen):
+            return seen
+        if handle.finished:
+            break
+    raise AssertionError(f"no {kind} event; got {[e.kind for e in seen]}")
+
+
+def test_pause_resume_stop_across_processes(tmp_path: Path) -> None:
+    settings = {"epochs": 200, "batch_size": 16, "step_interval": 0.0}
+    handle = start_training(tiny_graph().to_data(), settings, tmp_path)
+    try:
+        seen = wait_for(handle, "step")
+        assert seen[0].kind == "run_started" and seen[0].run_dir.startswith(str(tmp_path))
+        handle.pause()
+        seen = wait_for(handle, "paused", 20)
+        paused_at = next(e for e in seen if e.kind == "paused").step
+        time.sleep(0.5)
+        quiet = handle.poll_events()
+        assert [e.kind for e in quiet if e.kind == "step"] == []  # no training while paused
+        handle.resume()
+        seen = wait_for(handle, "step", 20)
+        assert any(e.kind == "resumed" for e in quiet + seen)
+        assert max(e.step for e in seen if e.kind == "step") > paused_at
+        handle.stop()
+        seen = wait_for(handle, "finished", 30)
+        finished = seen[-1]
+        assert finished.status == "stopped" and handle.finished
+        assert handle.join(15) and handle.process.exitcode == 0
+        assert (Path(finished.run_dir) / "result.json").is_file()
+    finally:
+        handle.kill()
+
+
+def test_failures_arrive_as_events_and_the_caller_survives(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="batch_size"):  # bad settings fail at once, here
+        start_training(tiny_graph().to_data(), {"batch_size": 0})
+    broken = start_training(tiny_graph(classes=3).to_data(), {"epochs": 1}, tmp_path)
+    killed = start_training(tiny_graph().to_data(), {"epochs": 500, "step_interval": 0.0})
+    try:
+        failed = wait_for(broken, "failed")[-1]
+        assert failed.reason == "setup" and "set out_features of 'fc' to 10" in failed.message
+        wait_for(killed, "step")
+        killed.kill()  # as the system's out-of-memory killer would
+        events = wait_for(killed, "failed", 20)
+        assert events[-1].reason == "crash" and "ended unexpectedly" in events[-1].message
+        assert not killed.is_alive()
+    finally:
+        broken.kill()
+        killed.kill()
