@@ -207,7 +207,9 @@ def read_image_folder(
                 continue
             try:
                 with Image.open(path) as image:
-                    picture = image.convert(mode).resize((size[1], size[0]), Image.BILINEAR)
+                    picture = image.convert(mode).resize(
+                        (size[1], size[0]), Image.Resampling.BILINEAR
+                    )
             except OSError as error:
                 raise DataFormatError(f"{path}: cannot be read as an image ({error})") from error
             array = np.asarray(picture, dtype=np.uint8)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,7 +38,7 @@ def conform(
             x = (x * weights).sum(1, keepdim=True)
         elif channels == 3 and have == 1:
             x = x.expand(-1, 3, -1, -1)
-        if resize:
+        if resize and size is not None:
             x = F.interpolate(
                 x, size=tuple(size), mode="bilinear", align_corners=False, antialias=True
             )
@@ -148,12 +149,16 @@ class BatchLoader:
         self.shuffle, self.seed = shuffle, seed
         self.crop_padding, self.flip = crop_padding, flip
         self.epoch = 0
-        self.sampler = None
+        self.sampler: Any = None
         if world_size > 1:
             from torch.utils.data.distributed import DistributedSampler
 
             self.sampler = DistributedSampler(
-                range(len(split)), world_size, rank, shuffle=shuffle, seed=seed
+                range(len(split)),  # type: ignore[arg-type]  # any Sized works: it samples indices
+                world_size,
+                rank,
+                shuffle=shuffle,
+                seed=seed,
             )
 
     def set_epoch(self, epoch: int) -> None:

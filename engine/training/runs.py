@@ -142,7 +142,7 @@ def list_runs(root: str | os.PathLike[str]) -> list[RunInfo]:
         settings = _read_json(path / "settings.json")
         result = _read_json(path / "result.json")
         metrics = read_metrics(path)
-        finals = [m.get("val_accuracy") for m in metrics if m.get("val_accuracy") is not None]
+        finals = [float(m["val_accuracy"]) for m in metrics if m.get("val_accuracy") is not None]
         runs.append(
             RunInfo(
                 path=path,
