@@ -296,5 +296,5 @@ def preset_project(name: str, **options: Any) -> Project:
     project.view["collapsed"] = collapsed
     project.metadata["preset"] = name
     if name == "lenet5":
-        project.training["dataset"] = "digits"  # the built-in dataset LeNet-5 trains on
+        project.training = {"data": {"dataset": "digits"}}  # the built-in set LeNet-5 trains on
     return project

@@ -9,9 +9,10 @@ time), ``Paused``/``Resumed``, ``EpochEnd`` after each epoch, and exactly one of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
+if TYPE_CHECKING:  # arrays arrive at run time; importing numpy here would slow the designer's start
+    import numpy as np
 
 
 @dataclass(frozen=True)

@@ -221,6 +221,8 @@ def _read(
         if key not in known:
             close = difflib.get_close_matches(key, list(known), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
+            if cls is TrainingSettings and key in {f.name for f in fields(DataSettings)}:
+                hint = f" It is a data setting: write it under 'data' ({where}.data.{key})."
             raise SettingsError(
                 f"{where}: unknown setting {key!r}.{hint} Known: {', '.join(known)}"
             )

@@ -1,0 +1,105 @@
+"""Start the designer: the QApplication, the main window, and the offscreen screenshot mode.
+
+Only Qt, the engine's Qt-free core and the presets are imported on the way to the first frame:
+torch and pyqtgraph load later, when compiling, training or exporting needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from designer.settings import APPLICATION, ORGANIZATION
+
+SCREENSHOT_SIZE = (1600, 1100)
+READABLE_SCALE = 0.7  # the smallest zoom at which block labels read well in a screenshot
+
+
+def create_application(offscreen: bool = False):
+    """The QApplication (created once) with the names QSettings and QStandardPaths use."""
+    if offscreen:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "cnn-designer"])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("CNN Designer")
+    return app
+
+
+def create_window(file: str | None = None, preset: str | None = None, session: bool = True):
+    """The main window holding ``file``, or preset ``preset``, or LeNet-5 on the Digits data."""
+    from designer.document import Document, preset_project
+    from designer.main_window import MainWindow
+
+    document = Document(preset_project(preset or "lenet5"))
+    window = MainWindow(document, session=session)
+    if file is not None:
+        window.open_file(file)
+    return window
+
+
+def save_screenshot(window, path: str | Path) -> None:
+    """Render the window at a fixed size and save a PNG.
+
+    The design is fitted to the view; when that would make the blocks too small to read (a
+    long network), the view keeps a readable zoom and shows the top of the network instead.
+    The first convolution is selected so the inspector shows its output-size arithmetic.
+    """
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QDockWidget
+
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    QApplication.processEvents()
+    docks = {d.objectName(): d for d in window.findChildren(QDockWidget)}
+    window.resizeDocks([docks["inspector_dock"]], [360], Qt.Orientation.Horizontal)
+    window.resizeDocks([docks["bottom_dock"]], [250], Qt.Orientation.Vertical)
+    document = window.document
+    convs = [n for n in document.result.order if document.graph.node(n).type_id == "conv2d"]
+    document.set_selection(convs[:1])
+    QApplication.processEvents()
+    canvas = window.canvas
+    canvas.zoom_to_fit()
+    if canvas.transform().m11() < READABLE_SCALE:
+        rect = canvas.items_rect()
+        canvas.resetTransform()
+        canvas.scale(READABLE_SCALE, READABLE_SCALE)
+        visible_height = canvas.viewport().height() / READABLE_SCALE
+        canvas.centerOn(rect.center().x(), rect.top() - 30 + visible_height / 2)
+    QApplication.processEvents()
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(target)):
+        raise OSError(f"cannot write the screenshot to {target}: check the folder and the suffix")
+
+
+def run_app(
+    file: str | None = None, preset: str | None = None, screenshot: str | None = None
+) -> int:
+    """Run the designer; returns the exit status."""
+    from engine import DesignerError
+
+    app = create_application(offscreen=screenshot is not None)
+    try:
+        window = create_window(file, preset, session=screenshot is None)
+    except DesignerError as error:  # e.g. an unknown preset name
+        print(f"cnn-designer: {error}", file=sys.stderr)
+        return 2
+    if screenshot is not None:
+        try:
+            save_screenshot(window, screenshot)
+        except OSError as error:
+            print(f"cnn-designer: {error}", file=sys.stderr)
+            return 1
+        finally:
+            window.close()
+        return 0
+    window.show()
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(0, window.offer_recovery)
+    QTimer.singleShot(0, window.canvas.zoom_to_fit)
+    return app.exec()

@@ -1,0 +1,177 @@
+"""Wires: an edge of the graph drawn from an output port to an input port, labelled with the
+tensor shape it carries, and the pending wire that follows the mouse while one is dragged."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QStaticText
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from designer.canvas.style import look
+from engine import Edge
+
+EDGE_Z = 0.0
+LONG_WIRE = 160.0  # wires spanning more than this (vertically) go around blocks in their way
+LABEL_PAD = 3.0
+
+
+class Anchor(Protocol):
+    """Something a wire end attaches to (a port, or a collapsed group's top or bottom)."""
+
+    def anchor(self) -> QPointF: ...
+
+
+def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
+    """A smooth S-curve leaving ``start`` downwards and entering ``end`` from above."""
+    path = QPainterPath(start)
+    bend = max(30.0, abs(end.y() - start.y()) * 0.5)
+    path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(end.x(), end.y() - bend), end)
+    return path
+
+
+def routed_path(start: QPointF, end: QPointF, lane: float) -> QPainterPath:
+    """A wire that leaves ``start``, runs down the vertical ``lane`` past the blocks in its
+    way, and enters ``end`` from above."""
+    turn = 36.0
+    path = QPainterPath(start)
+    path.cubicTo(
+        QPointF(start.x(), start.y() + turn),
+        QPointF(lane, start.y()),
+        QPointF(lane, start.y() + turn),
+    )
+    path.lineTo(QPointF(lane, end.y() - turn))
+    path.cubicTo(QPointF(lane, end.y()), QPointF(end.x(), end.y() - turn), end)
+    return path
+
+
+class EdgeItem(QGraphicsItem):
+    """One wire with its shape label (e.g. 64×56×56, ? when unknown)."""
+
+    def __init__(self, edge: Edge, source: Anchor, target: Anchor) -> None:
+        super().__init__()
+        self.edge = edge
+        self.source = source
+        self.target = target
+        self.label = ""
+        self._static = QStaticText("")
+        self._static.setTextFormat(Qt.TextFormat.PlainText)
+        self._label_size = QRectF()
+        self.path = QPainterPath()
+        self._hit = QPainterPath()
+        self._bounds = QRectF()
+        self._label_rect = QRectF()
+        self.lane: float | None = None  # x of the detour around blocks in the way, if any
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(EDGE_Z)
+        self.update_path()
+
+    def set_ends(self, source: Anchor, target: Anchor) -> None:
+        """Attach to other ports or groups (after a group was collapsed or expanded)."""
+        if source is not self.source or target is not self.target:
+            self.source, self.target = source, target
+            self.update_path()
+
+    def set_label(self, text: str) -> bool:
+        """Show a new shape; returns whether it changed (repaints only then)."""
+        if text == self.label:
+            return False
+        self.label = text
+        self._static.setText(text)
+        metrics = look().small_metrics
+        self._label_size = QRectF(0, 0, metrics.horizontalAdvance(text), metrics.height())
+        self._layout_label()
+        self.setToolTip(f"{self.edge}: {text}")
+        self.update()
+        return True
+
+    def update_path(self) -> None:
+        """Follow the ends after a node moved."""
+        self.prepareGeometryChange()
+        start, end = self.source.anchor(), self.target.anchor()
+        self.path = wire_path(start, end)
+        self.lane = None
+        scene = self.scene()
+        routing = scene is not None and not getattr(scene, "defer_routing", False)
+        if routing and end.y() - start.y() > LONG_WIRE:
+            self.lane = scene.detour_lane(self, start, end)  # type: ignore[attr-defined]
+            if self.lane is not None:
+                self.path = routed_path(start, end, self.lane)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10.0)
+        self._hit = stroker.createStroke(self.path)
+        self._layout_label()
+
+    def _layout_label(self) -> None:
+        self.prepareGeometryChange()
+        size = self._label_size
+        if self.lane is None:
+            anchor = self.path.pointAtPercent(0.5)
+        else:  # on the detour, just below where it leaves the source
+            anchor = QPointF(self.lane, self.path.elementAt(0).y + 60)
+        self._label_rect = QRectF(
+            anchor.x() + 6, anchor.y() - size.height() / 2, size.width(), size.height()
+        ).adjusted(-LABEL_PAD, -1, LABEL_PAD, 1)
+        self._bounds = self.path.boundingRect().adjusted(-3, -3, 3, 3).united(self._label_rect)
+
+    def label_rect(self) -> QRectF:
+        """Where the shape label is drawn (scene coordinates)."""
+        return QRectF(self._label_rect)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath(self._hit)
+        path.addRect(self._label_rect)
+        return path
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        lk = look()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(lk.wire_selected if self.isSelected() else lk.wire)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path)
+        if self.label:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(lk.label_fill)
+            painter.drawRoundedRect(self._label_rect, 3, 3)
+            painter.setPen(lk.text)
+            painter.setFont(lk.small)
+            painter.drawStaticText(
+                QPointF(self._label_rect.left() + LABEL_PAD, self._label_rect.top() + 1),
+                self._static,
+            )
+
+
+class PendingWire(QGraphicsItem):
+    """The dashed wire that follows the mouse while a connection is being dragged."""
+
+    def __init__(self, fixed: QPointF, from_output: bool) -> None:
+        super().__init__()
+        self.fixed = fixed
+        self.from_output = from_output
+        self.path = QPainterPath()
+        self.setZValue(100.0)
+        self.move_to(fixed)
+
+    def move_to(self, point: QPointF) -> None:
+        """Let the free end follow the mouse."""
+        self.prepareGeometryChange()
+        if self.from_output:
+            self.path = wire_path(self.fixed, point)
+        else:
+            self.path = wire_path(point, self.fixed)
+
+    def boundingRect(self) -> QRectF:
+        return self.path.boundingRect().adjusted(-3, -3, 3, 3)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> Any:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(look().wire_pending)
+        painter.drawPath(self.path)

@@ -1,0 +1,207 @@
+"""Canvas edits that span several blocks: delete, copy and paste, group and ungroup, auto layout,
+and expanding or collapsing groups. Each is one undo step made of engine calls.
+
+Copied blocks travel as JSON (MIME ``application/x-cnn-designer-nodes``): the nodes with their
+parameters and groups, the wires between them, and their positions.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from designer.commands import GraphCommand
+from designer.document import Document
+from engine import Edge, Graph, GraphError
+from engine.identifiers import name_problem
+from engine.layout import Size, Unit, layout_positions
+
+MIME_NODES = "application/x-cnn-designer-nodes"
+CLIP_FORMAT = "cnn-designer-nodes"
+
+
+def delete(doc: Document, names: Iterable[str], edges: Iterable[Edge] = ()) -> None:
+    """Delete blocks (with their wires) and wires, as one undo step."""
+    names = [n for n in names if n in doc.graph]
+    edges = list(edges)
+
+    def action(graph: Graph) -> None:
+        for edge in edges:
+            if edge.src in graph and edge in graph.out_edges(edge.src):
+                graph.disconnect(edge)
+        for name in names:
+            graph.remove_node(name)
+            doc.place(name, None)
+
+    if names or edges:
+        doc.run_edit(f"Delete {len(names)} block(s), {len(edges)} wire(s)", action)
+
+
+def clip_data(doc: Document, names: Iterable[str]) -> dict[str, Any]:
+    """The blocks ``names``, the wires between them and their positions, as plain data."""
+    chosen = [n for n in names if n in doc.graph]
+    inside = set(chosen)
+    nodes = []
+    for name in chosen:
+        node = doc.graph.node(name)
+        nodes.append(
+            {
+                "name": name,
+                "type": node.type_id,
+                "params": copy.deepcopy(node.params),
+                "group": list(node.group),
+                "pos": list(doc.position(name) or (0.0, 0.0)),
+            }
+        )
+    edges = [
+        [e.src, e.src_port, e.dst, e.dst_port]
+        for e in doc.graph.edges
+        if e.src in inside and e.dst in inside
+    ]
+    return {"format": CLIP_FORMAT, "nodes": nodes, "edges": edges}
+
+
+def paste(doc: Document, data: dict[str, Any], offset: tuple[float, float]) -> list[str]:
+    """Add copies of clipped blocks (new names where taken), shifted by ``offset``; one undo
+    step. Returns the new names. GraphError names what is wrong with bad data."""
+    if not isinstance(data, dict) or data.get("format") != CLIP_FORMAT:
+        raise GraphError("the clipboard holds no CNN Designer blocks: copy some blocks first")
+    nodes = data.get("nodes", [])
+
+    def action(graph: Graph) -> list[str]:
+        renamed: dict[str, str] = {}
+        groups = _fresh_groups(graph, nodes)
+        for item in nodes:
+            name = str(item["name"])
+            new = (
+                name if name not in graph else graph.unique_name(name.rstrip("0123456789") or name)
+            )
+            group = groups.get(tuple(item.get("group", ())), ())
+            graph.add_node(item["type"], new, dict(item.get("params", {})), group)
+            renamed[name] = new
+            x, y = item.get("pos", (0.0, 0.0))
+            doc.place(new, (float(x) + offset[0], float(y) + offset[1]))
+        for src, src_port, dst, dst_port in data.get("edges", []):
+            graph.connect(renamed[src], renamed[dst], src_port, dst_port)
+        return list(renamed.values())
+
+    return doc.run_edit(f"Paste {len(nodes)} block(s)", action) if nodes else []
+
+
+def _fresh_groups(
+    graph: Graph, nodes: list[dict[str, Any]]
+) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Pasted groups whose top-level name is taken get a new one (layer1 → layer1_copy)."""
+    taken = {g.split(".")[0] for g in graph.groups()} | set(graph.names)
+    tops: dict[str, str] = {}
+    result = {}
+    for item in nodes:
+        path = tuple(str(p) for p in item.get("group", ()))
+        if not path:
+            continue
+        top = path[0]
+        if top not in tops:
+            new, counter = top, 1
+            while new in taken:
+                new = f"{top}_copy" if counter == 1 else f"{top}_copy{counter}"
+                counter += 1
+            tops[top] = new
+            taken.add(new)
+        result[path] = (tops[top], *path[1:])
+    return result
+
+
+def group_nodes(doc: Document, names: list[str], group: str) -> None:
+    """Put ``names`` into a new group called ``group`` (inside their common enclosing group)."""
+    names = [n for n in names if n in doc.graph]
+    if not names:
+        raise GraphError("group: select the blocks to group first")
+    if (problem := name_problem(group)) is not None:
+        raise GraphError(f"group name: {problem}")
+    paths = [doc.graph.node(n).group for n in names]
+    common: tuple[str, ...] = ()
+    for parts in zip(*paths, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common = (*common, parts[0])
+    path = (*common, *group.split("."))
+    full = ".".join(path)
+    if full in doc.graph.groups() or full in doc.graph:
+        raise GraphError(
+            f"group name: a group or block called {full!r} already exists. Choose another name"
+        )
+    changes = {n: (*path, *doc.graph.node(n).group[len(common) :]) for n in names}
+    doc.run_edit(f"Group as {full}", lambda graph: graph.set_groups(changes))
+
+
+def ungroup_nodes(doc: Document, names: list[str], group: str | None = None) -> None:
+    """Take ``names`` out of ``group`` (default: each one's innermost group), one undo step."""
+    changes = {}
+    for name in names:
+        path = doc.graph.node(name).group
+        if group is None:
+            if path:
+                changes[name] = path[:-1]
+        else:
+            depth = len(group.split("."))
+            if ".".join(path[:depth]) == group:
+                changes[name] = (*path[: depth - 1], *path[depth:])
+    if not changes:
+        raise GraphError("ungroup: the selection is not inside a group")
+    doc.run_edit("Ungroup", lambda graph: graph.set_groups(changes))
+
+
+def place_all(doc: Document, collapsed: Iterable[str], size: Callable[[Unit], Size]) -> None:
+    """Lay every block out (inside an edit: recorded for undo)."""
+    positions = layout_positions(doc.graph, set(collapsed), size)
+    for name, pos in positions.items():
+        if doc.position(name) != pos:
+            doc.place(name, pos)
+
+
+def auto_layout(doc: Document, size: Callable[[Unit], Size]) -> None:
+    """Lay the whole design out again, as one undo step."""
+    doc.run_edit("Auto layout", lambda graph: place_all(doc, doc.collapsed, size))
+
+
+class CollapseCommand(QUndoCommand):
+    """Change which groups are collapsed and lay the design out again, as one undo step."""
+
+    def __init__(
+        self, doc: Document, text: str, collapsed: set[str], size: Callable[[Unit], Size]
+    ) -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.before = doc.collapsed
+        self.after = set(collapsed)
+        self.layout = GraphCommand(doc, text, lambda: place_all(doc, self.after, size))
+        self._pushed = False
+
+    def push(self) -> None:
+        """Apply it and put it on the document's undo stack."""
+        self.doc.set_collapsed_groups(self.after)
+        self.layout.execute()
+        self.doc.undo_stack.push(self)
+
+    def redo(self) -> None:
+        if not self._pushed:  # QUndoStack.push calls redo: push() already did the work
+            self._pushed = True
+            self.layout.redo()  # consumes the command's own skip flag
+            return
+        self.doc.set_collapsed_groups(self.after)
+        self.layout.redo()
+
+    def undo(self) -> None:
+        self.layout.undo()
+        self.doc.set_collapsed_groups(self.before)
+
+
+def set_collapsed(doc: Document, groups: set[str], text: str, size: Callable[[Unit], Size]) -> None:
+    """Collapse exactly ``groups`` (existing ones), laying out again; no-op when unchanged."""
+    groups = groups & set(doc.graph.groups())
+    if groups == doc.collapsed & set(doc.graph.groups()):
+        return
+    CollapseCommand(doc, text, groups, size).push()

@@ -1,0 +1,313 @@
+"""Scene items for blocks: a node with its ports, a collapsed group, an expanded group's frame.
+
+Items hold only what they draw (texts, severity); the scene computes those from the document.
+Each item repaints only when its content really changes, and nodes are cached as pixmaps
+(DeviceCoordinateCache), so panning a big graph repaints almost nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from designer.canvas import style
+from designer.canvas.style import look
+
+if TYPE_CHECKING:
+    from designer.canvas.edges import EdgeItem
+
+NODE_Z = 10.0
+FRAME_Z = -10.0
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a block or group shows: three lines of text, its severity and its tooltip."""
+
+    title: str
+    subtitle: str
+    detail: str
+    severity: str  # "", "warning" or "error"
+    tooltip: str
+
+
+class PortItem(QGraphicsItem):
+    """An input (top edge) or output (bottom edge) port of a node."""
+
+    def __init__(self, node: NodeItem, port: str, direction: str, x: float) -> None:
+        super().__init__(node)
+        self.node = node
+        self.port = port
+        self.direction = direction  # "in" or "out"
+        self.connected = False
+        self.hot = False
+        self.setPos(x, 0.0 if direction == "in" else node.rect.height())
+        self.setToolTip(f"{direction}put {port!r} of {node.name}")
+        self.setZValue(1.0)
+
+    def boundingRect(self) -> QRectF:
+        r = style.PORT_RADIUS + 1.5
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        reach = style.PORT_RADIUS + 5.0  # easier to hit than to see
+        path.addEllipse(QPointF(0, 0), reach, reach)
+        return path
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        lk = look()
+        painter.setPen(lk.border)
+        painter.setBrush(
+            lk.port_hot if self.hot else lk.port_fill if self.connected else lk.port_free
+        )
+        painter.drawEllipse(QPointF(0, 0), style.PORT_RADIUS, style.PORT_RADIUS)
+
+    def set_hot(self, hot: bool) -> None:
+        """Highlight while a wire is dragged over the port."""
+        if hot != self.hot:
+            self.hot = hot
+            self.update()
+
+    def anchor(self) -> QPointF:
+        """Where wires attach, in scene coordinates."""
+        return self.scenePos()
+
+
+class BoxItem(QGraphicsItem):
+    """Common part of a node and a collapsed group: a rounded box with three lines of text."""
+
+    def __init__(self, width: float, height: float) -> None:
+        super().__init__()
+        self.rect = QRectF(0, 0, width, height)
+        self.content = Content("", "", "", "", "")
+        self.edges: set[EdgeItem] = set()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(NODE_Z)
+
+    def boundingRect(self) -> QRectF:
+        return self.rect.adjusted(-2, -2, 2, 2)
+
+    def set_content(self, content: Content) -> bool:
+        """Show new texts; returns whether anything changed (and repaints only then)."""
+        if content == self.content:
+            return False
+        if content.tooltip != self.content.tooltip:
+            self.setToolTip(content.tooltip)
+        self.content = content
+        self.update()
+        return True
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.update_path()
+        return super().itemChange(change, value)
+
+    def scene_rect(self) -> QRectF:
+        """The box (without ports) in scene coordinates."""
+        return self.rect.translated(self.pos())
+
+    def accent(self) -> Any:
+        """The colour of the stripe on the left."""
+        raise NotImplementedError
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        lk = look()
+        c = self.content
+        fill = {"error": lk.error_fill, "warning": lk.warning_fill}.get(c.severity, self._fill())
+        border = {"error": lk.error, "warning": lk.warning}.get(c.severity, lk.border)
+        if self.isSelected():
+            border = lk.selected
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(border)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(self.rect, style.CORNER, style.CORNER)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.accent())
+        painter.drawRoundedRect(QRectF(1.5, 1.5, 6, self.rect.height() - 3), 3, 3)
+        width = self.rect.width() - 22
+        line = self.rect.height() / 3.0
+        painter.setPen(lk.text)
+        painter.setFont(lk.title)
+        painter.drawText(
+            QRectF(14, 3, width, line),
+            Qt.AlignmentFlag.AlignVCenter,
+            style.elided(c.title, lk.title_metrics, width),
+        )
+        painter.setFont(lk.body)
+        painter.drawText(
+            QRectF(14, 2 + line, width, line),
+            Qt.AlignmentFlag.AlignVCenter,
+            style.elided(c.subtitle, lk.body_metrics, width),
+        )
+        painter.setPen(lk.muted)
+        painter.drawText(
+            QRectF(14, 2 * line - 1, width, line),
+            Qt.AlignmentFlag.AlignVCenter,
+            style.elided(c.detail, lk.body_metrics, width),
+        )
+
+    def _fill(self) -> Any:
+        return look().node_fill
+
+
+class NodeItem(BoxItem):
+    """One block, with its input ports on top and its output ports at the bottom."""
+
+    def __init__(self, name: str, type_id: str) -> None:
+        super().__init__(style.NODE_WIDTH, style.NODE_HEIGHT)
+        self.name = name
+        self.type_id = type_id
+        self._accent = style.block_colour(type_id)
+        self.inputs: dict[str, PortItem] = {}
+        self.outputs: dict[str, PortItem] = {}
+        self.port_signature: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+
+    def accent(self) -> Any:
+        return self._accent
+
+    def set_ports(self, inputs: tuple[str, ...], outputs: tuple[str, ...]) -> bool:
+        """Rebuild the port items when the ports changed; returns whether they did."""
+        signature = (inputs, outputs)
+        if signature == self.port_signature:
+            return False
+        scene = self.scene()
+        for port in [*self.inputs.values(), *self.outputs.values()]:
+            port.setParentItem(None)
+            if scene is not None:
+                scene.removeItem(port)
+        width = self.rect.width()
+        self.inputs = {
+            p: PortItem(self, p, "in", width * (i + 1) / (len(inputs) + 1))
+            for i, p in enumerate(inputs)
+        }
+        self.outputs = {
+            p: PortItem(self, p, "out", width * (i + 1) / (len(outputs) + 1))
+            for i, p in enumerate(outputs)
+        }
+        self.port_signature = signature
+        return True
+
+    def port(self, direction: str, name: str) -> PortItem | None:
+        """The port item ``name`` on the ``direction`` ("in"/"out") side."""
+        return (self.inputs if direction == "in" else self.outputs).get(name)
+
+
+class GroupItem(BoxItem):
+    """A collapsed group drawn as one node: its name, size, in → out shapes and parameters."""
+
+    def __init__(self, group: str, members: list[str]) -> None:
+        super().__init__(style.GROUP_WIDTH, style.GROUP_HEIGHT)
+        self.group = group
+        self.members = members
+        self._accent = style.block_colour("")
+
+    def accent(self) -> Any:
+        return look().selected.color()
+
+    def _fill(self) -> Any:
+        return look().group_fill
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        # a second outline offset behind the box reads as "a stack of blocks"
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(look().border)
+        painter.setBrush(look().group_fill)
+        painter.drawRoundedRect(self.rect.adjusted(3, -3, 3, -3), style.CORNER, style.CORNER)
+        super().paint(painter, option, widget)
+
+    def boundingRect(self) -> QRectF:
+        return self.rect.adjusted(-2, -5, 5, 2)
+
+    def anchor(self, direction: str) -> QPointF:
+        """Where wires into (top centre) or out of (bottom centre) the group attach."""
+        y = 0.0 if direction == "in" else self.rect.height()
+        return self.mapToScene(QPointF(self.rect.width() / 2, y))
+
+
+class GroupAnchor:
+    """An end of a wire attached to a collapsed group rather than a port."""
+
+    def __init__(self, item: GroupItem, direction: str) -> None:
+        self.item = item
+        self.direction = direction
+
+    def anchor(self) -> QPointF:
+        return self.item.anchor(self.direction)
+
+
+class FrameItem(QGraphicsItem):
+    """The outline of an expanded group around its visible members, with a title tab.
+
+    Only the tab is hit-testable (double-click collapses the group, a drag moves it), so
+    clicks inside the frame reach the canvas background (rubber band) and the members.
+    """
+
+    def __init__(self, group: str, depth: int) -> None:
+        super().__init__()
+        self.group = group
+        self.depth = depth
+        self.title = group
+        self.rect = QRectF()
+        self.setZValue(FRAME_Z + depth)
+        self.setToolTip(f"group {group}: double-click the title to collapse it")
+
+    def set_bounds(self, members: QRectF, nesting: int) -> None:
+        """Surround ``members`` (scene rect); ``nesting`` = depth of groups inside this one."""
+        margin = style.FRAME_MARGIN * (1 + nesting)
+        rect = members.adjusted(
+            -margin, -margin - style.FRAME_HEADER * (1 + nesting), margin, margin
+        )
+        if rect != self.rect:
+            self.prepareGeometryChange()
+            self.rect = rect
+
+    def set_title(self, title: str) -> None:
+        """Change the tab's text."""
+        if title != self.title:
+            self.title = title
+            self.update()
+
+    def header(self) -> QRectF:
+        """The title tab."""
+        width = min(self.rect.width(), look().small_metrics.horizontalAdvance(self.title) + 24)
+        return QRectF(self.rect.left(), self.rect.top(), width, style.FRAME_HEADER)
+
+    def boundingRect(self) -> QRectF:
+        return self.rect.adjusted(-2, -2, 2, 2)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRect(self.header())
+        return path
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        lk = look()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(lk.frame)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(self.rect, 8, 8)
+        header = self.header()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(lk.group_fill)
+        painter.drawRoundedRect(header, 5, 5)
+        painter.setPen(lk.muted)
+        painter.setFont(lk.small)
+        painter.drawText(
+            header.adjusted(8, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, "▾ " + self.title
+        )

@@ -1,0 +1,180 @@
+"""How the canvas looks: colours and glyphs per block category or type, sizes, fonts and pens.
+
+Colours and icons are view state and live here, keyed by category and ``type_id``; the engine
+knows nothing about them. Fonts, pens and brushes are created once (after the QApplication
+exists) and shared by every item, so painting allocates nothing per frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QIcon, QPainter, QPen, QPixmap
+
+from engine import CATALOG
+from engine.layout import DEFAULT_GROUP_SIZE, DEFAULT_NODE_SIZE
+
+NODE_WIDTH, NODE_HEIGHT = DEFAULT_NODE_SIZE  # the layout's sizes: the same without Qt
+GROUP_WIDTH, GROUP_HEIGHT = DEFAULT_GROUP_SIZE
+PORT_RADIUS = 5.5
+CORNER = 6.0
+FRAME_MARGIN = 14.0  # room around the members of an expanded group
+FRAME_HEADER = 18.0  # height of an expanded group's title tab
+
+# category -> (colour, glyph); a type_id entry overrides its category's colour or glyph
+CATEGORY_STYLE: dict[str, tuple[str, str]] = {
+    "Input/Output": ("#3f8f3f", "IO"),
+    "Convolution": ("#2f6db5", "C"),
+    "Pooling": ("#168f8f", "P"),
+    "Normalization": ("#7d55c7", "N"),
+    "Regularization": ("#6f7780", "D"),
+    "Activation": ("#c7801a", "σ"),
+    "Structure": ("#b0457a", "S"),
+    "Dense": ("#c24b3f", "FC"),
+}
+TYPE_STYLE: dict[str, tuple[str | None, str | None]] = {
+    "input": ("#2e8b57", "In"),
+    "output": ("#4a7d2a", "Out"),
+    "add": (None, "+"),
+    "concat": (None, "⧺"),
+    "flatten": (None, "▭"),
+    "conv_transpose2d": (None, "Cᵀ"),
+    "upsample": (None, "↑"),
+}
+FALLBACK_COLOUR = "#808890"
+
+ERROR_COLOUR = "#d93025"
+WARNING_COLOUR = "#e8a317"
+SELECTED_COLOUR = "#1a73e8"
+BACKGROUND = "#f4f5f7"
+NODE_FILL = "#ffffff"
+ERROR_FILL = "#fde7e6"
+WARNING_FILL = "#fff6de"
+GROUP_FILL = "#eef2f8"
+WIRE_COLOUR = "#5f6b7a"
+LABEL_TEXT = "#27313d"
+MUTED_TEXT = "#66707c"
+
+
+def block_colour(type_id: str) -> QColor:
+    """The accent colour of a block type (its category's unless the type overrides it)."""
+    colour, _glyph = _style_of(type_id)
+    return QColor(colour)
+
+
+def block_glyph(type_id: str) -> str:
+    """A one- or two-character symbol for a block type (palette icons)."""
+    _colour, glyph = _style_of(type_id)
+    return glyph
+
+
+def _style_of(type_id: str) -> tuple[str, str]:
+    category = CATALOG.get(type_id).category if type_id in CATALOG else ""
+    colour, glyph = CATEGORY_STYLE.get(category, (FALLBACK_COLOUR, "?"))
+    own_colour, own_glyph = TYPE_STYLE.get(type_id, (None, None))
+    return own_colour or colour, own_glyph or glyph
+
+
+@cache
+def block_icon(type_id: str, size: int = 20) -> QIcon:
+    """A rounded square in the block's colour with its glyph (for the palette)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(block_colour(type_id))
+    painter.drawRoundedRect(QRectF(0, 0, size, size), 4, 4)
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(int(size * 0.5))
+    painter.setFont(font)
+    painter.setPen(QColor("white"))
+    painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, block_glyph(type_id))
+    painter.end()
+    return QIcon(pixmap)
+
+
+@dataclass
+class Look:
+    """Shared fonts, metrics, pens and brushes of the canvas."""
+
+    title: QFont
+    body: QFont
+    small: QFont
+    title_metrics: QFontMetricsF
+    body_metrics: QFontMetricsF
+    small_metrics: QFontMetricsF
+    border: QPen
+    selected: QPen
+    error: QPen
+    warning: QPen
+    wire: QPen
+    wire_selected: QPen
+    wire_pending: QPen
+    frame: QPen
+    text: QPen
+    muted: QPen
+    node_fill: QBrush
+    error_fill: QBrush
+    warning_fill: QBrush
+    group_fill: QBrush
+    label_fill: QBrush
+    port_fill: QBrush
+    port_free: QBrush
+    port_hot: QBrush
+
+
+def _pen(colour: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
+    pen = QPen(QColor(colour), width, style)
+    pen.setCosmetic(False)
+    return pen
+
+
+@cache
+def look() -> Look:
+    """The shared drawing resources (created on first use, once a QApplication exists)."""
+    title = QFont()
+    title.setPixelSize(13)
+    title.setBold(True)
+    body = QFont()
+    body.setPixelSize(11)
+    small = QFont()
+    small.setPixelSize(10)
+    frame_colour = QColor("#8fa3bf")
+    frame = QPen(frame_colour, 1.2, Qt.PenStyle.DashLine)
+    label_fill = QColor(BACKGROUND)
+    label_fill.setAlpha(230)
+    return Look(
+        title=title,
+        body=body,
+        small=small,
+        title_metrics=QFontMetricsF(title),
+        body_metrics=QFontMetricsF(body),
+        small_metrics=QFontMetricsF(small),
+        border=_pen("#9aa4b1", 1.2),
+        selected=_pen(SELECTED_COLOUR, 2.5),
+        error=_pen(ERROR_COLOUR, 2.2),
+        warning=_pen(WARNING_COLOUR, 2.2),
+        wire=_pen(WIRE_COLOUR, 1.6),
+        wire_selected=_pen(SELECTED_COLOUR, 2.6),
+        wire_pending=_pen(SELECTED_COLOUR, 1.8, Qt.PenStyle.DashLine),
+        frame=frame,
+        text=_pen(LABEL_TEXT, 1),
+        muted=_pen(MUTED_TEXT, 1),
+        node_fill=QBrush(QColor(NODE_FILL)),
+        error_fill=QBrush(QColor(ERROR_FILL)),
+        warning_fill=QBrush(QColor(WARNING_FILL)),
+        group_fill=QBrush(QColor(GROUP_FILL)),
+        label_fill=QBrush(label_fill),
+        port_fill=QBrush(QColor("#5f6b7a")),
+        port_free=QBrush(QColor("#ffffff")),
+        port_hot=QBrush(QColor(SELECTED_COLOUR)),
+    )
+
+
+def elided(text: str, metrics: QFontMetricsF, width: float) -> str:
+    """``text`` shortened with … to fit ``width``."""
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)

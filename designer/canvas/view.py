@@ -1,0 +1,424 @@
+"""CanvasView: the node-graph editor widget the main window embeds.
+
+Wheel zooms around the mouse, the middle button or Space+drag pans, a block dragged from the
+palette (MIME ``application/x-cnn-designer-block``) is created centred on the drop point, a
+double-click expands a collapsed group or collapses an expanded group (on its frame's title),
+and the context menu of a block offers its quick fixes, rename, delete, group and ungroup.
+
+Groups: when a project without a ``collapsed`` view entry is shown (a fresh preset), the
+modules (ResNet blocks, Inception modules: ``engine.layout.default_collapsed``) start collapsed; a project without
+positions is laid out (not an undo step) and fitted to the view. Expanding or collapsing lays
+the design out again so that nothing overlaps; it is one undo step.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QResizeEvent,
+    QShowEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsView, QInputDialog, QMenu, QWidget
+
+from designer.canvas import editing, style
+from designer.canvas.edges import EdgeItem
+from designer.canvas.items import BoxItem, FrameItem, GroupItem, NodeItem
+from designer.canvas.scene import CanvasScene, unit_size
+from designer.document import Document
+from designer.mime import MIME_BLOCK
+from engine import CATALOG, DesignerError, Edge
+from engine.layout import default_collapsed
+
+MIN_SCALE = 0.05
+MAX_SCALE = 3.0
+
+Action = tuple[str, Callable[[], object]]
+
+
+class PanGesture:
+    """Drag the view with the middle button, or the left one while Space is held."""
+
+    def __init__(self, view: QGraphicsView, start: QPoint) -> None:
+        self.view = view
+        self.last = start
+        view.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+
+    def move(self, pos: QPoint) -> None:
+        delta = pos - self.last
+        self.last = pos
+        bars = self.view.horizontalScrollBar(), self.view.verticalScrollBar()
+        bars[0].setValue(bars[0].value() - delta.x())
+        bars[1].setValue(bars[1].value() - delta.y())
+
+    def end(self) -> None:
+        self.view.viewport().unsetCursor()
+
+
+class CanvasView(QGraphicsView):
+    """The canvas of a Document: shows its scene and turns user commands into edits."""
+
+    status_message = Signal(str)
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        self.document = document
+        self.canvas = CanvasScene(document)
+        super().__init__(self.canvas, parent)
+        self.canvas.setParent(self)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setDragMode(QGraphicsView.DragMode.NoDrag)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._pan: PanGesture | None = None
+        self._space = False
+        self._fit_pending = True
+        self._paste_count = 0
+        self.canvas.status_message.connect(self.status_message)
+        self.canvas.expand_requested.connect(self.expand_group)
+        self.canvas.collapse_requested.connect(self.collapse_group)
+        document.project_replaced.connect(self._on_project_replaced)
+
+    def _on_project_replaced(self) -> None:
+        self._fit_pending = True
+        self._paste_count = 0
+        self.zoom_to_fit()
+
+    # ----- view ----------------------------------------------------------------------------
+    def zoom_to_fit(self) -> None:
+        """Show the whole design (not bigger than 1:1)."""
+        rect = self.items_rect()
+        if rect.isNull():
+            return
+        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        if self.transform().m11() > 1.0:
+            self.resetTransform()
+            self.centerOn(rect.center())
+        if self.isVisible():
+            self._fit_pending = False
+
+    def items_rect(self) -> QRectF:
+        """The bounding rectangle of every block and group."""
+        rect = QRectF()
+        for item_rect in self.scene_item_rects().values():
+            rect = rect.united(item_rect)
+        return rect
+
+    def center_on_node(self, name: str) -> None:
+        """Scroll to block ``name`` (or the collapsed group holding it) and select it."""
+        item = self._box_of(name)
+        if item is None:
+            self.status_message.emit(f"No block called {name!r}")
+            return
+        self.centerOn(item.scene_rect().center())
+        self.document.set_selection([name])
+
+    def _box_of(self, name: str) -> BoxItem | None:
+        unit = self.canvas.units.get(name)
+        if unit is None:
+            return None
+        return self.canvas.nodes.get(name) if unit[0] == "node" else self.canvas.groups.get(unit[1])
+
+    def scene_item_rects(self) -> dict[str, QRectF]:
+        """Scene rectangles of the visible blocks and collapsed groups, by name."""
+        rects = {name: item.scene_rect() for name, item in self.canvas.nodes.items()}
+        rects.update({group: item.scene_rect() for group, item in self.canvas.groups.items()})
+        return rects
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        factor = 1.0015 ** event.angleDelta().y()
+        scale = self.transform().m11()
+        factor = max(MIN_SCALE / scale, min(MAX_SCALE / scale, factor))
+        self.scale(factor, factor)
+        event.accept()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._fit_pending:
+            self.zoom_to_fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._fit_pending:
+            self.zoom_to_fit()
+
+    # ----- panning -------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Escape:
+            self.canvas.cancel_interaction()
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        middle = event.button() == Qt.MouseButton.MiddleButton
+        if middle or (self._space and event.button() == Qt.MouseButton.LeftButton):
+            self._pan = PanGesture(self, event.position().toPoint())
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan is not None:
+            self._pan.move(event.position().toPoint())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan is not None:
+            self._pan.end()
+            self._pan = None
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    # ----- drag and drop from the palette ----------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(MIME_BLOCK):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(MIME_BLOCK):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        data = event.mimeData()
+        if not data.hasFormat(MIME_BLOCK):
+            super().dropEvent(event)
+            return
+        type_id = bytes(data.data(MIME_BLOCK).data()).decode("utf-8")
+        point = self.mapToScene(event.position().toPoint())
+        if self.add_block_at(type_id, point) is not None:
+            event.acceptProposedAction()
+
+    # ----- adding blocks -------------------------------------------------------------------
+    def add_block_at(self, type_id: str, centre: QPointF) -> str | None:
+        """Create a block of ``type_id`` centred on ``centre``; None (and a message) if refused."""
+        if type_id not in CATALOG:
+            self.status_message.emit(
+                f"Unknown block type {type_id!r}: drag a block from the palette"
+            )
+            return None
+        pos = (
+            round(centre.x() - style.NODE_WIDTH / 2, 1),
+            round(centre.y() - style.NODE_HEIGHT / 2, 1),
+        )
+        try:
+            name = self.document.add_node(type_id, pos)
+        except DesignerError as error:
+            self.status_message.emit(str(error))
+            return None
+        self.document.set_selection([name])
+        return name
+
+    def add_block_at_center(self, type_id: str) -> str:
+        """Create a block at the middle of the view (moved down past blocks already there)."""
+        centre = self.mapToScene(self.viewport().rect().center())
+        rect = QRectF(0, 0, style.NODE_WIDTH, style.NODE_HEIGHT)
+        rect.moveCenter(centre)
+        taken = list(self.scene_item_rects().values())
+        while any(rect.intersects(other.adjusted(-10, -10, 10, 10)) for other in taken):
+            rect.translate(0, style.NODE_HEIGHT + 20)
+        name = self.add_block_at(type_id, rect.center())
+        if name is None:
+            raise DesignerError(f"could not add a block of type {type_id!r}")
+        return name
+
+    # ----- selection and clipboard -----------------------------------------------------------
+    def select_all(self) -> None:
+        """Select every block."""
+        self.document.set_selection(self.document.graph.names)
+
+    def selected_edges(self) -> list[Edge]:
+        """Wires selected on the canvas."""
+        return [i.edge for i in self.canvas.selectedItems() if isinstance(i, EdgeItem)]
+
+    def delete_selection(self) -> None:
+        """Delete the selected blocks, groups and wires (one undo step)."""
+        editing.delete(self.document, self.document.selection, self.selected_edges())
+
+    def copy_selection(self) -> None:
+        """Put the selected blocks, their wires and positions on the clipboard."""
+        if not self.document.selection:
+            self.status_message.emit("Nothing to copy: select some blocks first")
+            return
+        data = editing.clip_data(self.document, self.document.selection)
+        mime = QMimeData()
+        text = json.dumps(data)
+        mime.setData(editing.MIME_NODES, text.encode("utf-8"))
+        mime.setText(text)
+        QGuiApplication.clipboard().setMimeData(mime)
+        self._paste_count = 0
+
+    def paste(self) -> None:
+        """Add the clipboard's blocks beside the originals, selected."""
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None or not mime.hasFormat(editing.MIME_NODES):
+            self.status_message.emit("The clipboard holds no blocks: copy some first")
+            return
+        data = json.loads(bytes(mime.data(editing.MIME_NODES).data()).decode("utf-8"))
+        self._paste_count += 1
+        self._paste_data(data, 40.0 * self._paste_count)
+
+    def _paste_data(self, data: dict, shift: float) -> None:
+        try:
+            names = editing.paste(self.document, data, (shift, shift))
+        except DesignerError as error:
+            self.status_message.emit(f"Cannot paste: {error}")
+            return
+        self.document.set_selection(names)
+
+    def duplicate_selection(self) -> None:
+        """Copy and paste the selection in one go (the clipboard is left alone)."""
+        if self.document.selection:
+            self._paste_data(editing.clip_data(self.document, self.document.selection), 40.0)
+
+    # ----- layout and groups ---------------------------------------------------------------
+    def auto_layout(self) -> None:
+        """Lay the design out again (one undo step) and fit it."""
+        editing.auto_layout(self.document, unit_size)
+        self.zoom_to_fit()
+
+    def group_selection(self, name: str) -> None:
+        """Group the selected blocks as ``name``."""
+        try:
+            editing.group_nodes(self.document, self.document.selection, name)
+        except DesignerError as error:
+            self.status_message.emit(f"Cannot group: {error}")
+
+    def ungroup_selection(self) -> None:
+        """Take the selected blocks out of their innermost group (a selected collapsed group is
+        dissolved)."""
+        groups = [i for i in self.canvas.selectedItems() if isinstance(i, GroupItem)]
+        try:
+            for item in groups:
+                editing.ungroup_nodes(self.document, item.members, item.group)
+            loose = [n for n in self.document.selection if n in self.canvas.nodes]
+            if loose or not groups:
+                editing.ungroup_nodes(self.document, loose)
+        except DesignerError as error:
+            self.status_message.emit(f"Cannot ungroup: {error}")
+
+    def _collapse(self, groups: set[str], text: str) -> None:
+        editing.set_collapsed(self.document, groups, text, unit_size)
+
+    def expand_group(self, name: str) -> None:
+        """Draw group ``name``'s blocks (the layout makes room)."""
+        self._collapse(self.document.collapsed - {name}, f"Expand {name}")
+
+    def collapse_group(self, name: str) -> None:
+        """Draw group ``name`` as one node."""
+        self._collapse(self.document.collapsed | {name}, f"Collapse {name}")
+
+    def expand_all(self) -> None:
+        """Show every block."""
+        self._collapse(set(), "Expand all groups")
+        self.zoom_to_fit()
+
+    def collapse_all(self) -> None:
+        """Draw every module (ResNet block, Inception module, ...) as one node."""
+        self._collapse(set(default_collapsed(self.document.graph)), "Collapse all groups")
+        self.zoom_to_fit()
+
+    # ----- context menu --------------------------------------------------------------------
+    def rename_node(self, name: str, new: str) -> bool:
+        """Rename a block; a refused name becomes a status message."""
+        try:
+            self.document.rename(name, new)
+        except DesignerError as error:
+            self.status_message.emit(f"Cannot rename: {error}")
+            return False
+        return True
+
+    def node_actions(self, name: str) -> list[Action]:
+        """What the context menu of block ``name`` offers: its quick fixes first."""
+        actions: list[Action] = []
+        for diagnostic in self.document.result.for_node(name):
+            fix = diagnostic.fix
+            if fix is not None:
+                actions.append((f"Fix: {fix.label}", lambda f=fix: self.document.apply_fix(f)))
+        actions.append(("Rename…", lambda: self._ask_rename(name)))
+        actions.append(("Delete", lambda: editing.delete(self.document, [name])))
+        actions.append(("Group selection…", self._ask_group))
+        if self.document.graph.node(name).group:
+            actions.append(("Ungroup", self.ungroup_selection))
+        return actions
+
+    def group_actions(self, group: str) -> list[Action]:
+        """What the context menu of a collapsed group or a frame offers."""
+        members = self.canvas.members.get(group, [])
+        collapsed = group in self.document.collapsed
+        toggle = (
+            ("Expand", lambda: self.expand_group(group))
+            if collapsed
+            else ("Collapse", lambda: self.collapse_group(group))
+        )
+        return [
+            toggle,
+            ("Ungroup", lambda: self._ungroup(members, group)),
+            ("Delete group", lambda: editing.delete(self.document, members)),
+        ]
+
+    def _ungroup(self, members: list[str], group: str) -> None:
+        try:
+            editing.ungroup_nodes(self.document, members, group)
+        except DesignerError as error:
+            self.status_message.emit(f"Cannot ungroup: {error}")
+
+    def _ask_rename(self, name: str) -> None:
+        new, ok = QInputDialog.getText(self, "Rename block", "New name:", text=name)
+        if ok and new and new != name:
+            self.rename_node(name, new.strip())
+
+    def _ask_group(self) -> None:
+        new, ok = QInputDialog.getText(self, "Group blocks", "Group name:", text="group1")
+        if ok and new:
+            self.group_selection(new.strip())
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        item = self.canvas.item_at(self.mapToScene(event.pos()))
+        if isinstance(item, NodeItem):
+            if item.name not in self.document.selection:
+                self.document.set_selection([item.name])
+            actions = self.node_actions(item.name)
+        elif isinstance(item, GroupItem | FrameItem):
+            actions = self.group_actions(item.group)
+        elif isinstance(item, EdgeItem):
+            edge = item.edge
+            actions = [("Delete wire", lambda: editing.delete(self.document, [], [edge]))]
+        else:
+            return
+        menu = QMenu(self)
+        for text, callback in actions:
+            menu.addAction(text, callback)
+        menu.exec(event.globalPos())

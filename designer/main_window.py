@@ -1,0 +1,413 @@
+"""The main window: palette (left), canvas (centre), inspector (right), summary and problems
+(bottom tabs), menus and toolbar with the usual shortcuts, files, recent files, autosave.
+
+Everything edits the ``Document``; the panels follow its signals. File errors are shown in a
+dialog and the current work stays open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QCompleter,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QWidget,
+)
+
+from designer import settings as user_settings
+from designer.canvas.view import CanvasView
+from designer.document import Document, preset_project
+from designer.panels.inspector import Inspector
+from designer.panels.palette import Palette
+from designer.panels.problems import ProblemsList
+from designer.panels.summary_table import SummaryTable
+from designer.recovery import Autosaver, discard, orphaned_autosaves
+from engine import DesignerError, Project, load_project
+
+FILE_FILTER = "CNN Designer projects (*.cnnd);;All files (*)"
+SK = QKeySequence.StandardKey
+
+
+class MainWindow(QMainWindow):
+    """One design window. ``session=False`` (screenshots) skips autosave and saved layout."""
+
+    def __init__(self, document: Document | None = None, session: bool = True) -> None:
+        super().__init__()
+        self.document = document or Document(preset_project("lenet5"))
+        self.setObjectName("main_window")
+        self.resize(1400, 900)
+        self.canvas = CanvasView(self.document, self)
+        self.setCentralWidget(self.canvas)
+        self.palette = Palette(self)
+        self.inspector = Inspector(self.document, self)
+        self.summary = SummaryTable(self.document, self)
+        self.problems = ProblemsList(self.document, self)
+        self.bottom_tabs = QTabWidget(self)
+        self.bottom_tabs.addTab(self.summary, "Layer summary")
+        self.bottom_tabs.addTab(self.problems, "Problems")
+        self._add_dock("palette_dock", "Blocks", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock(
+            "inspector_dock", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self._add_dock(
+            "bottom_dock", "Analysis", self.bottom_tabs, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.actions_by_name: dict[str, QAction] = {}
+        self._build_actions()
+        self._build_menus_and_toolbar()
+        self._connect()
+        from designer.training import install_training
+
+        install_training(self)  # Training menu, toolbar actions and the Training tab
+        # a user session autosaves and remembers the layout; a screenshot does neither
+        self.session = session
+        self.autosaver = Autosaver(self.document) if session else None
+        self._update_title()
+        if session:
+            self._restore_layout()
+
+    # ----- construction ------------------------------------------------------------------
+    def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+
+    def add_bottom_tab(self, widget: QWidget, title: str) -> int:
+        """Add a tab to the bottom area (e.g. the training dashboard); returns its index."""
+        return self.bottom_tabs.addTab(widget, title)
+
+    def _action(
+        self, name: str, text: str, slot: Callable[[], object], shortcut: object = None
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(shortcut)  # type: ignore[arg-type]
+        action.triggered.connect(lambda _checked=False: slot())
+        self.actions_by_name[name] = action
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        c = self.canvas
+        a = self._action
+        a("new", "&New", self.new_file, SK.New)
+        a("new_preset", "New from &preset…", self.new_from_preset, "Ctrl+Shift+N")
+        a("open", "&Open…", lambda: self.open_file(), SK.Open)
+        a("save", "&Save", lambda: self.save(), SK.Save)
+        a("save_as", "Save &as…", lambda: self.save_as(), SK.SaveAs)
+        a("quit", "&Quit", self.close, SK.Quit)
+        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(SK.Undo)
+        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence(SK.Redo), QKeySequence("Ctrl+Shift+Z")])
+        for name, action in (("undo", undo), ("redo", redo)):
+            action.setObjectName(name)
+            self.actions_by_name[name] = action
+            self.addAction(action)
+        a("copy", "&Copy", c.copy_selection, SK.Copy)
+        a("paste", "&Paste", c.paste, SK.Paste)
+        a("duplicate", "D&uplicate", c.duplicate_selection, "Ctrl+D")
+        a("delete", "&Delete", c.delete_selection, SK.Delete)
+        a("select_all", "Select &all", c.select_all, SK.SelectAll)
+        a("zoom_fit", "&Zoom to fit", c.zoom_to_fit, "Ctrl+0")
+        a("auto_layout", "Auto &layout", c.auto_layout, "Ctrl+L")
+        a("group", "&Group…", self.group_selection, "Ctrl+G")
+        a("ungroup", "&Ungroup", c.ungroup_selection, "Ctrl+Shift+G")
+        a("expand_all", "&Expand all groups", c.expand_all)
+        a("collapse_all", "&Collapse all groups", c.collapse_all)
+        a("find", "&Find block…", self._focus_search, SK.Find)
+
+    def _build_menus_and_toolbar(self) -> None:
+        acts = self.actions_by_name
+        menus = {
+            "&File": ["new", "new_preset", "open", None, "save", "save_as", None, "quit"],
+            "&Edit": [
+                "undo",
+                "redo",
+                None,
+                "copy",
+                "paste",
+                "duplicate",
+                "delete",
+                None,
+                "select_all",
+                "find",
+            ],
+            "&View": ["zoom_fit", "auto_layout", None, "expand_all", "collapse_all"],
+            "&Group": ["group", "ungroup"],
+        }
+        for title, names in menus.items():
+            menu = self.menuBar().addMenu(title)
+            for name in names:
+                menu.addAction(acts[name]) if name else menu.addSeparator()
+            if title == "&File":
+                self.recent_menu = menu.addMenu("Open &recent")
+                menu.insertMenu(acts["save"], self.recent_menu)
+                self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+            if title == "&View":
+                menu.addSeparator()
+                for dock in self.findChildren(QDockWidget):
+                    menu.addAction(dock.toggleViewAction())
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        for name in (
+            "new",
+            "open",
+            "save",
+            None,
+            "undo",
+            "redo",
+            None,
+            "zoom_fit",
+            "auto_layout",
+            "expand_all",
+            "collapse_all",
+        ):
+            toolbar.addAction(acts[name]) if name else toolbar.addSeparator()
+        toolbar.addSeparator()
+        self.search = QLineEdit(self)
+        self.search.setObjectName("block_search")
+        self.search.setPlaceholderText("Find block by name…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaximumWidth(260)
+        self.search.returnPressed.connect(lambda: self.find_block(self.search.text()))
+        self._completer = QCompleter(self)
+        self._completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self._completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.search.setCompleter(self._completer)
+        toolbar.addWidget(self.search)
+
+    def _connect(self) -> None:
+        doc = self.document
+        doc.file_changed.connect(self._update_title)
+        doc.inferred.connect(self._on_inferred)
+        self.canvas.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.problems.status_message.connect(lambda t: self.statusBar().showMessage(t, 8000))
+        self.palette.block_activated.connect(self.add_block)
+        self.summary.node_activated.connect(self.canvas.center_on_node)
+        self.problems.node_activated.connect(self.canvas.center_on_node)
+        self.problems.count_changed.connect(self._on_problem_count)
+        self._on_inferred()
+        self._on_problem_count(len(doc.result.errors), len(doc.result.warnings))
+
+    # ----- live state ----------------------------------------------------------------------
+    def _on_inferred(self, *_args: object) -> None:
+        model = self._completer.model()
+        names = self.document.graph.names
+        if model is None or getattr(self, "_completer_names", None) != names:
+            self._completer_names = names
+            from PySide6.QtCore import QStringListModel
+
+            self._completer.setModel(QStringListModel(names, self._completer))
+
+    def _on_problem_count(self, errors: int, warnings: int) -> None:
+        index = self.bottom_tabs.indexOf(self.problems)
+        parts = [f"{errors} error(s)"] if errors else []
+        parts += [f"{warnings} warning(s)"] if warnings else []
+        self.bottom_tabs.setTabText(index, "Problems" + (f" ({', '.join(parts)})" if parts else ""))
+
+    def _update_title(self) -> None:
+        path = self.document.path
+        name = path.name if path else "Untitled"
+        self.setWindowTitle(f"{name}[*] — CNN Designer")
+        self.setWindowModified(self.document.modified)
+
+    # ----- editing -------------------------------------------------------------------------
+    def add_block(self, type_id: str) -> str:
+        """Add a block of ``type_id`` at the centre of the view and select it."""
+        name = self.canvas.add_block_at_center(type_id)
+        self.document.set_selection([name])
+        return name
+
+    def find_block(self, text: str) -> str | None:
+        """Select and centre the block whose name is ``text`` (or the first that contains it)."""
+        needle = text.strip().lower()
+        names = self.document.graph.names
+        match = next((n for n in names if n.lower() == needle), None) or next(
+            (n for n in names if needle and needle in n.lower()), None
+        )
+        if match is None:
+            self.statusBar().showMessage(f"No block named {text.strip()!r}", 5000)
+            return None
+        self.document.set_selection([match])
+        self.canvas.center_on_node(match)
+        return match
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def group_selection(self, name: str | None = None) -> None:
+        """Group the selected blocks into a unit called ``name`` (asked when None)."""
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Group blocks", "Name of the group:")
+            if not ok or not name.strip():
+                return
+        try:
+            self.canvas.group_selection(name.strip())
+        except DesignerError as error:
+            self.statusBar().showMessage(str(error), 8000)
+
+    # ----- files ---------------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False when the user cancels."""
+        if not self.document.modified:
+            return True
+        buttons = (
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        name = self.document.path.name if self.document.path else "Untitled"
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save the changes to {name} before closing it?",
+            buttons,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_file(self) -> None:
+        """Start an empty design."""
+        if self.maybe_save():
+            self.document.replace_project(Project())
+
+    def new_from_preset(self) -> None:
+        """Ask for a preset and its options, then load it (one undo step)."""
+        from designer.dialogs.preset_dialog import PresetDialog
+
+        dialog = PresetDialog(self, self.document.project.metadata.get("preset"))
+        if dialog.exec():
+            name, options = dialog.chosen()
+            self.load_preset(name, **options)
+
+    def load_preset(self, name: str, **options: object) -> None:
+        """Replace the design with a preset, laid out and fitted to the view."""
+        try:
+            self.document.load_preset(name, **options)
+        except DesignerError as error:
+            QMessageBox.critical(self, "Cannot load preset", str(error))
+            return
+        self.canvas.zoom_to_fit()
+
+    def open_file(self, path: str | Path | None = None) -> bool:
+        """Open a project file; errors go to a dialog and the current design stays."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Open project", "", FILE_FILTER)
+            if not path:
+                return False
+        if not self.maybe_save():
+            return False
+        try:
+            self.document.open(Path(path))
+        except (DesignerError, OSError) as error:
+            QMessageBox.critical(self, "Cannot open file", f"{path}\n\n{error}")
+            return False
+        user_settings.add_recent_file(path)
+        self.canvas.zoom_to_fit()
+        return True
+
+    def save(self) -> bool:
+        """Save to the current file (asks for one if there is none)."""
+        if self.document.path is None:
+            return self.save_as()
+        return self._write(self.document.path)
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        """Save under a new name (asked when None)."""
+        if path is None:
+            start = str(self.document.path or "untitled.cnnd")
+            path, _ = QFileDialog.getSaveFileName(self, "Save project", start, FILE_FILTER)
+            if not path:
+                return False
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(".cnnd")
+        return self._write(path)
+
+    def _write(self, path: Path) -> bool:
+        try:
+            self.document.save(path)
+        except (DesignerError, OSError) as error:
+            QMessageBox.critical(self, "Cannot save file", f"{path}\n\n{error}")
+            return False
+        user_settings.add_recent_file(path)
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = user_settings.recent_files()
+        for path in files:
+            self.recent_menu.addAction(Path(path).name, lambda p=path: self.open_file(p))
+        self.recent_menu.setEnabled(bool(files))
+
+    def offer_recovery(self) -> bool:
+        """Offer autosaves left by a crash; True when one was restored."""
+        for path in orphaned_autosaves():
+            answer = QMessageBox.question(
+                self,
+                "Recover unsaved work",
+                "CNN Designer did not close properly last time. Recover the unsaved design "
+                f"autosaved in {path.name}?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.Yes,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                discard(path)
+                continue
+            try:
+                project = load_project(path)
+            except (DesignerError, OSError) as error:
+                QMessageBox.critical(self, "Cannot recover", f"{path}\n\n{error}")
+                discard(path)
+                continue
+            self.document.replace_project(project)
+            self.document.undo_stack.resetClean()  # recovered work is unsaved work
+            self._update_title()
+            discard(path)
+            self.canvas.zoom_to_fit()
+            return True
+        return False
+
+    # ----- window state --------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        store = user_settings.settings()
+        geometry = store.value("window/geometry")
+        state = store.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def save_layout(self) -> None:
+        """Remember the window's geometry and dock layout."""
+        store = user_settings.settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState())
+        store.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        if self.session:
+            self.save_layout()
+        if self.autosaver is not None:
+            self.autosaver.finish()
+        event.accept()

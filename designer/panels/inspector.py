@@ -1,0 +1,221 @@
+"""The inspector: edits the selected block's name and parameters and explains its shapes.
+
+The form is generated from the block's ParamSpecs (one ``ParamEditor`` each). Values live in the
+model: edits go through ``Document.set_params`` / ``Document.rename`` (one undo step each) and the
+widgets are refreshed from the graph after every inference, with signals blocked.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.document import Document
+from designer.panels.arithmetic import size_lines
+from designer.panels.param_editors import INVALID_STYLE, ParamEditor
+from engine import CATALOG, DesignerError, InferenceResult, Severity, fmt_shape
+
+ERROR_COLOUR = "#d32f2f"
+WARNING_COLOUR = "#b26a00"
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+class Inspector(QScrollArea):
+    """Name, parameters, shapes and costs of the one selected block."""
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.node_name: str | None = None
+        self._type_id: str | None = None
+        self.editors: dict[str, ParamEditor] = {}
+        self.setWidgetResizable(True)
+        body = QWidget(self)
+        self.setWidget(body)
+        outer = QVBoxLayout(body)
+        self.title = QLabel(body)
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        outer.addWidget(self.title)
+        self.form_host = QWidget(body)
+        host_layout = QVBoxLayout(self.form_host)
+        host_layout.setContentsMargins(0, 0, 0, 0)
+        name_form = QFormLayout()
+        self.name_edit = QLineEdit(self.form_host)
+        self.name_edit.setObjectName("node_name")
+        self.name_edit.editingFinished.connect(self._commit_name)
+        name_form.addRow("Name", self.name_edit)
+        self.form = QFormLayout()
+        host_layout.addLayout(name_form)
+        host_layout.addLayout(self.form)
+        outer.addWidget(self.form_host)
+        self.message = QLabel(body)
+        self.message.setObjectName("inspector_message")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(f"color: {ERROR_COLOUR};")
+        outer.addWidget(self.message)
+        self.details = QLabel(body)
+        self.details.setObjectName("inspector_details")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        outer.addWidget(self.details)
+        outer.addStretch(1)
+        document.selection_changed.connect(self._on_selection)
+        document.inferred.connect(self._on_inferred)
+        document.project_replaced.connect(lambda: self._on_selection(document.selection))
+        self._rebuild(0)
+        self._on_selection(document.selection)
+
+    # ----- building the form -------------------------------------------------------------
+    def _on_selection(self, names: list[str]) -> None:
+        name = names[0] if len(names) == 1 else None
+        self.show_node(name, count=len(names))
+
+    def show_node(self, name: str | None, count: int = 1) -> None:
+        """Build the form for block ``name`` (None: show what is selected instead)."""
+        graph = self.document.graph
+        if name is not None and name not in graph:
+            name = None
+        type_id = graph.node(name).type_id if name else None
+        if name != self.node_name or type_id != self._type_id:
+            self.node_name, self._type_id = name, type_id
+            self._rebuild(count)
+        self.refresh()
+
+    def _rebuild(self, count: int) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)  # deletes the row's widgets
+        for editor in self.editors.values():
+            editor.deleteLater()
+        self.editors.clear()
+        self.message.clear()
+        self.name_edit.setStyleSheet("")
+        self.name_edit.setText(self.node_name or "")
+        if self.node_name is None:
+            self.form_host.hide()
+            self.title.setText(
+                f"<i>{count} blocks selected</i>"
+                if count > 1
+                else "<i>Select a block to edit it.</i>"
+            )
+            return
+        spec = CATALOG.get(self._type_id) if self._type_id in CATALOG else None
+        self.form_host.show()
+        if spec is None:
+            return
+        for param in spec.params:
+            editor = ParamEditor(param, self.form_host)
+            editor.committed.connect(lambda value, key=param.name: self._commit_param(key, value))
+            editor.problem_changed.connect(self._show_message)
+            self.editors[param.name] = editor
+            self.form.addRow(param.name, editor.widget)
+
+    # ----- model → widgets ---------------------------------------------------------------
+    def _on_inferred(self, _result: InferenceResult) -> None:
+        self._on_selection(self.document.selection)
+
+    def refresh(self) -> None:
+        """Update the editors and the details from the graph and the latest inference."""
+        name = self.node_name
+        if name is None:
+            self.details.setText(self._totals_text())
+            return
+        node = self.document.graph.node(name)
+        spec = CATALOG.get(node.type_id) if node.type_id in CATALOG else None
+        display = spec.display_name if spec else node.type_id
+        description = html.escape(spec.description) if spec else "unknown block type"
+        self.title.setText(f"<b>{html.escape(display)}</b><br><small>{description}</small>")
+        if not self.name_edit.hasFocus():
+            self.name_edit.setText(name)
+        for key, editor in self.editors.items():
+            editor.set_value(node.params.get(key))
+        self.details.setText(self._details_text(name, node.type_id, node.params))
+
+    def _totals_text(self) -> str:
+        result = self.document.result
+        return (
+            f"Network: {len(self.document.graph)} blocks, {_count(result.total_params)} "
+            f"parameters, {_count(result.total_macs)} MACs"
+        )
+
+    def _details_text(self, name: str, type_id: str, params: dict[str, Any]) -> str:
+        result = self.document.result.nodes.get(name)
+        if result is None:
+            return ""
+        inputs = ", ".join(fmt_shape(s) for s in result.inputs) or "none"
+        outputs = ", ".join(
+            f"{fmt_shape(s)}" if port == "out" else f"{port}: {fmt_shape(s)}"
+            for port, s in result.outputs.items()
+        ) or ("?" if result.error or not result.known else "none")
+        rows = [
+            ("Input", inputs),
+            ("Output", outputs),
+            ("Parameters", _count(result.params)),
+            ("MACs", _count(result.macs)),
+        ]
+        text = (
+            "<table>"
+            + "".join(
+                f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{html.escape(v)}</td></tr>"
+                for k, v in rows
+            )
+            + "</table>"
+        )
+        spec = CATALOG.get(type_id) if type_id in CATALOG else None
+        full = spec.with_defaults(params) if spec else params
+        lines = size_lines(type_id, full, result.inputs[0] if result.inputs else None)
+        if lines:
+            text += (
+                "<p><b>Output size</b><br><code>"
+                + "<br>".join(html.escape(line) for line in lines)
+                + "</code></p>"
+            )
+        for diagnostic in self.document.result.for_node(name):
+            colour = ERROR_COLOUR if diagnostic.severity is Severity.ERROR else WARNING_COLOUR
+            text += f"<p style='color:{colour}'>{html.escape(diagnostic.message)}</p>"
+        return text
+
+    # ----- widgets → model ---------------------------------------------------------------
+    def _commit_param(self, key: str, value: Any) -> None:
+        name = self.node_name
+        if name is None or name not in self.document.graph:
+            return
+        if self.document.graph.node(name).params.get(key) == value:
+            return
+        try:
+            self.document.set_params(name, {key: value})
+        except DesignerError as error:
+            self._show_message(str(error))
+
+    def _commit_name(self) -> None:
+        old = self.node_name
+        new = self.name_edit.text().strip()
+        if old is None or new == old:
+            self.name_edit.setStyleSheet("")
+            return
+        try:
+            self.document.rename(old, new)
+        except DesignerError as error:
+            self.name_edit.setStyleSheet(INVALID_STYLE)
+            self._show_message(str(error))
+            return
+        self.name_edit.setStyleSheet("")
+        self._show_message("")
+        self.show_node(new)
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)

@@ -1,0 +1,147 @@
+"""The layer summary (like torchinfo's): name, type, output shape, parameters and MACs per block,
+with totals and the memory of the activations. A table model over ``engine.summary.layer_rows``,
+reset once per inference, so 500 rows stay instant. Clicking a row selects the block."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.document import Document
+from engine import MACS_CONVENTION, InferenceResult, fmt_shape
+from engine.summary import LayerRow, activation_bytes, layer_rows
+
+HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs")
+ERROR_BRUSH = QBrush(QColor("#d32f2f"))
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+class SummaryModel(QAbstractTableModel):
+    """One row per block in evaluation order."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[LayerRow] = []
+        self.failed: set[str] = set()
+
+    def set_rows(self, rows: list[LayerRow], failed: set[str]) -> None:
+        """Replace every row."""
+        self.beginResetModel()
+        self.rows, self.failed = rows, failed
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                row.name,
+                row.type,
+                fmt_shape(row.output_shape),
+                _count(row.params),
+                _count(row.macs),
+            )[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and row.name in self.failed:
+            return ERROR_BRUSH
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0 and row.group:
+            return f"in group {row.group}"
+        return None
+
+    def row_of(self, name: str) -> int:
+        """The row of block ``name`` (-1 if absent)."""
+        for index, row in enumerate(self.rows):
+            if row.name == name:
+                return index
+        return -1
+
+
+class SummaryTable(QWidget):
+    """The table and a totals line below it."""
+
+    node_activated = Signal(str)  # a row was clicked: centre the canvas on it
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.model = SummaryModel(self)
+        self.view = QTableView(self)
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(20)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column, width in enumerate((200, 150, 130, 130, 150)):
+            self.view.setColumnWidth(column, width)
+        self.view.clicked.connect(self._on_clicked)
+        self.totals = QLabel(self)
+        self.totals.setObjectName("summary_totals")
+        self.totals.setToolTip(MACS_CONVENTION)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        layout.addWidget(self.totals)
+        document.inferred.connect(self.update_from)
+        document.selection_changed.connect(self._show_selection)
+        self.update_from(document.result)
+
+    def update_from(self, result: InferenceResult) -> None:
+        """Rebuild the rows and totals from an inference result."""
+        failed = {name for name, node in result.nodes.items() if node.error}
+        self.model.set_rows(layer_rows(self.document.graph, result), failed)
+        memory = activation_bytes(result) / 2**20
+        problems = f", {len(result.errors)} error(s)" if result.errors else ""
+        self.totals.setText(
+            f"Total params: {result.total_params:,}   Total MACs: {result.total_macs:,}   "
+            f"Activations: {memory:.2f} MB per sample (float32){problems}"
+        )
+        self._show_selection(self.document.selection)
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        name = self.model.rows[index.row()].name
+        self.document.set_selection([name])
+        self.node_activated.emit(name)
+
+    def _show_selection(self, names: list[str]) -> None:
+        row = self.model.row_of(names[0]) if len(names) == 1 else -1
+        selection = self.view.selectionModel()
+        selection.blockSignals(True)
+        if row < 0:
+            self.view.clearSelection()
+        else:
+            self.view.selectRow(row)
+            self.view.scrollTo(self.model.index(row, 0))
+        selection.blockSignals(False)
+        self.view.viewport().update()

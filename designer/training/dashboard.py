@@ -1,0 +1,341 @@
+"""The live training dashboard: curves, progress, filters, feature maps, gradient flow,
+evaluation, prediction after training and the runs of the project.
+
+``apply(events)`` takes every event that arrived since the last UI tick and draws once: steps
+are appended to growable arrays and the curves get one ``setData`` each; of several snapshots
+only the newest is drawn; epoch ends extend the per-epoch curves and redraw the evaluation page.
+All pyqtgraph items are created once here and reused for every run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.training.images import ema
+from designer.training.series import Series
+from designer.training.visuals import EvaluationPage, FeatureMapsPage, FiltersPage, GradientsPage
+from designer.training.widgets import COLOURS
+from engine.training.events import (
+    EpochEnd,
+    Failed,
+    Finished,
+    Paused,
+    Resumed,
+    RunStarted,
+    Snapshot,
+    Step,
+)
+
+SMOOTHING = 0.1  # weight of the newest loss in the smoothed curve
+CURVE_INTERVAL = 0.2  # seconds: curves redraw at 5 Hz at most (each redraw repaints 4 plots)
+
+
+def format_seconds(seconds: float) -> str:
+    """``1:05`` or ``1:02:03``; ``--:--`` when unknown."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "--:--"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}:{secs:02d}"
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+
+
+class CurvesPage(pg.GraphicsLayoutWidget):
+    """Loss (raw, smoothed, validation), accuracy, learning rate and throughput."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loss_plot = self.addPlot(title="Loss")
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.loss_plot.setLabel("bottom", "step")
+        self.raw = self.loss_plot.plot(pen=pg.mkPen("#9ecae1", width=1), name="per step")
+        self.smooth = self.loss_plot.plot(pen=pg.mkPen("#1f77b4", width=2), name="smoothed")
+        self.val_loss = self.loss_plot.plot(
+            pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=6, name="validation"
+        )
+        for curve in (self.raw, self.smooth):
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+        self.acc_plot = self.addPlot(title="Accuracy")
+        self.acc_plot.addLegend(offset=(-10, -10))
+        self.acc_plot.setLabel("bottom", "epoch")
+        self.acc_plot.setYRange(0, 1)
+        self.train_acc = self.acc_plot.plot(
+            pen=pg.mkPen("#1f77b4", width=2), symbol="s", symbolSize=6, name="training"
+        )
+        self.val_acc = self.acc_plot.plot(
+            pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=6, name="validation"
+        )
+        self.nextRow()
+        self.lr_plot = self.addPlot(title="Learning rate")
+        self.lr_plot.setLabel("bottom", "step")
+        self.lr = self.lr_plot.plot(pen=pg.mkPen(COLOURS[2], width=2))
+        self.speed_plot = self.addPlot(title="Throughput (images/s)")
+        self.speed_plot.setLabel("bottom", "step")
+        self.speed = self.speed_plot.plot(pen=pg.mkPen(COLOURS[4], width=2))
+
+
+class TrainingDashboard(QWidget):
+    """Everything a person watches while a network trains (a bottom tab of the main window)."""
+
+    view_changed = Signal(dict)  # what snapshots should show: for TrainingHandle.set_view
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("training_dashboard")
+        self.title = QLabel("No run yet: press Train.", self)
+        self.title.setObjectName("dashboard_title")
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("%p%")
+        self.progress.setMinimumWidth(260)
+        self.eta = QLabel("", self)
+        self.speed_label = QLabel("", self)
+        # fixed widths: a label that changes width every tick would re-lay out (and repaint)
+        # every plot below it
+        self.eta.setFixedWidth(230)
+        self.speed_label.setFixedWidth(120)
+        self.banner = QLabel("", self)
+        self.banner.setObjectName("dashboard_banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.message = QLabel("", self)
+        self.message.setObjectName("dashboard_message")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        self.details = QPlainTextEdit(self)
+        self.details.setReadOnly(True)
+        self.details.setMaximumHeight(110)
+        self.details.hide()
+        self.curves = CurvesPage(self)
+        self.filters = FiltersPage(self)
+        self.feature_maps = FeatureMapsPage(self)
+        self.gradients = GradientsPage(self)
+        self.evaluation = EvaluationPage(self)
+        self.pages = QTabWidget(self)
+        self.pages.setObjectName("dashboard_pages")
+        for page, title in (
+            (self.curves, "Curves"),
+            (self.filters, "Filters"),
+            (self.feature_maps, "Feature maps"),
+            (self.gradients, "Gradient flow"),
+            (self.evaluation, "Evaluation"),
+        ):
+            self.pages.addTab(page, title)
+        for page in (self.filters, self.feature_maps):
+            page.view_changed.connect(self.view_changed)
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.speed_label)
+        header.addWidget(self.eta)
+        header.addWidget(self.progress)
+        self.header = header
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(header)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.message)
+        layout.addWidget(self.details)
+        layout.addWidget(self.pages, 1)
+        self.loss = Series()
+        self.smoothed = Series()
+        self.lrs = Series()
+        self.speeds = Series()
+        self.val_losses = Series(64)
+        self.train_accs = Series(64)
+        self.val_accs = Series(64)
+        self.started: RunStarted | None = None
+        self.state = "idle"  # idle, running, paused, completed, stopped, failed
+        self.last_step: Step | None = None
+        self.last_event_time = 0.0
+        self.draw_seconds = 0.0  # time spent in the latest apply()
+        self._drawn: dict[str, int] = {}  # series name -> size when last drawn
+        self._curves_due = 0.0
+        self._progress_text = ""
+        self._lr_top = 0.0
+
+    # ----- run lifecycle ---------------------------------------------------------------------
+    def begin(self, description: str) -> None:
+        """Clear everything for a new run (the child process is starting)."""
+        for series in (
+            self.loss,
+            self.smoothed,
+            self.lrs,
+            self.speeds,
+            self.val_losses,
+            self.train_accs,
+            self.val_accs,
+        ):
+            series.clear()
+        self.started, self.last_step = None, None
+        self._drawn.clear()
+        self._curves_due, self._lr_top, self._progress_text = 0.0, 0.0, ""
+        self.state = "running"
+        self.title.setText(description)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.eta.setText("starting…")
+        self.speed_label.setText("")
+        self.message.hide()
+        self.details.hide()
+        self._draw_curves()
+
+    def set_banner(self, text: str) -> None:
+        """A notice above the plots (e.g. "edits apply to the next run"); empty hides it."""
+        self.banner.setText(text)
+        self.banner.setStyleSheet("background: #fff4ce; padding: 4px; border: 1px solid #e0c060")
+        self.banner.setVisible(bool(text))
+
+    def show_failure(self, message: str, details: str = "") -> None:
+        """Show why a run failed (the designer keeps running)."""
+        self.state = "failed"
+        self.message.setText(f"Training failed: {message}")
+        self.message.setStyleSheet(
+            "color: #8b0000; background: #fde7e9; padding: 4px; border: 1px solid #d32f2f"
+        )
+        self.message.show()
+        self.details.setPlainText(details)
+        self.details.setVisible(bool(details.strip()))
+        self.eta.setText("failed")
+
+    # ----- events ------------------------------------------------------------------------------
+    def apply(self, events: Iterable[object]) -> None:
+        """Take the events of one UI tick and redraw what they changed, once."""
+        start = time.perf_counter()
+        steps: list[Step] = []
+        snapshot: Snapshot | None = None
+        epoch_end: EpochEnd | None = None
+        for event in events:
+            if isinstance(event, Step):
+                steps.append(event)
+            elif isinstance(event, Snapshot):
+                snapshot = event
+            elif isinstance(event, EpochEnd):
+                self._add_epoch(event)
+                epoch_end = event
+            elif isinstance(event, RunStarted):
+                self._configure(event)
+            elif isinstance(event, Paused):
+                self.state = "paused"
+                self.eta.setText(f"paused at step {event.step}")
+            elif isinstance(event, Resumed):
+                self.state = "running"
+            elif isinstance(event, Finished):
+                self._finish(event)
+            elif isinstance(event, Failed):
+                self.show_failure(event.message, event.details)
+        if steps:
+            self._add_steps(steps)
+        ended = self.state not in ("running", "paused")
+        if (steps or epoch_end is not None or ended) and (
+            start >= self._curves_due or epoch_end is not None or ended
+        ):
+            self._draw_curves()
+            self._curves_due = start + CURVE_INTERVAL
+        if snapshot is not None:
+            self._draw_snapshot(snapshot)
+        if epoch_end is not None:
+            self.evaluation.update_from(epoch_end)
+        self.draw_seconds = time.perf_counter() - start
+
+    def _configure(self, s: RunStarted) -> None:
+        self.started = s
+        batch = f"batch {s.batch_size}" + (
+            f" × {s.world_size} = {s.global_batch_size}" if s.world_size > 1 else ""
+        )
+        self.title.setText(
+            f"Training {s.param_count:,} parameters on {s.dataset} ({s.train_size} train / "
+            f"{s.val_size} validation, {len(s.classes)} classes) on {s.device}; {batch}, "
+            f"{s.settings.get('optimizer')} lr {s.lr:g}, {s.epochs} epochs"
+        )
+        self.title.setToolTip(
+            "\n".join([*(f"note: {n}" for n in s.notes), f"run folder: {s.run_dir}"])
+        )
+        for page in (self.filters, self.feature_maps, self.gradients, self.evaluation):
+            page.configure(s)
+
+    def _add_steps(self, steps: list[Step]) -> None:
+        for event in steps:
+            n = len(event.losses)
+            xs = np.arange(event.step - n + 1, event.step + 1, dtype=np.float64)
+            ys = np.asarray(event.losses, dtype=np.float64)
+            self.loss.extend(xs, ys)
+            self.smoothed.extend(xs, ema(ys, SMOOTHING, self.smoothed.last))
+            self.lrs.append(event.step, event.lr)
+            self.speeds.append(event.step, event.images_per_second)
+        last = steps[-1]
+        self.last_step = last
+        total = self.started.epochs if self.started else "?"
+        value = round(1000 * min(max(last.progress, 0.0), 1.0))
+        if value != self.progress.value():
+            self.progress.setValue(value)
+        text = f"epoch {last.epoch}/{total} · %p%"
+        if text != self._progress_text:
+            self._progress_text = text
+            self.progress.setFormat(text)
+        self.eta.setText(f"{format_seconds(last.elapsed)} elapsed, {format_seconds(last.eta)} left")
+        self.speed_label.setText(f"{last.images_per_second:,.0f} images/s")
+
+    def _add_epoch(self, end: EpochEnd) -> None:
+        if end.val_loss is not None:
+            self.val_losses.append(end.step, end.val_loss)
+        self.train_accs.append(end.epoch, end.train_accuracy)
+        if end.val_accuracy is not None:
+            self.val_accs.append(end.epoch, end.val_accuracy)
+
+    def _draw_curves(self) -> None:
+        """``setData`` on the curves whose data grew since their last draw (or were cleared)."""
+        c = self.curves
+        for name, curve, series in (
+            ("raw", c.raw, self.loss),
+            ("smooth", c.smooth, self.smoothed),
+            ("val_loss", c.val_loss, self.val_losses),
+            ("train_acc", c.train_acc, self.train_accs),
+            ("val_acc", c.val_acc, self.val_accs),
+            ("lr", c.lr, self.lrs),
+            ("speed", c.speed, self.speeds),
+        ):
+            if self._drawn.get(name) != series.size:
+                self._drawn[name] = series.size
+                curve.setData(series.x, series.y)
+        if self.lrs.size:
+            top = float(self.lrs.y.max())
+            if top > 0 and self._lr_top != top:
+                self._lr_top = top
+                c.lr_plot.setYRange(0, top * 1.1, padding=0)
+
+    def _draw_snapshot(self, snap: Snapshot) -> None:
+        self.filters.update_from(snap.filters)
+        if snap.feature_maps is not None:
+            self.feature_maps.update_from(snap.feature_maps)
+        self.gradients.update_from(snap)
+
+    def _finish(self, end: Finished) -> None:
+        self.state = end.status
+        best = (
+            f", best validation accuracy {end.best_val_accuracy:.1%}"
+            if end.best_val_accuracy is not None
+            else ""
+        )
+        self.eta.setText(f"{end.status} after {format_seconds(end.seconds)}")
+        if end.status == "completed":
+            self.progress.setValue(1000)
+        self.title.setText(
+            f"Run {end.status}: {end.epochs_done} epoch(s), {end.steps} steps{best}"
+            + (f" — {end.run_dir}" if end.run_dir else "")
+        )

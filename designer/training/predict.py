@@ -1,0 +1,175 @@
+"""The Predict page: after a run, drop an image file (or pick a validation sample) and see the
+class probabilities of the run's best checkpoint.
+
+Loading the checkpoint (and torch, the first time) and the forward pass run on a worker thread;
+the result comes back through a queued signal, so the UI thread never waits on them.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.training.images import image_to_display
+from designer.training.widgets import ImagePanel, name_ticks
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff);;All files (*)"
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """An image file as uint8 C×H×W RGB (C=3); ValueError naming the file when unreadable."""
+    image = QImage(str(path))
+    if image.isNull():
+        raise ValueError(f"{path}: not an image Qt can read. Use a PNG, JPEG or BMP file")
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    h, w, stride = image.height(), image.width(), image.bytesPerLine()
+    data = np.frombuffer(image.constBits(), dtype=np.uint8, count=h * stride)
+    rgb = data.reshape(h, stride)[:, : 3 * w].reshape(h, w, 3)
+    return np.ascontiguousarray(rgb.transpose(2, 0, 1))
+
+
+class PredictPage(QWidget):
+    """Class probabilities for a dropped image or a validation sample."""
+
+    done = Signal(object)  # a Prediction, or an error text (from the worker thread)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.run_dir: str | None = None
+        self._predictor: Any = None
+        self._predictor_dir: str | None = None
+        self._lock = threading.Lock()
+        self.busy = False
+        self.last: Any = None  # the latest Prediction (or error text)
+        self.info = QLabel("Finish a run first; then drop an image here or pick a sample.", self)
+        self.info.setWordWrap(True)
+        self.sample = QSpinBox(self)
+        self.sample.setObjectName("predict_sample")
+        self.sample.setRange(0, 100_000)
+        self.sample.setPrefix("validation sample ")
+        self.sample_button = QPushButton("Predict sample", self)
+        self.sample_button.setObjectName("predict_sample_button")
+        self.open_button = QPushButton("Open image…", self)
+        self.sample_button.clicked.connect(lambda: self.predict_sample(self.sample.value()))
+        self.open_button.clicked.connect(self._open)
+        self.image = ImagePanel("Image as fed to the network", self)
+        self.view = pg.GraphicsLayoutWidget(self)
+        self.plot = self.view.addPlot(title="Class probabilities")
+        self.plot.setYRange(0, 1)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#1f77b4")
+        self.plot.addItem(self.bars)
+        self.result = QLabel("", self)
+        self.result.setObjectName("predict_result")
+        controls = QHBoxLayout()
+        controls.addWidget(self.sample)
+        controls.addWidget(self.sample_button)
+        controls.addWidget(self.open_button)
+        controls.addStretch(1)
+        body = QHBoxLayout()
+        body.addWidget(self.image, 1)
+        body.addWidget(self.view, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.info)
+        layout.addLayout(controls)
+        layout.addWidget(self.result)
+        layout.addLayout(body, 1)
+        self.done.connect(self._show)
+        self._enable()
+
+    def set_run(self, run_dir: str) -> None:
+        """Use this run's checkpoint from now on."""
+        self.run_dir = str(run_dir)
+        self.info.setText(
+            f"Run {run_dir}: drop an image file here or pick a validation sample "
+            "(the best checkpoint is used)."
+        )
+        self._enable()
+
+    def _enable(self) -> None:
+        ready = self.run_dir is not None and not self.busy
+        self.sample_button.setEnabled(ready)
+        self.open_button.setEnabled(ready)
+
+    # ----- requests ----------------------------------------------------------------------------
+    def predict_sample(self, index: int) -> None:
+        self._submit(lambda p: p.predict_sample(index))
+
+    def predict_file(self, path: str | Path) -> None:
+        try:
+            image = read_image(path)
+        except ValueError as error:
+            self._show(str(error))
+            return
+        self._submit(lambda p: p.predict_image(image, Path(path).name))
+
+    def _open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Image to classify", "", IMAGE_FILTER)
+        if path:
+            self.predict_file(path)
+
+    def _submit(self, job: Any) -> None:
+        if self.run_dir is None or self.busy:
+            return
+        self.busy = True
+        self._enable()
+        self.result.setText("Loading the checkpoint and predicting…")
+        run_dir = self.run_dir
+        threading.Thread(target=self._work, args=(run_dir, job), daemon=True).start()
+
+    def _work(self, run_dir: str, job: Any) -> None:
+        try:
+            with self._lock:
+                if self._predictor_dir != run_dir:
+                    from designer.training.predictor import Predictor
+
+                    self._predictor = Predictor(run_dir)
+                    self._predictor_dir = run_dir
+                result: Any = job(self._predictor)
+        except Exception as error:  # shown to the person; the designer keeps running
+            result = f"Cannot predict: {type(error).__name__}: {error}"
+        self.done.emit(result)
+
+    # ----- results -----------------------------------------------------------------------------
+    def _show(self, result: Any) -> None:
+        self.busy = False
+        self._enable()
+        self.last = result
+        if isinstance(result, str):
+            self.result.setText(result)
+            return
+        probs = result.probabilities
+        self.bars.setOpts(x=np.arange(len(probs), dtype=float), height=probs)
+        self.plot.getAxis("bottom").setTicks(name_ticks(result.classes))
+        name = result.classes[result.predicted]
+        truth = f", true class {result.classes[result.label]!r}" if result.label is not None else ""
+        self.result.setText(
+            f"{result.source}: predicted {name!r} with {probs[result.predicted]:.1%}{truth}"
+        )
+        self.image.show_image(image_to_display(result.image), f"{result.source} as fed")
+
+    # ----- drag and drop -------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and self.run_dir is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.predict_file(urls[0].toLocalFile())
+            event.acceptProposedAction()

@@ -1,0 +1,89 @@
+"""Class probabilities from a finished run's checkpoint (Qt-free; imports torch).
+
+The checkpoint (best.pt, else last.pt) is read with ``torch.load(weights_only=True)``; it holds
+the graph and settings it was trained with, so the engine's ``Trainer.setup`` rebuilds the same
+model, data split and normalisation on the CPU, then the weights are loaded into it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the network says about one image."""
+
+    image: np.ndarray  # uint8 C×H×W as fed (after conversion to the Input block's shape)
+    probabilities: np.ndarray  # one per class, summing to 1 (softmax of the scores)
+    classes: tuple[str, ...]
+    label: int | None = None  # the true class of a validation sample
+    source: str = ""
+
+    @property
+    def predicted(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+
+def checkpoint_of(run_dir: str | Path) -> Path:
+    """The run's best checkpoint, else its last; FileNotFoundError naming the folder."""
+    folder = Path(run_dir)
+    for name in ("best.pt", "last.pt"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(
+        f"run {folder}: no checkpoint (best.pt or last.pt). Train at least one epoch first"
+    )
+
+
+class Predictor:
+    """A trained model in evaluation mode on the CPU, with its validation split."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        import torch
+
+        from engine.training import runs
+        from engine.training.trainer import Trainer
+
+        self.path = checkpoint_of(run_dir)
+        state = runs.load_checkpoint(self.path)
+        settings = dict(state["settings"])
+        settings.update(device="cpu", mixed_precision=False)
+        self.trainer = Trainer(state["graph"], settings, snapshots=False)
+        self.trainer.setup()
+        self.trainer.module.load_state_dict(state["model"])
+        self.trainer.module.eval()
+        self.classes = tuple(self.trainer.classes)
+        self.epoch = int(state.get("epoch", 0))
+        val = self.trainer.val_split or self.trainer.train_split
+        self.sample_count = len(val)
+        self.input_shape = tuple(int(s) for s in self.trainer.train_split.images.shape[1:])
+        self._torch = torch
+
+    def _probabilities(self, x: Any) -> np.ndarray:
+        torch = self._torch
+        with torch.no_grad():
+            scores = self.trainer.module(x).float()
+        return torch.softmax(scores[0], 0).numpy()
+
+    def predict_sample(self, index: int) -> Prediction:
+        """A validation sample (index taken modulo the split's size)."""
+        x, image, label = self.trainer._feature_source(index)
+        return Prediction(
+            np.asarray(image), self._probabilities(x), self.classes, label, f"validation {index}"
+        )
+
+    def predict_image(self, image: np.ndarray, source: str = "") -> Prediction:
+        """Any uint8 C×H×W image (1 or 3 channels, any size), converted to the Input shape."""
+        torch = self._torch
+        from engine.data.pipeline import conform
+
+        c, h, w = self.input_shape
+        batch = torch.from_numpy(np.ascontiguousarray(image, dtype=np.uint8))[None]
+        fitted = conform(batch, c, (h, w))
+        x = self.trainer.loader.normalize(fitted)
+        return Prediction(fitted[0].numpy(), self._probabilities(x), self.classes, None, source)

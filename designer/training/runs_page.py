@@ -1,0 +1,108 @@
+"""The Runs page: every run of the project, with the curves of the checked ones overlaid
+(read from each run's metrics.jsonl)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.training.widgets import COLOURS
+from engine.training.runs import RunInfo, list_runs, read_metrics
+
+
+def _percent(value: float | None) -> str:
+    return f"{value:.1%}" if value is not None else "–"
+
+
+class RunsPage(QWidget):
+    """Runs listed with status and accuracy; checked runs are overlaid."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.root: Path | None = None
+        self.runs: list[RunInfo] = []
+        self.folder = QLabel("", self)
+        self.folder.setWordWrap(True)
+        self.list = QListWidget(self)
+        self.list.setObjectName("runs_list")
+        self.list.itemChanged.connect(lambda _item: self.redraw())
+        refresh = QPushButton("Refresh", self)
+        refresh.clicked.connect(lambda: self.set_root(self.root) if self.root else None)
+        self.view = pg.GraphicsLayoutWidget(self)
+        self.acc_plot = self.view.addPlot(title="Validation accuracy per epoch")
+        self.acc_plot.addLegend(offset=(-10, -10))
+        self.loss_plot = self.view.addPlot(title="Validation loss per epoch")
+        self.curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
+        side = QVBoxLayout()
+        side.addWidget(self.folder)
+        side.addWidget(self.list, 1)
+        side.addWidget(refresh)
+        layout = QHBoxLayout(self)
+        layout.addLayout(side, 1)
+        layout.addWidget(self.view, 3)
+
+    def set_root(self, root: Path) -> None:
+        """List the runs under ``root`` (the newest checked)."""
+        self.root = Path(root)
+        checked = {item.data(Qt.ItemDataRole.UserRole) for item in self._items() if self._on(item)}
+        self.runs = list_runs(self.root)
+        self.folder.setText(f"Runs in {self.root}" if self.runs else f"No runs yet in {self.root}")
+        self.list.blockSignals(True)
+        self.list.clear()
+        for i, run in enumerate(self.runs):
+            item = QListWidgetItem(
+                f"{run.name}  {run.status}, {run.epochs} epoch(s), best {_percent(run.best_val_accuracy)}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, str(run.path))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            on = str(run.path) in checked or (not checked and i == len(self.runs) - 1)
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        self.redraw()
+
+    def _items(self) -> list[QListWidgetItem]:
+        return [self.list.item(i) for i in range(self.list.count())]
+
+    @staticmethod
+    def _on(item: QListWidgetItem) -> bool:
+        return item.checkState() == Qt.CheckState.Checked
+
+    def redraw(self) -> None:
+        """Show the checked runs' curves (one persistent pair of curves per run)."""
+        wanted = [item for item in self._items() if self._on(item)]
+        names = {item.data(Qt.ItemDataRole.UserRole) for item in wanted}
+        for path in list(self.curves):
+            if path not in names:
+                for plot, curve in zip(
+                    (self.acc_plot, self.loss_plot), self.curves.pop(path), strict=True
+                ):
+                    plot.removeItem(curve)
+        for index, item in enumerate(wanted):
+            path = item.data(Qt.ItemDataRole.UserRole)
+            records = read_metrics(path)
+            epochs = np.array([r.get("epoch", i + 1) for i, r in enumerate(records)], dtype=float)
+            acc = np.array([r.get("val_accuracy") or np.nan for r in records], dtype=float)
+            loss = np.array([r.get("val_loss") or np.nan for r in records], dtype=float)
+            if path not in self.curves:
+                pen = pg.mkPen(COLOURS[index % len(COLOURS)], width=2)
+                name = Path(path).name
+                self.curves[path] = (
+                    self.acc_plot.plot(pen=pen, symbol="o", symbolSize=5, name=name),
+                    self.loss_plot.plot(pen=pen, symbol="o", symbolSize=5),
+                )
+            acc_curve, loss_curve = self.curves[path]
+            acc_curve.setData(epochs, acc, connect="finite")
+            loss_curve.setData(epochs, loss, connect="finite")

@@ -1,0 +1,66 @@
+"""Starting the designer: what the start-up path imports, the screenshot mode and bad arguments.
+
+These run the real command in a subprocess (offscreen), as a user or CI would.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+pytestmark = pytest.mark.gui
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_python(code: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    command = [sys.executable, "-c", code, *args] if code else [sys.executable, *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_window_shows_without_torch_or_pyqtgraph(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from designer.app import create_application, create_window\n"
+        "app = create_application()\n"
+        "window = create_window(session=False)\n"
+        "window.show(); app.processEvents()\n"
+        "print(len(window.document.graph), window.isVisible(),"
+        " sorted(m for m in ('torch', 'pyqtgraph') if m in sys.modules))\n"
+        "window.close()\n"
+    )
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[0] == "14 True []"
+
+
+def test_screenshot_command_writes_the_window(tmp_path: Path) -> None:
+    target = tmp_path / "shots" / "lenet.png"
+    result = run_python(
+        "", tmp_path, "-m", "designer", "--preset", "lenet5", "--screenshot", str(target)
+    )
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(target))
+    assert (image.width(), image.height()) == (1600, 1100)
+    assert not list((tmp_path / "data").glob("**/autosave-*"))  # no session state written
+    assert not (tmp_path / "config").exists() or not list((tmp_path / "config").rglob("*.conf"))
+
+
+def test_unknown_preset_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_python(
+        "", tmp_path, "-m", "designer", "--preset", "lenet", "--screenshot", str(tmp_path / "x.png")
+    )
+    assert result.returncode == 2
+    assert "lenet" in result.stderr and "lenet5" in result.stderr  # suggests the closest name
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,107 @@
+"""The dashboard fed with synthetic events (fast: no torch, no process), and its numpy helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import training_events as te
+
+from designer.training.dashboard import TrainingDashboard, format_seconds
+from designer.training.images import ema, filter_mosaic, grid_shape, map_mosaic, tile
+from designer.training.series import Series
+
+
+@pytest.fixture
+def dashboard(qtbot) -> TrainingDashboard:
+    widget = TrainingDashboard()
+    qtbot.addWidget(widget)
+    widget.resize(1200, 500)
+    widget.show()
+    widget.begin("test run")
+    widget.apply([te.run_started()])
+    return widget
+
+
+def test_steps_extend_the_curves_with_one_point_per_loss(dashboard) -> None:
+    raw = dashboard.curves.raw
+    items_before = list(dashboard.curves.loss_plot.listDataItems())
+    dashboard.apply([te.step(5), te.step(10)])
+    x, y = raw.getData()
+    assert list(x) == list(range(1, 11))
+    assert np.allclose(y, 2.3 * np.exp(-0.05 * np.arange(1, 11)))
+    smooth = dashboard.curves.smooth.getData()[1]
+    assert len(smooth) == 10 and smooth[0] == pytest.approx(y[0]) and smooth[-1] > y[-1]
+    assert dashboard.progress.value() == 250  # step 10 of 40
+    assert "images/s" in dashboard.speed_label.text() and "left" in dashboard.eta.text()
+    assert list(dashboard.curves.loss_plot.listDataItems()) == items_before  # no new items
+
+
+def test_epoch_end_draws_validation_and_evaluation(dashboard) -> None:
+    dashboard.apply([te.step(20), te.epoch_end(1, 20)])
+    assert list(dashboard.curves.val_loss.getData()[0]) == [20]
+    assert list(dashboard.curves.val_acc.getData()[1]) == pytest.approx([0.65])
+    evaluation = dashboard.evaluation
+    assert evaluation.confusion.image.shape == (10, 10)
+    assert evaluation.cells[0].toPlainText() == str(int(te.epoch_end(1, 20).confusion[0, 0]))
+    assert evaluation.tiles[0].pixmap() is not None and not evaluation.tiles[0].pixmap().isNull()
+    assert "/" in evaluation.captions[0].text()
+    assert evaluation.captions[5].text() == ""  # only 5 misclassified images were sent
+    heights = evaluation.per_class.opts["height"]
+    assert len(heights) == 10 and 0 < min(heights) <= max(heights) <= 1
+
+
+def test_only_the_newest_snapshot_of_a_tick_is_drawn(dashboard) -> None:
+    dashboard.apply([te.snapshot(5), te.snapshot(6, in_channels=3)])
+    image = dashboard.filters.first.image
+    assert image.ndim == 3 and image.shape[2] == 3  # the RGB filters of the second snapshot
+    assert dashboard.filters.chosen.image is not None  # conv2 is picked by default
+    assert dashboard.feature_maps.maps.image is not None
+    x, _y = dashboard.gradients.norms.getData()
+    assert len(x) == 3
+    assert dashboard.gradients.dead.opts["height"] == pytest.approx([0.1, 0.4])
+    assert dashboard.gradients.hist.getData()[0] is not None
+
+
+def test_pickers_ask_the_run_for_other_layers(dashboard, qtbot) -> None:
+    changes: list[dict] = []
+    dashboard.view_changed.connect(changes.append)
+    dashboard.filters.picker.setCurrentText("conv1")
+    dashboard.feature_maps.layer.setCurrentText("conv2")
+    dashboard.feature_maps.sample.setValue(4)
+    assert {"filter_layers": ("conv1", "conv1")} in changes
+    assert {"feature_layer": "conv2"} in changes and {"feature_image": 4} in changes
+
+
+def test_failure_and_finish_are_shown(dashboard) -> None:
+    from engine.training.events import Failed
+
+    dashboard.apply([Failed("loss became NaN at step 12 (learning rate 1e+06)", 12, "nan")])
+    assert dashboard.state == "failed" and "NaN at step 12" in dashboard.message.text()
+    dashboard.begin("again")
+    assert not dashboard.message.isVisible() and dashboard.loss.size == 0
+    dashboard.apply([te.run_started(), te.step(40), te.finished()])
+    assert dashboard.state == "completed" and dashboard.progress.value() == 1000
+
+
+def test_image_helpers() -> None:
+    assert grid_shape(6) == (2, 3) and grid_shape(1) == (1, 1)
+    mosaic = tile(np.zeros((4, 5, 5), dtype=np.float32))
+    assert mosaic.shape == (2 * 6 + 1, 2 * 6 + 1)
+    grey, caption = filter_mosaic(np.ones((6, 2, 3, 3)))
+    assert grey.ndim == 2 and "mean over 2 input channels" in caption
+    rgb, _ = filter_mosaic(np.full((4, 3, 3, 3), np.nan))
+    assert rgb.ndim == 3 and np.isfinite(rgb).all()
+    assert map_mosaic(np.arange(10.0)).shape == (6, 6)  # a flat vector as a 4×4 square
+    assert ema(np.array([1.0, 3.0]), 0.5).tolist() == [1.0, 2.0]
+    assert format_seconds(3725) == "1:02:05" and format_seconds(float("inf")) == "--:--"
+    with pytest.raises(ValueError, match="out×in×kh×kw"):
+        filter_mosaic(np.zeros((3, 3)))
+
+
+def test_series_grows() -> None:
+    s = Series(2)
+    s.extend(np.arange(5.0), np.arange(5.0) * 2)
+    s.append(5, 10)
+    assert s.x.tolist() == [0, 1, 2, 3, 4, 5] and s.last == 10.0
+    with pytest.raises(ValueError, match="2 x values but 1 y values"):
+        s.extend([1, 2], [1])

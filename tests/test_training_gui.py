@@ -1,0 +1,185 @@
+"""The Train action and the dashboard against real training processes (pytest-qt, real window).
+
+Each test starts at most one small run of LeNet-5 on a subset of the built-in Digits set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from PySide6.QtWidgets import QApplication
+
+from designer.document import Document, preset_project
+from designer.main_window import MainWindow
+from engine import Graph, Project
+
+pytestmark = pytest.mark.timeout(120)
+
+FAST = {"data": {"dataset": "digits", "limit": 400}, "batch_size": 32, "snapshot_budget": 0.2}
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    isolate_user_dirs(tmp_path, monkeypatch)
+    DialogRecorder().install(monkeypatch)
+    win = MainWindow(Document(preset_project("lenet5")), session=False)
+    win.training.run_root = tmp_path / "runs"
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    yield win
+    win.training.shutdown()
+    close_clean(win)
+
+
+def _wait_end(qtbot, controller, timeout: int = 60_000) -> None:
+    qtbot.waitUntil(lambda: not controller.is_running(), timeout=timeout)
+
+
+def _responsive(qtbot) -> None:
+    fired: list[bool] = []
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(0, lambda: fired.append(True))
+    qtbot.waitUntil(lambda: bool(fired), timeout=1000)
+
+
+def test_run_fills_the_plots_pauses_resumes_and_stops(qtbot, window) -> None:
+    controller = window.training
+    window.document.project.training = {**FAST, "epochs": 200}
+    before = window.document.graph.to_data()
+    assert controller.train()
+    dashboard = controller.host.dashboard
+    assert dashboard.banner.isVisible() and "next run" in dashboard.banner.text()
+    assert not controller.actions["train"].isEnabled()
+    qtbot.waitUntil(lambda: dashboard.loss.size >= 5, timeout=60_000)
+    qtbot.waitUntil(lambda: dashboard.filters.first.image is not None, timeout=30_000)
+    _x, y = dashboard.curves.raw.getData()
+    assert len(y) >= 5 and np.all(np.isfinite(y))
+    assert dashboard.progress.value() > 0
+    assert dashboard.feature_maps.maps.image is not None
+    assert len(dashboard.gradients.norms.getData()[1]) >= 3  # conv1, conv2, fc1, ...
+    controller.pause()
+    qtbot.waitUntil(lambda: dashboard.state == "paused", timeout=20_000)
+    assert controller.actions["resume"].isEnabled()
+    steps = dashboard.loss.size
+    controller.resume()
+    qtbot.waitUntil(lambda: dashboard.loss.size > steps, timeout=20_000)
+    controller.stop()
+    _wait_end(qtbot, controller)
+    assert dashboard.state == "stopped"
+    assert not dashboard.banner.isVisible()
+    assert controller.actions["train"].isEnabled()
+    _responsive(qtbot)
+    assert window.document.graph.to_data() == before
+
+
+def test_completed_run_shows_evaluation_runs_and_predicts(qtbot, window) -> None:
+    controller = window.training
+    window.document.project.training = {**FAST, "epochs": 2}
+    assert controller.train()
+    _wait_end(qtbot, controller)
+    dashboard = controller.host.dashboard
+    assert dashboard.state == "completed", dashboard.message.text()
+    assert len(dashboard.val_accs.y) == 2 and dashboard.val_accs.y[-1] > 0.2  # chance is 0.1
+    assert dashboard.evaluation.confusion.image.shape == (10, 10)
+    assert dashboard.evaluation.cells[0].toPlainText() != ""
+    runs = controller.host.runs
+    assert runs.list.count() == 1 and runs.curves  # the run is listed and overlaid
+    predict = controller.host.predict
+    assert predict.run_dir is not None
+    predict.predict_sample(3)
+    qtbot.waitUntil(lambda: predict.last is not None, timeout=60_000)
+    assert not isinstance(predict.last, str), predict.last
+    assert predict.last.probabilities.shape == (10,)
+    assert abs(float(predict.last.probabilities.sum()) - 1.0) < 1e-4
+    assert "predicted" in predict.result.text()
+
+
+def tiny_graph() -> Graph:
+    """conv 8@3×3 → ReLU → max pool → FC on Digits' native 1×8×8."""
+    g = Graph()
+    g.add_node("input", "input", {"shape": [1, 8, 8]})
+    g.add_node("conv2d", "conv1", {"out_channels": 8, "kernel_size": 3, "padding": 1})
+    g.add_node("relu", "relu1")
+    g.add_node("maxpool2d", "pool1", {"kernel_size": 2})
+    g.add_node("flatten", "flatten")
+    g.add_node("linear", "fc", {"out_features": 10})
+    g.add_node("output", "output")
+    for a, b in [
+        ("input", "conv1"),
+        ("conv1", "relu1"),
+        ("relu1", "pool1"),
+        ("pool1", "flatten"),
+        ("flatten", "fc"),
+        ("fc", "output"),
+    ]:
+        g.connect(a, b)
+    return g
+
+
+def test_nan_loss_fails_with_message_and_designer_survives(qtbot, window) -> None:
+    window.document.replace_project(Project(graph=tiny_graph()))
+    controller = window.training
+    window.document.project.training = {
+        "data": {"dataset": "digits"},
+        "epochs": 20,
+        "batch_size": 32,
+        "optimizer": "sgd",
+        "lr": 1e6,
+    }
+    before = window.document.graph.to_data()
+    ended: list[str] = []
+    controller.run_ended.connect(ended.append)
+    assert controller.train()
+    _wait_end(qtbot, controller)
+    dashboard = controller.host.dashboard
+    assert ended == ["failed"]
+    assert dashboard.message.isVisible()
+    assert "NaN" in dashboard.message.text() or "infinite" in dashboard.message.text()
+    assert "learning rate" in window.statusBar().currentMessage()
+    _responsive(qtbot)
+    assert window.document.graph.to_data() == before
+    assert controller.actions["train"].isEnabled()
+
+
+def test_exception_inside_the_model_is_shown(qtbot, window) -> None:
+    """BatchNorm on a batch of one sample raises inside the forward pass of the child."""
+    document = window.document
+
+    def add_batchnorm(graph) -> None:
+        edge = graph.edge_into("act3", "in")
+        graph.disconnect(edge)
+        graph.add_node("batchnorm", "bn3")
+        graph.connect("fc1", "bn3")
+        graph.connect("bn3", "act3")
+
+    document.run_edit("Insert BatchNorm", add_batchnorm)
+    assert document.result.ok, document.result.errors
+    document.project.training = {**FAST, "epochs": 1, "batch_size": 1}
+    controller = window.training
+    assert controller.train()
+    _wait_end(qtbot, controller)
+    dashboard = controller.host.dashboard
+    assert dashboard.state == "failed"
+    assert "Expected more than 1 value per channel" in dashboard.message.text()
+    assert dashboard.details.toPlainText()  # the traceback is available
+    _responsive(qtbot)
+    assert "bn3" in document.graph
+
+
+def test_killed_training_process_is_reported(qtbot, window) -> None:
+    controller = window.training
+    window.document.project.training = {**FAST, "epochs": 200}
+    assert controller.train()
+    dashboard = controller.host.dashboard
+    qtbot.waitUntil(lambda: dashboard.loss.size > 0, timeout=60_000)
+    controller.handle.kill()  # what an out-of-memory kill or a crash looks like
+    _wait_end(qtbot, controller)
+    assert dashboard.state == "failed"
+    assert "ended unexpectedly" in dashboard.message.text()
+    QApplication.processEvents()
+    _responsive(qtbot)
