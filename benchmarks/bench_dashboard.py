@@ -44,11 +44,11 @@ def _plain_epochs(count: int) -> tuple[list[float], int]:
 
 def _dashboard_run() -> tuple[list[float], list[float], float, str]:
     """Train LeNet-5 from a shown main window; (epoch seconds, tick gaps, max poll+draw, status)."""
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
 
     from designer.app import create_application, create_window
 
-    app = create_application(offscreen=True)
+    create_application(offscreen=True)
     window = create_window(session=False)
     window.resize(1500, 1000)
     window.show()
@@ -90,10 +90,11 @@ def _dashboard_run() -> tuple[list[float], list[float], float, str]:
     controller.host.dashboard.apply = recording
     status: list[str] = []
     controller.run_ended.connect(status.append)
+    loop = QEventLoop()  # block in Qt's own loop, as app.exec() does, not in a polling loop
+    controller.run_ended.connect(lambda *_: loop.quit())
     controller.train()
-    while controller.is_running():
-        app.processEvents()
-        time.sleep(0.001)
+    if controller.is_running():
+        loop.exec()
     ticker.stop()
     message = controller.host.dashboard.message.text()
     controller.shutdown()
