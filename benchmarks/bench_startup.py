@@ -34,8 +34,8 @@ app.exec()
 """
 
 DESIGNER = """
+from designer.app import create_application, create_window  # first, as `cnn-designer` does
 from PySide6.QtCore import QTimer
-from designer.app import create_application, create_window
 app = create_application()
 window = create_window(session=False)
 window.show()

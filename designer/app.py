@@ -10,6 +10,10 @@ import os
 import sys
 from pathlib import Path
 
+# The engine (and networkx, its graph store) is imported before PySide6 on purpose: once
+# PySide6 is loaded, its __feature__ import hook reads the source of every module imported after
+# it, which costs about 60 ms for networkx's few hundred modules at start-up.
+import engine  # noqa: F401  (import order, see above)
 from designer.settings import APPLICATION, ORGANIZATION
 
 SCREENSHOT_SIZE = (1600, 1100)
