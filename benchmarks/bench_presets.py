@@ -70,7 +70,7 @@ def bench_summary_vs_torchinfo() -> None:
     )
 
 
-def bench_training_step(batch: int = 16, size: int = 112, repeats: int = 7) -> None:
+def bench_training_step(batch: int = 16, size: int = 112, repeats: int = 11) -> None:
     try:
         import torch
         import torchvision

@@ -199,6 +199,8 @@ class Graph:
 
     def _evaluation_order(self) -> tuple[list[str], set[str]]:
         in_cycles = {n for group in self.cycles() for n in group}
+        if not in_cycles:  # the usual case: sort the graph itself (subgraph views are slow)
+            return list(nx.topological_sort(self._g)), in_cycles
         acyclic = self._g.subgraph(n for n in self._g if n not in in_cycles)
         return list(nx.topological_sort(acyclic)), in_cycles
 
