@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import training_events as te
+from PySide6.QtCore import Qt
 
 from designer.training.dashboard import TrainingDashboard, format_seconds
 from designer.training.images import ema, filter_mosaic, grid_shape, map_mosaic, tile
@@ -36,11 +37,21 @@ def test_steps_extend_the_curves_with_one_point_per_loss(dashboard) -> None:
     assert list(dashboard.curves.loss_plot.listDataItems()) == items_before  # no new items
 
 
-def test_epoch_end_draws_validation_and_evaluation(dashboard) -> None:
+def click_tab(qtbot, dashboard: TrainingDashboard, page) -> None:
+    """Click the tab of ``page`` as a person would."""
+    bar = dashboard.pages.tabBar()
+    rect = bar.tabRect(dashboard.pages.indexOf(page))
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=rect.center())
+    assert dashboard.pages.currentWidget() is page
+
+
+def test_epoch_end_draws_validation_and_evaluation(dashboard, qtbot) -> None:
     dashboard.apply([te.step(20), te.epoch_end(1, 20)])
     assert list(dashboard.curves.val_loss.getData()[0]) == [20]
     assert list(dashboard.curves.val_acc.getData()[1]) == pytest.approx([0.65])
     evaluation = dashboard.evaluation
+    assert evaluation.confusion.image is None  # hidden pages wait until they are shown
+    click_tab(qtbot, dashboard, evaluation)
     assert evaluation.confusion.image.shape == (10, 10)
     assert evaluation.cells[0].toPlainText() == str(int(te.epoch_end(1, 20).confusion[0, 0]))
     assert evaluation.tiles[0].pixmap() is not None and not evaluation.tiles[0].pixmap().isNull()
@@ -50,12 +61,18 @@ def test_epoch_end_draws_validation_and_evaluation(dashboard) -> None:
     assert len(heights) == 10 and 0 < min(heights) <= max(heights) <= 1
 
 
-def test_only_the_newest_snapshot_of_a_tick_is_drawn(dashboard) -> None:
+def test_only_the_newest_snapshot_of_a_tick_is_drawn(dashboard, qtbot) -> None:
     dashboard.apply([te.snapshot(5), te.snapshot(6, in_channels=3)])
+    assert dashboard.filters.first.image is None  # the Curves page is in front
+    click_tab(qtbot, dashboard, dashboard.filters)
     image = dashboard.filters.first.image
     assert image.ndim == 3 and image.shape[2] == 3  # the RGB filters of the second snapshot
     assert dashboard.filters.chosen.image is not None  # conv2 is picked by default
+    dashboard.apply([te.snapshot(7)])  # the page in front follows new snapshots at once
+    assert dashboard.filters.first.image.ndim == 2
+    click_tab(qtbot, dashboard, dashboard.feature_maps)
     assert dashboard.feature_maps.maps.image is not None
+    click_tab(qtbot, dashboard, dashboard.gradients)
     x, _y = dashboard.gradients.norms.getData()
     assert len(x) == 3
     assert dashboard.gradients.dead.opts["height"] == pytest.approx([0.1, 0.4])

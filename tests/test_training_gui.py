@@ -56,12 +56,16 @@ def test_run_fills_the_plots_pauses_resumes_and_stops(qtbot, window) -> None:
     assert dashboard.banner.isVisible() and "next run" in dashboard.banner.text()
     assert not controller.actions["train"].isEnabled()
     qtbot.waitUntil(lambda: dashboard.loss.size >= 5, timeout=60_000)
-    qtbot.waitUntil(lambda: dashboard.filters.first.image is not None, timeout=30_000)
     _x, y = dashboard.curves.raw.getData()
     assert len(y) >= 5 and np.all(np.isfinite(y))
     assert dashboard.progress.value() > 0
+    dashboard.show_page(dashboard.filters)
+    qtbot.waitUntil(lambda: dashboard.filters.first.image is not None, timeout=30_000)
+    dashboard.show_page(dashboard.feature_maps)
     assert dashboard.feature_maps.maps.image is not None
+    dashboard.show_page(dashboard.gradients)
     assert len(dashboard.gradients.norms.getData()[1]) >= 3  # conv1, conv2, fc1, ...
+    dashboard.show_page(dashboard.curves)
     controller.pause()
     qtbot.waitUntil(lambda: dashboard.state == "paused", timeout=20_000)
     assert controller.actions["resume"].isEnabled()
@@ -85,6 +89,7 @@ def test_completed_run_shows_evaluation_runs_and_predicts(qtbot, window) -> None
     dashboard = controller.host.dashboard
     assert dashboard.state == "completed", dashboard.message.text()
     assert len(dashboard.val_accs.y) == 2 and dashboard.val_accs.y[-1] > 0.2  # chance is 0.1
+    dashboard.show_page(dashboard.evaluation)
     assert dashboard.evaluation.confusion.image.shape == (10, 10)
     assert dashboard.evaluation.cells[0].toPlainText() != ""
     runs = controller.host.runs

@@ -139,6 +139,7 @@ class TrainingDashboard(QWidget):
             self.pages.addTab(page, title)
         for page in (self.filters, self.feature_maps):
             page.view_changed.connect(self.view_changed)
+        self.pages.currentChanged.connect(self._draw_current_page)
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
         header.addWidget(self.speed_label)
@@ -168,6 +169,10 @@ class TrainingDashboard(QWidget):
         self._curves_due = 0.0
         self._progress_text = ""
         self._lr_top = 0.0
+        # snapshot and evaluation pages are drawn only while shown: the latest data waits here
+        self._snapshot: Snapshot | None = None
+        self._epoch_end: EpochEnd | None = None
+        self._page_drawn: dict[str, object] = {}  # page name -> the data it shows
 
     # ----- run lifecycle ---------------------------------------------------------------------
     def begin(self, description: str) -> None:
@@ -185,6 +190,8 @@ class TrainingDashboard(QWidget):
         self.started, self.last_step = None, None
         self._drawn.clear()
         self._curves_due, self._lr_top, self._progress_text = 0.0, 0.0, ""
+        self._snapshot, self._epoch_end = None, None
+        self._page_drawn.clear()
         self.state = "running"
         self.title.setText(description)
         self.progress.setValue(0)
@@ -248,9 +255,11 @@ class TrainingDashboard(QWidget):
             self._draw_curves()
             self._curves_due = start + CURVE_INTERVAL
         if snapshot is not None:
-            self._draw_snapshot(snapshot)
+            self._snapshot = snapshot
         if epoch_end is not None:
-            self.evaluation.update_from(epoch_end)
+            self._epoch_end = epoch_end
+        if snapshot is not None or epoch_end is not None:
+            self._draw_current_page()
         self.draw_seconds = time.perf_counter() - start
 
     def _configure(self, s: RunStarted) -> None:
@@ -319,11 +328,36 @@ class TrainingDashboard(QWidget):
                 self._lr_top = top
                 c.lr_plot.setYRange(0, top * 1.1, padding=0)
 
-    def _draw_snapshot(self, snap: Snapshot) -> None:
-        self.filters.update_from(snap.filters)
-        if snap.feature_maps is not None:
+    def _draw_current_page(self, *_: object) -> None:
+        """Draw the latest snapshot or evaluation into the page being shown, once per new data.
+
+        Hidden pages are not drawn while training (on a 2-core machine every millisecond of
+        drawing is taken from the training process); switching to one draws it at once.
+        """
+        page = self.pages.currentWidget()
+        snap, end = self._snapshot, self._epoch_end
+        if page is self.evaluation:
+            data: object = end
+        elif page in (self.filters, self.feature_maps, self.gradients):
+            data = snap
+        else:
+            return
+        name = page.objectName() or type(page).__name__
+        if data is None or self._page_drawn.get(name) is data:
+            return
+        self._page_drawn[name] = data
+        if page is self.evaluation and end is not None:
+            self.evaluation.update_from(end)
+        elif page is self.filters and snap is not None:
+            self.filters.update_from(snap.filters)
+        elif page is self.feature_maps and snap is not None and snap.feature_maps is not None:
             self.feature_maps.update_from(snap.feature_maps)
-        self.gradients.update_from(snap)
+        elif page is self.gradients and snap is not None:
+            self.gradients.update_from(snap)
+
+    def show_page(self, page: QWidget) -> None:
+        """Bring a page to the front (as clicking its tab does) and draw its latest data."""
+        self.pages.setCurrentWidget(page)
 
     def _finish(self, end: Finished) -> None:
         self.state = end.status
