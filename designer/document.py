@@ -286,14 +286,20 @@ class Document(QObject):
         self.collapsed_changed.emit()
 
 
+def laid_out_project(graph: Graph, metadata: dict[str, Any] | None = None) -> Project:
+    """A new project holding ``graph`` placed by the layered layout, its modules collapsed."""
+    collapsed = default_collapsed(graph)
+    project = Project(graph=graph, layout=layout_positions(graph, collapsed))
+    project.view["collapsed"] = collapsed
+    project.metadata.update(metadata or {})
+    return project
+
+
 def preset_project(name: str, **options: Any) -> Project:
     """A new project holding preset ``name`` laid out, its modules collapsed."""
     from presets import PRESETS
 
-    graph = PRESETS.get(name).create(**options)
-    collapsed = default_collapsed(graph)
-    project = Project(graph=graph, layout=layout_positions(graph, collapsed))
-    project.view["collapsed"] = collapsed
+    project = laid_out_project(PRESETS.get(name).create(**options))
     project.metadata["preset"] = name
     if name == "lenet5":
         project.training = {"data": {"dataset": "digits"}}  # the built-in set LeNet-5 trains on

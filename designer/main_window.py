@@ -107,6 +107,10 @@ class MainWindow(QMainWindow):
         a("open", "&Open…", lambda: self.open_file(), SK.Open)
         a("save", "&Save", lambda: self.save(), SK.Save)
         a("save_as", "Save &as…", lambda: self.save_as(), SK.SaveAs)
+        a("import_model", "&Import PyTorch model…", self.import_model, "Ctrl+I")
+        a("export_python", "&Python code…", lambda: self.export_design("python"), "Ctrl+E")
+        a("export_torchscript", "&TorchScript…", lambda: self.export_design("torchscript"))
+        a("export_onnx", "&ONNX…", lambda: self.export_design("onnx"))
         a("quit", "&Quit", self.close, SK.Quit)
         undo = self.document.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(SK.Undo)
@@ -132,7 +136,18 @@ class MainWindow(QMainWindow):
     def _build_menus_and_toolbar(self) -> None:
         acts = self.actions_by_name
         menus = {
-            "&File": ["new", "new_preset", "open", None, "save", "save_as", None, "quit"],
+            "&File": [
+                "new",
+                "new_preset",
+                "open",
+                None,
+                "save",
+                "save_as",
+                None,
+                "import_model",
+                None,
+                "quit",
+            ],
             "&Edit": [
                 "undo",
                 "redo",
@@ -156,6 +171,10 @@ class MainWindow(QMainWindow):
                 self.recent_menu = menu.addMenu("Open &recent")
                 menu.insertMenu(acts["save"], self.recent_menu)
                 self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+                export_menu = menu.addMenu("&Export")
+                menu.insertMenu(acts["import_model"], export_menu)
+                for name in ("export_python", "export_torchscript", "export_onnx"):
+                    export_menu.addAction(acts[name])
             if title == "&View":
                 menu.addSeparator()
                 for dock in self.findChildren(QDockWidget):
@@ -217,6 +236,14 @@ class MainWindow(QMainWindow):
         parts = [f"{errors} error(s)"] if errors else []
         parts += [f"{warnings} warning(s)"] if warnings else []
         self.bottom_tabs.setTabText(index, "Problems" + (f" ({', '.join(parts)})" if parts else ""))
+
+    def show_problems(self) -> None:
+        """Bring the Problems tab (and its dock) to the front."""
+        self.bottom_tabs.setCurrentWidget(self.problems)
+        dock = self.findChild(QDockWidget, "bottom_dock")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
 
     def _update_title(self) -> None:
         path = self.document.path
@@ -321,6 +348,18 @@ class MainWindow(QMainWindow):
         user_settings.add_recent_file(path)
         self.canvas.zoom_to_fit()
         return True
+
+    def export_design(self, format: str = "python") -> object:
+        """File ▸ Export: the export dialog (None, Problems shown, when the design has errors)."""
+        from designer.dialogs.export_dialog import open_export_dialog
+
+        return open_export_dialog(self, format)
+
+    def import_model(self) -> object:
+        """File ▸ Import PyTorch model: the import dialog (the import runs when accepted)."""
+        from designer.dialogs.import_dialog import open_import_dialog
+
+        return open_import_dialog(self)
 
     def save(self) -> bool:
         """Save to the current file (asks for one if there is none)."""

@@ -1,0 +1,317 @@
+"""File ▸ Export: the design as PyTorch code, TorchScript or ONNX, with or without trained weights.
+
+``open_export_dialog(window, "python")`` refuses a design with errors (the Problems tab is
+shown), else opens the window's export dialog (one per window: it remembers the last choices).
+Accepting it starts ``engine.export.export_model`` on a copy of the graph on the thread pool
+(torch loads there, not on the UI thread), with a busy bar in the status bar; the written path
+is reported there, and an ExportError (or any failure) in a message box. The design stays open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer.dialogs.background import (
+    BackgroundJob,
+    BusyIndicator,
+    describe_error,
+    run_in_background,
+)
+from engine import DesignerError
+from engine.export import FORMATS
+
+FORMAT_LABELS = {"python": "Python code (.py)", "torchscript": "TorchScript (.pt)", "onnx": "ONNX"}
+FORMAT_FILTERS = {
+    "python": "Python files (*.py)",
+    "torchscript": "TorchScript files (*.pt *.ts)",
+    "onnx": "ONNX files (*.onnx)",
+}
+WEIGHTS_FILTER = "PyTorch weights (*.pt *.pth *.ckpt);;All files (*)"
+NO_WEIGHTS, LATEST_RUN, WEIGHTS_FILE = "none", "run", "file"
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What the dialog asks for: the format, the file, the weights (None: untrained)."""
+
+    format: str
+    path: Path
+    weights: Path | None
+    class_name: str
+
+
+def latest_checkpoint(window: Any) -> Path | None:
+    """The newest run of this project that has a checkpoint: its best.pt, else its last.pt.
+
+    Runs are looked for where Train writes them (the training controller's run folder)."""
+    from designer.training.predictor import checkpoint_of
+    from engine.training.runs import default_run_root, list_runs
+
+    training = getattr(window, "training", None)
+    if training is not None:
+        root = training.default_run_root()
+    else:
+        document = window.document
+        root = default_run_root(document.path, document.project.metadata.get("preset"))
+    for run in reversed(list_runs(root)):
+        try:
+            return checkpoint_of(run.path)
+        except FileNotFoundError:
+            continue
+    return None
+
+
+def default_class_name(window: Any) -> str:
+    """The preset's name without punctuation (``LeNet5``), else ``DesignedNet``."""
+    preset = window.document.project.metadata.get("preset")
+    if preset:
+        from presets import PRESETS
+
+        try:
+            name = "".join(ch for ch in PRESETS.get(str(preset)).display_name if ch.isalnum())
+        except DesignerError:
+            name = ""
+        if name[:1].isalpha():
+            return name
+    return "DesignedNet"
+
+
+class ExportDialog(QDialog):
+    """Format, output file, class name (python) and the weights to include."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.setObjectName("export_dialog")
+        self.setWindowTitle("Export design")
+        self.window_ = window
+        self.job: BackgroundJob | None = None
+        self._auto_path = ""
+        self._auto_class = ""
+        self.run_checkpoint: Path | None = None
+
+        self.format = QComboBox(self)
+        self.format.setObjectName("format")
+        for name in FORMATS:
+            self.format.addItem(FORMAT_LABELS.get(name, name), name)
+        self.path = QLineEdit(self)
+        self.path.setObjectName("output_path")
+        self.class_name = QLineEdit(self)
+        self.class_name.setObjectName("class_name")
+        self.weights = QComboBox(self)
+        self.weights.setObjectName("weights")
+        self.weights_path = QLineEdit(self)
+        self.weights_path.setObjectName("weights_path")
+        self.weights_path.setPlaceholderText("a checkpoint, a state dict file or a run folder")
+        self.error = QLabel(self)
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020")
+        self.error.hide()
+
+        form = QFormLayout()
+        form.addRow("&Format:", self.format)
+        form.addRow("&Save to:", self._with_browse(self.path, self._browse_output))
+        form.addRow("&Class name:", self.class_name)
+        form.addRow("&Weights:", self.weights)
+        form.addRow("", self._with_browse(self.weights_path, self._browse_weights))
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+        self.format.currentIndexChanged.connect(self._on_format)
+        self.weights.currentIndexChanged.connect(self._on_weights)
+        self.accepted.connect(self._start)
+
+    def _with_browse(self, edit: QLineEdit, slot: Any) -> QWidget:
+        row = QWidget(self)
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(edit)
+        button = QPushButton("Browse…", row)
+        button.setObjectName(f"{edit.objectName()}_browse")
+        button.clicked.connect(lambda _checked=False: slot())
+        box.addWidget(button)
+        return row
+
+    # ----- filling in ----------------------------------------------------------------------
+    def prepare(self, format: str) -> None:
+        """Fill the fields for the current design and select ``format`` (before showing)."""
+        if format not in FORMATS:
+            raise ValueError(f"export format {format!r}: choose one of {', '.join(FORMATS)}")
+        self.error.hide()
+        document = self.window_.document
+        if self.path.text() in ("", self._auto_path):
+            folder = Path(document.path).parent if document.path else Path.cwd()
+            stem = Path(document.path).stem if document.path else None
+            stem = stem or str(document.project.metadata.get("preset") or "model")
+            self._auto_path = str(folder / f"{stem}{FORMATS[format]}")
+            self.path.setText(self._auto_path)
+        if self.class_name.text() in ("", self._auto_class):
+            self._auto_class = default_class_name(self.window_)
+            self.class_name.setText(self._auto_class)
+        self._fill_weights()
+        self.format.setCurrentIndex(self.format.findData(format))
+        self._on_format()
+
+    def _fill_weights(self) -> None:
+        previous = self.weights.currentData()
+        self.run_checkpoint = latest_checkpoint(self.window_)
+        self.weights.blockSignals(True)
+        self.weights.clear()
+        self.weights.addItem("None: untrained (random) weights", NO_WEIGHTS)
+        if self.run_checkpoint is not None:
+            run = self.run_checkpoint.parent.name
+            label = f"Latest run {run} ({self.run_checkpoint.name})"
+            self.weights.addItem(label, LATEST_RUN)
+            self.weights.setItemData(1, str(self.run_checkpoint), Qt.ItemDataRole.ToolTipRole)
+        self.weights.addItem("A weights file…", WEIGHTS_FILE)
+        index = self.weights.findData(previous)
+        if previous is None and self.run_checkpoint is not None:
+            index = self.weights.findData(LATEST_RUN)
+        self.weights.setCurrentIndex(max(index, 0))
+        self.weights.blockSignals(False)
+        self._on_weights()
+
+    def _on_format(self, *_args: object) -> None:
+        format = self.chosen_format()
+        self.class_name.setEnabled(format == "python")
+        text = self.path.text().strip()
+        if text and Path(text).suffix in set(FORMATS.values()) | {".ts"}:
+            new = str(Path(text).with_suffix(FORMATS[format]))
+            if text == self._auto_path:
+                self._auto_path = new
+            self.path.setText(new)
+
+    def _on_weights(self, *_args: object) -> None:
+        self.weights_path.parentWidget().setEnabled(self.weights.currentData() == WEIGHTS_FILE)
+
+    def _browse_output(self) -> None:
+        format = self.chosen_format()
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export to", self.path.text(), f"{FORMAT_FILTERS[format]};;All files (*)"
+        )
+        if path:
+            self.path.setText(path)
+
+    def _browse_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Trained weights", self.weights_path.text(), WEIGHTS_FILTER
+        )
+        if path:
+            self.weights_path.setText(path)
+            self.weights.setCurrentIndex(self.weights.findData(WEIGHTS_FILE))
+
+    # ----- result --------------------------------------------------------------------------
+    def chosen_format(self) -> str:
+        return str(self.format.currentData())
+
+    def request(self) -> ExportRequest:
+        """The export asked for; ValueError with a message for a field that is not usable."""
+        format = self.chosen_format()
+        text = self.path.text().strip()
+        if not text:
+            raise ValueError("Choose the file to write (Save to).")
+        path = Path(text).expanduser()
+        if not path.suffix:
+            path = path.with_suffix(FORMATS[format])
+        if format == "python" and path.suffix != ".py":
+            raise ValueError(f"Python code must go to a .py file. Received: {path.name}.")
+        if not path.parent.is_dir():
+            raise ValueError(f"Folder {path.parent} does not exist. Choose an existing folder.")
+        weights: Path | None = None
+        source = self.weights.currentData()
+        if source == LATEST_RUN:
+            weights = self.run_checkpoint
+        elif source == WEIGHTS_FILE:
+            given = self.weights_path.text().strip()
+            if not given or not Path(given).expanduser().exists():
+                raise ValueError(
+                    f"Weights file {given!r} not found. Choose a checkpoint or state dict file, "
+                    "or export without weights."
+                )
+            weights = Path(given).expanduser()
+        class_name = self.class_name.text().strip() or "DesignedNet"
+        return ExportRequest(format, path, weights, class_name)
+
+    def accept(self) -> None:
+        try:
+            self.request()
+        except ValueError as error:
+            self.error.setText(str(error))
+            self.error.show()
+            return
+        self.error.hide()
+        super().accept()
+
+    def _start(self) -> None:
+        self.job = start_export(self.window_, self.request())
+
+
+def start_export(window: Any, request: ExportRequest) -> BackgroundJob:
+    """Export a copy of the design on the thread pool; the outcome goes to the window."""
+    graph = window.document.graph.copy()  # edits made meanwhile do not reach the export
+    busy = BusyIndicator(window, f"Exporting {FORMAT_LABELS[request.format]}…")
+
+    def work() -> Path:
+        from engine.export import export_model
+
+        return export_model(
+            graph, request.format, request.path, request.weights, class_name=request.class_name
+        )
+
+    def done(path: Path) -> None:
+        extra = ""
+        if request.format == "python" and request.weights is not None:
+            extra = f" (weights: {path.with_suffix('.pt')})"
+        busy.stop(f"Exported {request.format} to {path}{extra}", 30_000)
+
+    def failed(error: Exception) -> None:
+        busy.stop(f"Export failed: {request.path.name}")
+        QMessageBox.critical(window, "Cannot export", f"{request.path}\n\n{describe_error(error)}")
+
+    job = run_in_background(work, done, failed)
+    window.destroyed.connect(job.cancel)
+    return job
+
+
+def open_export_dialog(window: Any, format: str = "python") -> ExportDialog | None:
+    """Refuse a design with errors (Problems shown); else show the export dialog (not blocking)."""
+    result = window.document.result
+    if not result.ok:
+        window.show_problems()
+        window.statusBar().showMessage(
+            f"Cannot export: the design has {len(result.errors)} error(s). "
+            "Fix them in the Problems list first",
+            10_000,
+        )
+        return None
+    dialog = window.findChild(ExportDialog, "export_dialog") or ExportDialog(window)
+    dialog.prepare(format)
+    dialog.open()
+    return dialog
