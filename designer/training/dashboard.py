@@ -88,6 +88,28 @@ class CurvesPage(pg.GraphicsLayoutWidget):
         self.speed_plot = self.addPlot(title="Throughput (images/s)")
         self.speed_plot.setLabel("bottom", "step")
         self.speed = self.speed_plot.plot(pen=pg.mkPen(COLOURS[4], width=2))
+        self._tops: dict[str, float] = {}
+
+    def set_run_length(self, total_steps: int, epochs: int) -> None:
+        """Fix the x axes to the whole run, so they are not re-laid out on every update."""
+        for plot in (self.loss_plot, self.lr_plot, self.speed_plot):
+            plot.disableAutoRange()
+            plot.setXRange(0, max(total_steps, 1), padding=0.02)
+        self.acc_plot.disableAutoRange()
+        self.acc_plot.setXRange(1, max(epochs, 2), padding=0.04)
+        self.acc_plot.setYRange(0, 1, padding=0.02)
+        self._tops.clear()
+
+    def fit_top(self, plot: pg.PlotItem, key: str, highest: float) -> None:
+        """Keep the y axis at [0, top], moving top only when the data outgrow it or fall far
+        below it: a steady axis is not redrawn (its ticks are the costly part of a repaint)."""
+        top = self._tops.get(key)
+        if highest <= 0 or not np.isfinite(highest):
+            return
+        if top is None or highest > top or highest < top / 3:
+            top = highest * 1.2
+            self._tops[key] = top
+            plot.setYRange(0, top, padding=0)
 
 
 class TrainingDashboard(QWidget):
@@ -168,7 +190,6 @@ class TrainingDashboard(QWidget):
         self._drawn: dict[str, int] = {}  # series name -> size when last drawn
         self._curves_due = 0.0
         self._progress_text = ""
-        self._lr_top = 0.0
         # snapshot and evaluation pages are drawn only while shown: the latest data waits here
         self._snapshot: Snapshot | None = None
         self._epoch_end: EpochEnd | None = None
@@ -189,7 +210,7 @@ class TrainingDashboard(QWidget):
             series.clear()
         self.started, self.last_step = None, None
         self._drawn.clear()
-        self._curves_due, self._lr_top, self._progress_text = 0.0, 0.0, ""
+        self._curves_due, self._progress_text = 0.0, ""
         self._snapshot, self._epoch_end = None, None
         self._page_drawn.clear()
         self.state = "running"
@@ -253,6 +274,8 @@ class TrainingDashboard(QWidget):
             start >= self._curves_due or epoch_end is not None or ended
         ):
             self._draw_curves()
+            if self.state == "running":  # a paused or ended run keeps its own message
+                self._draw_header()
             self._curves_due = start + CURVE_INTERVAL
         if snapshot is not None:
             self._snapshot = snapshot
@@ -275,6 +298,7 @@ class TrainingDashboard(QWidget):
         self.title.setToolTip(
             "\n".join([*(f"note: {n}" for n in s.notes), f"run folder: {s.run_dir}"])
         )
+        self.curves.set_run_length(s.total_steps, s.epochs)
         for page in (self.filters, self.feature_maps, self.gradients, self.evaluation):
             page.configure(s)
 
@@ -287,8 +311,13 @@ class TrainingDashboard(QWidget):
             self.smoothed.extend(xs, ema(ys, SMOOTHING, self.smoothed.last))
             self.lrs.append(event.step, event.lr)
             self.speeds.append(event.step, event.images_per_second)
-        last = steps[-1]
-        self.last_step = last
+        self.last_step = steps[-1]
+
+    def _draw_header(self) -> None:
+        """Progress, time left and throughput of the latest step (drawn with the curves)."""
+        last = self.last_step
+        if last is None:
+            return
         total = self.started.epochs if self.started else "?"
         value = round(1000 * min(max(last.progress, 0.0), 1.0))
         if value != self.progress.value():
@@ -297,8 +326,12 @@ class TrainingDashboard(QWidget):
         if text != self._progress_text:
             self._progress_text = text
             self.progress.setFormat(text)
-        self.eta.setText(f"{format_seconds(last.elapsed)} elapsed, {format_seconds(last.eta)} left")
-        self.speed_label.setText(f"{last.images_per_second:,.0f} images/s")
+        for label, words in (
+            (self.eta, f"{format_seconds(last.elapsed)} elapsed, {format_seconds(last.eta)} left"),
+            (self.speed_label, f"{last.images_per_second:,.0f} images/s"),
+        ):
+            if label.text() != words:
+                label.setText(words)
 
     def _add_epoch(self, end: EpochEnd) -> None:
         if end.val_loss is not None:
@@ -322,11 +355,14 @@ class TrainingDashboard(QWidget):
             if self._drawn.get(name) != series.size:
                 self._drawn[name] = series.size
                 curve.setData(series.x, series.y)
-        if self.lrs.size:
-            top = float(self.lrs.y.max())
-            if top > 0 and self._lr_top != top:
-                self._lr_top = top
-                c.lr_plot.setYRange(0, top * 1.1, padding=0)
+        for key, plot, series in (
+            ("loss", c.loss_plot, (self.loss, self.val_losses)),
+            ("lr", c.lr_plot, (self.lrs,)),
+            ("speed", c.speed_plot, (self.speeds,)),
+        ):
+            values = [s.y[np.isfinite(s.y)] for s in series if s.size]
+            highest = max((float(v.max()) for v in values if v.size), default=0.0)
+            c.fit_top(plot, key, highest)
 
     def _draw_current_page(self, *_: object) -> None:
         """Draw the latest snapshot or evaluation into the page being shown, once per new data.
