@@ -30,7 +30,22 @@ def create_application(offscreen: bool = False):
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("CNN Designer")
+    if app.platformName() == "offscreen":
+        app.aboutToQuit.connect(clear_clipboard)
+    from designer.document import dispose_all
+
+    app.aboutToQuit.connect(dispose_all)
     return app
+
+
+def clear_clipboard() -> None:
+    """Empty the clipboard. Qt's offscreen platform crashes at exit (a segmentation fault while
+    the application is torn down) when the clipboard still holds data set from Python, so
+    offscreen runs (screenshots, tests) clear it before quitting."""
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is not None:
+        QGuiApplication.clipboard().clear()
 
 
 def create_window(file: str | None = None, preset: str | None = None, session: bool = True):

@@ -9,6 +9,7 @@ fix, paste, auto layout), becomes exactly one undo step, and the view only ever 
 from __future__ import annotations
 
 import copy
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -98,14 +99,35 @@ def _replay(doc: Document, op: Op, forward: bool) -> None:
         raise AssertionError(kind)
 
 
-class GraphCommand(QUndoCommand):
+class DocumentCommand(QUndoCommand):
+    """An undo command of a document, which it holds weakly.
+
+    The document owns its QUndoStack and the stack owns its commands. If a command also held
+    the document, the garbage collector could free the document while clearing that very
+    command, and the stack would then delete a half-cleared command (a segmentation fault at
+    exit). So commands keep only a weak reference and no closures over the document.
+    """
+
+    def __init__(self, doc: Document, text: str) -> None:
+        super().__init__(text)
+        self._doc = weakref.ref(doc)
+
+    @property
+    def doc(self) -> Document:
+        """The document this command edits (alive while its undo stack is)."""
+        doc = self._doc()
+        if doc is None:  # pragma: no cover - the stack dies with its document
+            raise RuntimeError("the document of this undo command no longer exists")
+        return doc
+
+
+class GraphCommand(DocumentCommand):
     """One undoable edit. ``execute`` runs the action once (raising if it fails, with the graph
     left as it was); the stack's redo and undo then replay what it recorded."""
 
     def __init__(self, doc: Document, text: str, action: Callable[[], Any]) -> None:
-        super().__init__(text)
-        self.doc = doc
-        self.action = action
+        super().__init__(doc, text)
+        self.action: Callable[[], Any] | None = action
         self.ops: list[Op] = []
         self.result: Any = None
         self._executed = False
@@ -115,11 +137,14 @@ class GraphCommand(QUndoCommand):
         """Run the action while recording; on an exception, reverse it and re-raise."""
         doc = self.doc
         recorder = Recorder(doc.graph)
+        action, self.action = self.action, None  # run once; the closure may hold the document
+        if action is None:
+            raise RuntimeError("an undo command's action runs only once")
         with doc.batch():
             doc.recorder = recorder
             try:
                 with recorder:
-                    self.result = self.action()
+                    self.result = action()
             except BaseException:
                 for op in reversed(recorder.ops):
                     _replay(doc, op, forward=False)

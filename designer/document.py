@@ -9,6 +9,7 @@ positions live in the engine's Project).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,17 @@ class Document(QObject):
         self._batch_depth = 0
         self._moved: set[str] = set()
         self.result: InferenceResult = infer(self.graph)
+        _LIVE.add(self)
+
+    def dispose(self) -> None:
+        """Delete the undo history now; call it when the document is closed.
+
+        A QUndoStack deletes its commands when it is destroyed. If that happens while Python's
+        garbage collector takes a cycle of Qt wrappers apart (a closed window and its
+        document), the commands' wrappers may already be gone and the interpreter crashes.
+        Clearing the stack while everything is intact avoids that.
+        """
+        self.undo_stack.clear()
 
     def _on_clean_changed(self, _clean: bool) -> None:
         self.file_changed.emit()
@@ -304,3 +316,12 @@ def preset_project(name: str, **options: Any) -> Project:
     if name == "lenet5":
         project.training = {"data": {"dataset": "digits"}}  # the built-in set LeNet-5 trains on
     return project
+
+
+_LIVE: weakref.WeakSet[Document] = weakref.WeakSet()
+
+
+def dispose_all() -> None:
+    """``dispose`` every document still alive (at application exit, after each test)."""
+    for document in list(_LIVE):
+        document.dispose()

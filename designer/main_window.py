@@ -449,4 +449,5 @@ class MainWindow(QMainWindow):
             self.save_layout()
         if self.autosaver is not None:
             self.autosaver.finish()
+        self.document.dispose()
         event.accept()

@@ -6,7 +6,31 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import settings
 
 settings.register_profile("default", deadline=None, print_blob=True)
 settings.load_profile("default")
+
+
+@pytest.fixture(autouse=True)
+def _dispose_documents() -> Iterator[None]:
+    """Clear the undo stacks of the test's documents before the garbage collector may take
+    their windows apart (see Document.dispose)."""
+    yield
+    import sys
+
+    if "designer.document" in sys.modules:
+        sys.modules["designer.document"].dispose_all()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clear_clipboard_at_exit() -> Iterator[None]:
+    """Qt's offscreen platform segfaults at exit while the clipboard holds data (copy/paste
+    tests put blocks there): clear it when the session ends."""
+    yield
+    from designer.app import clear_clipboard
+
+    clear_clipboard()

@@ -11,9 +11,7 @@ import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtGui import QUndoCommand
-
-from designer.commands import GraphCommand
+from designer.commands import DocumentCommand, GraphCommand
 from designer.document import Document
 from engine import Edge, Graph, GraphError
 from engine.identifiers import name_problem
@@ -167,14 +165,13 @@ def auto_layout(doc: Document, size: Callable[[Unit], Size]) -> None:
     doc.run_edit("Auto layout", lambda graph: place_all(doc, doc.collapsed, size))
 
 
-class CollapseCommand(QUndoCommand):
+class CollapseCommand(DocumentCommand):
     """Change which groups are collapsed and lay the design out again, as one undo step."""
 
     def __init__(
         self, doc: Document, text: str, collapsed: set[str], size: Callable[[Unit], Size]
     ) -> None:
-        super().__init__(text)
-        self.doc = doc
+        super().__init__(doc, text)
         self.before = doc.collapsed
         self.after = set(collapsed)
         self.layout = GraphCommand(doc, text, lambda: place_all(doc, self.after, size))

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QToolBar
 
+from designer.commands import DocumentCommand
 from engine.data.agreement import ShapeAgreement, check_input_shape
 from engine.training.settings import SettingsError, TrainingSettings
 
@@ -56,20 +57,19 @@ def input_agreement(graph: Any, settings: TrainingSettings) -> ShapeAgreement | 
     return check_input_shape(node.params.get("shape", ()), sample, settings.data.dataset, node.name)
 
 
-class SetTrainingSettings(QUndoCommand):
+class SetTrainingSettings(DocumentCommand):
     """Replace ``project.training`` (one undo step)."""
 
     def __init__(self, document: Any, new: dict[str, Any]) -> None:
-        super().__init__("Change training settings")
-        self.document = document
+        super().__init__(document, "Change training settings")
         self.old = dict(document.project.training)
         self.new = dict(new)
 
     def redo(self) -> None:
-        self.document.project.training = dict(self.new)
+        self.doc.project.training = dict(self.new)
 
     def undo(self) -> None:
-        self.document.project.training = dict(self.old)
+        self.doc.project.training = dict(self.old)
 
 
 class TrainingController(QObject):
