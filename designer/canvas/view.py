@@ -143,7 +143,15 @@ class CanvasView(QGraphicsView):
         factor = 1.0015 ** event.angleDelta().y()
         scale = self.transform().m11()
         factor = max(MIN_SCALE / scale, min(MAX_SCALE / scale, factor))
+        at = event.position().toPoint()
+        under = self.mapToScene(at)
         self.scale(factor, factor)
+        # Scroll the point that was under the cursor back under it: Qt's AnchorUnderMouse uses
+        # the last mouse move the view saw, which is stale after a pan.
+        shift = self.mapFromScene(under) - at
+        bars = self.horizontalScrollBar(), self.verticalScrollBar()
+        bars[0].setValue(bars[0].value() + shift.x())
+        bars[1].setValue(bars[1].value() + shift.y())
         event.accept()
 
     def showEvent(self, event: QShowEvent) -> None:
