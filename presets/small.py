@@ -27,7 +27,14 @@ def build_lenet5_digits(
 SMALL_VGG = [32, 32, "M", 64, 64, "M", 128, 128, "M"]
 
 
-def build_small_vgg(classes: int = 10, batch_norm: bool = True, resolution: int = 32) -> Graph:
+# The built-in Shapes set's class count (len(engine.data.SHAPE_CLASSES)), written out so that
+# importing the presets stays free of numpy; tests/test_presets.py checks that they agree.
+SHAPES_CLASSES = 6
+
+
+def build_small_vgg(
+    classes: int = SHAPES_CLASSES, batch_norm: bool = True, resolution: int = 32
+) -> Graph:
     """Three VGG stages of two 3×3 convolutions, global average pooling and one linear layer."""
     b = GraphBuilder()
     x = b.input((3, resolution, resolution))
@@ -46,7 +53,7 @@ def build_small_vgg(classes: int = 10, batch_norm: bool = True, resolution: int 
     return b.graph
 
 
-def build_cifar_resnet(blocks: int, classes: int = 10, resolution: int = 32) -> Graph:
+def build_cifar_resnet(blocks: int, classes: int = SHAPES_CLASSES, resolution: int = 32) -> Graph:
     """He et al.'s CIFAR ResNet of 6n+2 layers: 16, 32, 64 filters, n basic blocks per stage."""
     b = GraphBuilder()
     x = b.input((3, resolution, resolution))
@@ -64,7 +71,7 @@ def build_cifar_resnet(blocks: int, classes: int = 10, resolution: int = 32) -> 
 
 
 def _options(resolution: int = 32) -> tuple[PresetOption, ...]:
-    return (classes_option(10), resolution_option(resolution, 8))
+    return (classes_option(SHAPES_CLASSES), resolution_option(resolution, 8))
 
 
 LENET5_DIGITS = Preset(
@@ -106,13 +113,13 @@ SMALL_VGG_PRESET = Preset(
     description=(
         "VGG's recipe scaled to 32×32 images: stacks of 3×3 convolutions with BatchNorm and a 2×2 "
         "max pool halving the size after each stage. Global average pooling replaces the "
-        "large fully connected layers."
+        "large fully connected layers. Set for the built-in Shapes set (6 classes)."
     ),
     build=build_small_vgg,
     input_shape=(3, 32, 32),
-    classes=10,
+    classes=SHAPES_CLASSES,
     options=(
-        classes_option(10),
+        classes_option(SHAPES_CLASSES),
         PresetOption("batch_norm", True, (False, True), "BatchNorm after every convolution."),
         resolution_option(32, 8),
     ),
@@ -133,11 +140,12 @@ def _cifar_resnet(depth: int) -> Preset:
         description=(
             f"The paper's CIFAR-10 ResNet with n={blocks}: three stages of {blocks} residual "
             "basic block(s) with 16, 32 and 64 filters on 32×32 inputs. Skip connections let it "
-            "train quickly and stably from scratch on small images."
+            "train quickly and stably from scratch on small images. Set for the built-in "
+            "Shapes set (6 classes); use classes=10 for CIFAR-10."
         ),
         build=partial(build_cifar_resnet, blocks),
         input_shape=(3, 32, 32),
-        classes=10,
+        classes=SHAPES_CLASSES,
         options=_options(),
         deviations=(
             "Projection shortcuts (1×1 convolution + BatchNorm, the paper's option B) where the "

@@ -253,3 +253,26 @@ def test_cli_lists_and_summarises_presets(capsys: pytest.CaptureFixture[str]) ->
     ]
     assert main(argv) == 0
     assert "mobilenet" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "dataset"),
+    [
+        ("lenet5_digits", "digits"),
+        ("small_vgg", "shapes"),
+        ("resnet8", "shapes"),
+        ("resnet20", "shapes"),
+    ],
+)
+def test_small_nets_fit_their_built_in_data_set(name: str, dataset: str) -> None:
+    """The small presets train on the built-in data as they come: channels and classes agree."""
+    from engine.data import load_digits, make_shapes
+
+    data = load_digits() if dataset == "digits" else make_shapes(60, seed=0)
+    preset = PRESETS.get(name)
+    graph = preset.create()
+    result = infer(graph)
+    (output,) = [n.name for n in graph.nodes_of_type("output")]
+    assert preset.classes == len(data.classes)
+    assert result.nodes[output].inputs[0] == (len(data.classes),)
+    assert data.images.shape[1] == preset.input_shape[0]  # sizes are resized to fit the Input
