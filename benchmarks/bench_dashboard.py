@@ -6,6 +6,10 @@ ticks of the window while it trains (target ≤ 50 ms).
 The run trains in its own process (as in the designer); the plain loop runs here before and
 after it, and the fastest epoch of each side is compared (so a burst of load on a shared
 machine does not decide), with the ratio of medians beside it.
+
+It runs on the platform QT_QPA_PLATFORM names (offscreen when unset). Note that Qt's offscreen
+platform repaints the whole window for every small update (a label, a curve), which a real
+display does not; `QT_QPA_PLATFORM=minimal` repaints only what changed.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ def _dashboard_run() -> tuple[list[float], list[float], float, str]:
 
     from designer.app import create_application, create_window
 
-    create_application(offscreen=True)
+    create_application(offscreen="QT_QPA_PLATFORM" not in os.environ)
     window = create_window(session=False)
     window.resize(1500, 1000)
     window.show()
