@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine import Graph
 from presets.blocks import classes_option, conv, resolution_option
-from presets.builder import GraphBuilder
+from presets.builder import GraphBuilder, Numbered
 from presets.registry import Preset, PresetOption
 
 # (filters, kernel, stride, padding, groups, LRN after, max pool after) for conv1..conv5
@@ -38,34 +38,26 @@ def build_alexnet(classes: int = 1000, lrn: bool = False, resolution: int = 224)
     """torchvision's AlexNet, or the 2012 paper's two-tower form with LRN when ``lrn``."""
     b = GraphBuilder()
     x = b.input((3, resolution, resolution))
-    index = 0
-
-    def add(type_id: str, source: str, **params: object) -> str:
-        nonlocal index
-        node = b.add(type_id, str(index), source, **params)
-        index += 1
-        return node
-
+    seq = Numbered(b)
     with b.group("features"):
         for filters, kernel, stride, padding, groups, norm, pool in PAPER if lrn else TORCHVISION:
-            x = conv(b, str(index), x, filters, kernel, stride, padding, groups)
-            index += 1
-            x = add("relu", x)
+            x = conv(b, seq.next_name(), x, filters, kernel, stride, padding, groups)
+            x = seq.add("relu", x)
             if norm:
-                x = add("local_response_norm", x, size=5, alpha=1e-4, beta=0.75, k=2.0)
+                x = seq.add("local_response_norm", x, size=5, alpha=1e-4, beta=0.75, k=2.0)
             if pool:
-                x = add("maxpool2d", x, kernel_size=3, stride=2)  # overlapping pooling
+                x = seq.add("maxpool2d", x, kernel_size=3, stride=2)  # overlapping pooling
     x = b.add("adaptive_avgpool2d", "avgpool", x, output_size=6)  # 6×6 at 224 (torchvision)
     x = b.add("flatten", "flatten", x)
-    index = 0
+    seq = Numbered(b)
     with b.group("classifier"):
-        x = add("dropout", x, p=0.5)
-        x = add("linear", x, out_features=4096)
-        x = add("relu", x)
-        x = add("dropout", x, p=0.5)
-        x = add("linear", x, out_features=4096)
-        x = add("relu", x)
-        x = add("linear", x, out_features=classes)
+        x = seq.add("dropout", x, p=0.5)
+        x = seq.add("linear", x, out_features=4096)
+        x = seq.add("relu", x)
+        x = seq.add("dropout", x, p=0.5)
+        x = seq.add("linear", x, out_features=4096)
+        x = seq.add("relu", x)
+        x = seq.add("linear", x, out_features=classes)
     b.output(x)
     return b.graph
 

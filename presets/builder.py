@@ -53,3 +53,22 @@ class GraphBuilder:
     def output(self, source: Ref, name: str = "output") -> str:
         """An Output block after ``source``."""
         return self.add("output", name, source)
+
+
+class Numbered:
+    """Names blocks 0, 1, 2, ... in the builder's current group, as nn.Sequential numbers its
+    layers (so state dict keys read ``features.3.weight`` like torchvision's)."""
+
+    def __init__(self, builder: GraphBuilder) -> None:
+        self.builder = builder
+        self.index = 0
+
+    def next_name(self) -> str:
+        """The next free number, as a local node name."""
+        name = str(self.index)
+        self.index += 1
+        return name
+
+    def add(self, type_id: str, source: Ref, **params: Any) -> str:
+        """Add a block under the next number; returns its full name."""
+        return self.builder.add(type_id, self.next_name(), source, **params)

@@ -10,7 +10,7 @@ from functools import partial
 
 from engine import Graph
 from presets.blocks import batch_norm_option, classes_option, conv, resolution_option
-from presets.builder import GraphBuilder
+from presets.builder import GraphBuilder, Numbered
 from presets.registry import Preset
 
 # Table 1 of the paper: a number is a 3×3 convolution with that many filters, (n, 1) a 1×1
@@ -73,39 +73,31 @@ def build_vgg(
     """VGG of the given configuration: torchvision's ``features``/``avgpool``/``classifier``."""
     b = GraphBuilder()
     x = b.input((3, resolution, resolution))
-    index = 0
-
-    def add(type_id: str, source: str, **params: object) -> str:
-        nonlocal index
-        node = b.add(type_id, str(index), source, **params)
-        index += 1
-        return node
-
+    seq = Numbered(b)
     with b.group("features"):
         for layer in CONFIGS[config]:
             if layer == "M":
-                x = add("maxpool2d", x, kernel_size=2, stride=2)
+                x = seq.add("maxpool2d", x, kernel_size=2, stride=2)
             elif layer == "LRN":
                 # the paper gives no LRN constants for VGG; these are AlexNet's (k=2, n=5)
-                x = add("local_response_norm", x, size=5, alpha=1e-4, beta=0.75, k=2.0)
+                x = seq.add("local_response_norm", x, size=5, alpha=1e-4, beta=0.75, k=2.0)
             else:
                 width, kernel = layer if isinstance(layer, tuple) else (layer, 3)
-                x = conv(b, str(index), x, width, kernel, 1, kernel // 2)
-                index += 1
+                x = conv(b, seq.next_name(), x, width, kernel, 1, kernel // 2)
                 if batch_norm:
-                    x = add("batchnorm", x)
-                x = add("relu", x)
+                    x = seq.add("batchnorm", x)
+                x = seq.add("relu", x)
     x = b.add("adaptive_avgpool2d", "avgpool", x, output_size=7)  # 7×7 at 224 (torchvision)
     x = b.add("flatten", "flatten", x)
-    index = 0
+    seq = Numbered(b)
     with b.group("classifier"):
-        x = add("linear", x, out_features=4096)
-        x = add("relu", x)
-        x = add("dropout", x, p=0.5)
-        x = add("linear", x, out_features=4096)
-        x = add("relu", x)
-        x = add("dropout", x, p=0.5)
-        x = add("linear", x, out_features=classes)
+        x = seq.add("linear", x, out_features=4096)
+        x = seq.add("relu", x)
+        x = seq.add("dropout", x, p=0.5)
+        x = seq.add("linear", x, out_features=4096)
+        x = seq.add("relu", x)
+        x = seq.add("dropout", x, p=0.5)
+        x = seq.add("linear", x, out_features=classes)
     b.output(x)
     return b.graph
 

@@ -17,16 +17,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
 )
 
 from designer.dialogs.background import (
@@ -35,6 +29,7 @@ from designer.dialogs.background import (
     describe_error,
     run_in_background,
 )
+from designer.dialogs.form import error_label, lay_out, with_browse
 from engine import DesignerError
 from engine.export import FORMATS
 
@@ -120,44 +115,19 @@ class ExportDialog(QDialog):
         self.weights_path = QLineEdit(self)
         self.weights_path.setObjectName("weights_path")
         self.weights_path.setPlaceholderText("a checkpoint, a state dict file or a run folder")
-        self.error = QLabel(self)
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020")
-        self.error.hide()
+        self.error = error_label(self)
 
         form = QFormLayout()
         form.addRow("&Format:", self.format)
-        form.addRow("&Save to:", self._with_browse(self.path, self._browse_output))
+        form.addRow("&Save to:", with_browse(self, self.path, self._browse_output))
         form.addRow("&Class name:", self.class_name)
         form.addRow("&Weights:", self.weights)
-        form.addRow("", self._with_browse(self.weights_path, self._browse_weights))
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.buttons = buttons
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        form.addRow("", with_browse(self, self.weights_path, self._browse_weights))
+        self.buttons = lay_out(self, form, self.error, "Export")
 
         self.format.currentIndexChanged.connect(self._on_format)
         self.weights.currentIndexChanged.connect(self._on_weights)
         self.accepted.connect(self._start)
-
-    def _with_browse(self, edit: QLineEdit, slot: Any) -> QWidget:
-        row = QWidget(self)
-        box = QHBoxLayout(row)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(edit)
-        button = QPushButton("Browse…", row)
-        button.setObjectName(f"{edit.objectName()}_browse")
-        button.clicked.connect(lambda _checked=False: slot())
-        box.addWidget(button)
-        return row
 
     # ----- filling in ----------------------------------------------------------------------
     def prepare(self, format: str) -> None:

@@ -19,17 +19,11 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QRadioButton,
-    QVBoxLayout,
-    QWidget,
 )
 
 from designer.dialogs.background import (
@@ -38,6 +32,7 @@ from designer.dialogs.background import (
     describe_error,
     run_in_background,
 )
+from designer.dialogs.form import error_label, lay_out, with_browse
 from engine import DesignerError
 
 DEFAULT_SHAPE = "3×224×224"
@@ -111,20 +106,9 @@ class ImportDialog(QDialog):
         self.shape = QLineEdit(DEFAULT_SHAPE, self)
         self.shape.setObjectName("input_shape")
         self.shape.setToolTip("One input sample without the batch: C×H×W, or F features")
-        self.error = QLabel(self)
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020")
-        self.error.hide()
+        self.error = error_label(self)
 
-        file_row = QWidget(self)
-        row = QHBoxLayout(file_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.file_path)
-        browse = QPushButton("Browse…", file_row)
-        browse.setObjectName("file_path_browse")
-        browse.clicked.connect(lambda _checked=False: self._browse())
-        row.addWidget(browse)
+        file_row = with_browse(self, self.file_path, self._browse)
         self.file_fields = (file_row, self.class_name)
 
         form = QFormLayout()
@@ -134,17 +118,7 @@ class ImportDialog(QDialog):
         form.addRow("File:", file_row)
         form.addRow("Class:", self.class_name)
         form.addRow("&Input shape:", self.shape)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.buttons = buttons
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.buttons = lay_out(self, form, self.error, "Import")
 
         self.from_torchvision.toggled.connect(self._on_source)
         self.accepted.connect(self._start)
