@@ -186,6 +186,14 @@ class Graph:
         return [list(c) for c in self._cached("cycles", self._find_cycles)]
 
     def _find_cycles(self) -> list[list[str]]:
+        if "order" not in self._cache:  # the usual case: a sort that succeeds proves no cycle
+            try:
+                self._cache["order"] = (list(nx.topological_sort(self._g)), set())
+                return []
+            except nx.NetworkXUnfeasible:
+                pass
+        elif not self._cache["order"][1]:
+            return []
         found = []
         for component in nx.strongly_connected_components(self._g):
             if len(component) > 1 or self._g.has_edge(*(next(iter(component)),) * 2):
@@ -199,8 +207,8 @@ class Graph:
 
     def _evaluation_order(self) -> tuple[list[str], set[str]]:
         in_cycles = {n for group in self.cycles() for n in group}
-        if not in_cycles:  # the usual case: sort the graph itself (subgraph views are slow)
-            return list(nx.topological_sort(self._g)), in_cycles
+        if not in_cycles:  # finding no cycle sorted the graph already
+            return self._cache["order"]
         acyclic = self._g.subgraph(n for n in self._g if n not in in_cycles)
         return list(nx.topological_sort(acyclic)), in_cycles
 

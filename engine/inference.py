@@ -8,14 +8,13 @@ Nodes downstream of an error get unknown (None) results.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.catalog import CATALOG, RuleContext, Shape, ShapeRuleError, fmt_shape
 from engine.catalog.spec import BlockSpec
 from engine.diagnostics import Diagnostic, Fix, FixAction, Severity
-from engine.graph import Edge, Graph, Node, group_prefixes
+from engine.graph import Edge, Graph, GroupPath, Node, group_prefixes
 from engine.params import ParamSpec
 
 MACS_CONVENTION = (
@@ -39,6 +38,30 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return (type(value), tuple(_frozen(v) for v in value))
     return (type(value), value)
+
+
+# What a block's rules gave for (type, parameters, input shapes) when they gave no diagnostic:
+# (output shapes by port, parameter count, MACs). Designs repeat the same layer many times
+# (ResNet-152 has 36 identical bottlenecks in a stage), and an edit leaves most layers as they were.
+_OUTCOMES: dict[tuple[Any, ...], tuple[dict[str, Shape], int, int]] = {}
+_OUTCOMES_LIMIT = 20_000
+_CONTEXT_CHECKED = {"maxunpool2d"}  # its result also depends on the pooling layer it undoes
+
+
+def _outcome_key(type_id: str, params: dict[str, Any], shapes: list[Shape]) -> tuple | None:
+    """The memo key of one node's rule evaluation, or None for unhashable parameter values."""
+    try:
+        key = (type_id, tuple(shapes), *[_frozen(v) for v in params.values()])
+        hash(key)
+    except TypeError:  # a dict or another unhashable value from a file
+        return None
+    return key
+
+
+def clear_memo() -> None:
+    """Forget remembered rule results (benchmarks use it to time inference from scratch)."""
+    _OUTCOMES.clear()
+    _PROBLEMS.clear()
 
 
 def _param_problem(param: ParamSpec, value: Any) -> str | None:
@@ -187,6 +210,13 @@ class _Pass:
         params = spec.with_defaults(node.params)
         reported = len(self.diagnostics)
         inputs, inputs_ok = self.gather_inputs(node, spec)
+        key = None
+        if inputs_ok and node.type_id not in _CONTEXT_CHECKED:
+            key = _outcome_key(node.type_id, params, inputs)  # type: ignore[arg-type]
+            known = None if key is None else _OUTCOMES.get(key)
+            if known is not None:  # checked and computed before: same parameters, same inputs
+                outputs_known, count, macs = known
+                return NodeResult(inputs, dict(outputs_known), count, macs)
         params_ok = self.check_params(node, spec, params)
         if not (params_ok and inputs_ok):
             # an error of this node's own, or only unknown shapes from upstream
@@ -205,13 +235,14 @@ class _Pass:
             return NodeResult(inputs=inputs, error=True)
         for message, fix in ctx.warnings:
             self.report(node.name, message, "warning", Severity.WARNING, fix)
-        ports = spec.outputs(params)
-        return NodeResult(
-            inputs=inputs,
-            outputs=dict(zip(ports, outputs, strict=True)),
-            params=spec.param_count(params, shapes),
-            macs=spec.macs(params, shapes, outputs),
-        )
+        by_port = dict(zip(spec.outputs(params), outputs, strict=True))
+        count = spec.param_count(params, shapes)
+        macs = spec.macs(params, shapes, outputs)
+        if key is not None and not ctx.warnings and len(self.diagnostics) == reported:
+            if len(_OUTCOMES) >= _OUTCOMES_LIMIT:
+                _OUTCOMES.clear()
+            _OUTCOMES[key] = (dict(by_port), count, macs)
+        return NodeResult(inputs, dict(by_port), count, macs)
 
     def check_params(self, node: Node, spec: BlockSpec, params: dict) -> bool:
         ok = True
@@ -259,6 +290,9 @@ class _Pass:
             source = self.results.get(edge.src)
             shape = None if source is None else source.outputs.get(edge.src_port)
             inputs.append(shape)
+            if edge.src_port == "out" and node.type_id not in REQUIRED_SOURCES:
+                ok = ok and shape is not None  # an ordinary wire: nothing more to check
+                continue
             source_ok = self.check_source(node, port, edge)
             ok = ok and shape is not None and source_ok
         return inputs, ok
@@ -345,21 +379,33 @@ class _Pass:
             self.results[node.name].error = True
 
     def group_totals(self) -> dict[str, GroupTotal]:
-        params: dict[str, int | None] = defaultdict(int)
-        macs: dict[str, int | None] = defaultdict(int)
-        members: dict[str, int] = defaultdict(int)
+        # nodes share few distinct group paths: total per path first, then roll up into prefixes
+        per_path: dict[GroupPath, list[int | None]] = {}
         for node in self.graph:
             if not node.group:
                 continue
+            totals = per_path.setdefault(node.group, [0, 0, 0])
             result = self.results.get(node.name)
-            for group in group_prefixes(node.group):
-                members[group] += 1
-                if result is None or result.params is None or result.macs is None:
-                    params[group] = macs[group] = None
-                elif params[group] is not None:
-                    params[group] += result.params  # type: ignore[operator]
-                    macs[group] += result.macs  # type: ignore[operator]
-        return {g: GroupTotal(params[g], macs[g], members[g]) for g in members}
+            totals[2] += 1  # type: ignore[operator]
+            if result is None or result.params is None or result.macs is None:
+                totals[0] = totals[1] = None
+            elif totals[0] is not None:
+                totals[0] += result.params
+                totals[1] += result.macs  # type: ignore[operator]
+        groups: dict[str, GroupTotal] = {}
+        for path, (params, macs, members) in per_path.items():
+            for group in group_prefixes(path):
+                total = groups.get(group)
+                if total is None:
+                    groups[group] = GroupTotal(params, macs, members)  # type: ignore[arg-type]
+                    continue
+                total.members += members  # type: ignore[operator]
+                if total.params is None or params is None:
+                    total.params = total.macs = None
+                else:
+                    total.params += params
+                    total.macs += macs  # type: ignore[operator]
+        return groups
 
 
 def infer(graph: Graph) -> InferenceResult:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.catalog import CATALOG, fmt_shape
 from engine.graph import Graph, group_name
@@ -13,8 +12,7 @@ from engine.inference import MACS_CONVENTION, InferenceResult, infer
 BYTES_PER_VALUE = 4  # float32
 
 
-@dataclass(frozen=True)
-class LayerRow:
+class LayerRow(NamedTuple):
     """One row of the summary."""
 
     name: str
@@ -27,21 +25,22 @@ class LayerRow:
 
 def layer_rows(graph: Graph, result: InferenceResult) -> list[LayerRow]:
     """One row per node, in evaluation order."""
+    display: dict[str, str] = {}
+    for type_id in {node.type_id for node in graph}:  # old (aliased) ids included
+        display[type_id] = CATALOG.get(type_id).display_name if type_id in CATALOG else type_id
     rows = []
+    nodes = result.nodes
     for name in result.order:
         node = graph.node(name)
-        node_result = result.nodes[name]
-        display = (
-            CATALOG.get(node.type_id).display_name if node.type_id in CATALOG else node.type_id
-        )
+        node_result = nodes[name]
         rows.append(
             LayerRow(
-                name=name,
-                type=display,
-                group=group_name(node.group),
-                output_shape=node_result.output,
-                params=node_result.params,
-                macs=node_result.macs,
+                name,
+                display[node.type_id],
+                group_name(node.group),
+                node_result.output,
+                node_result.params,
+                node_result.macs,
             )
         )
     return rows
@@ -68,21 +67,20 @@ def _megabytes(count: int) -> str:
 def summary_text(graph: Graph, result: InferenceResult | None = None) -> str:
     """A table of name, type, output shape, parameters and MACs, with totals."""
     result = result or infer(graph)
-    rows = layer_rows(graph, result)
     header = ("Layer", "Type", "Output shape", "Params", "MACs")
     table = [header] + [
         (row.name, row.type, fmt_shape(row.output_shape), _count(row.params), _count(row.macs))
-        for row in rows
+        for row in layer_rows(graph, result)
     ]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
-
-    def line(cells: tuple[str, ...]) -> str:
-        left = [c.ljust(w) for c, w in zip(cells[:3], widths[:3], strict=True)]
-        right = [c.rjust(w) for c, w in zip(cells[3:], widths[3:], strict=True)]
-        return "  ".join(left + right).rstrip()
-
-    lines = [rule, line(header), rule, *(line(r) for r in table[1:]), rule]
+    w0, w1, w2, w3, w4 = (max(map(len, column)) for column in zip(*table, strict=True))
+    rule = "─" * (w0 + w1 + w2 + w3 + w4 + 8)
+    lines = [
+        f"{name:<{w0}}  {kind:<{w1}}  {shape:<{w2}}  {params:>{w3}}  {macs:>{w4}}"
+        for name, kind, shape, params, macs in table
+    ]
+    lines[1:1] = [rule]
+    lines[:0] = [rule]
+    lines.append(rule)
     params = result.total_params
     lines += [
         f"Total params: {params:,} ({_megabytes(params * BYTES_PER_VALUE)})",

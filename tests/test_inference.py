@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from engine import Edge, Graph, Severity, apply_fix, infer
+from engine.inference import clear_memo
 from engine.shapes import dropped_by_stride, pool_output_size
 
 Step = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str]
@@ -424,3 +425,35 @@ def test_maxunpool_must_restore_its_pools_input_size() -> None:
     g.connect("pool", "unpool", "indices", "indices")
     message = only_error(g, "unpool")
     assert "gives 6×6 but the MaxPool2d pool it undoes pooled a 7×7 input" in message
+
+
+# ----- remembered rule results ---------------------------------------------------------------
+def test_remembered_results_follow_parameter_and_input_changes() -> None:
+    """Identical layers share one remembered result; an edit is never answered from memory."""
+    clear_memo()
+    conv = {"out_channels": 8, "kernel_size": 3, "padding": 1}
+    g = chain([3, 16, 16], ("conv2d", conv, "a"), ("conv2d", conv, "b"))
+    first = infer(g)
+    assert first.nodes["a"].output == (8, 16, 16) and first.nodes["b"].output == (8, 16, 16)
+    g.set_params("a", {"kernel_size": 5, "padding": 0})
+    changed = infer(g)
+    assert changed.nodes["a"].output == (8, 12, 12)
+    assert changed.nodes["b"].output == (8, 12, 12)  # same parameters, new input shape
+    assert changed.nodes["a"].params == 8 * 3 * 5 * 5 + 8
+    g.set_params("a", {"kernel_size": 3, "padding": 1})
+    again = infer(g)
+    assert again.nodes["b"].output == (8, 16, 16) and again.nodes["b"].params == 8 * 8 * 9 + 8
+
+
+def test_warnings_and_errors_are_reported_every_time_not_remembered() -> None:
+    g = chain([3, 7, 8], ("conv2d", {"kernel_size": 3, "stride": 2}, "conv"))
+    assert [w.node for w in infer(g).warnings] == ["conv"]
+    assert [w.node for w in infer(g).warnings] == ["conv"]
+    bad = chain([3, 2, 2], ("conv2d", {"kernel_size": 5}, "conv"))
+    assert [e.node for e in infer(bad).errors] == ["conv"]
+    assert [e.node for e in infer(bad).errors] == ["conv"]
+
+
+def test_unhashable_parameter_values_are_checked_not_remembered() -> None:
+    g = chain([3, 8, 8], ("conv2d", {"kernel_size": {"bad": 1}}, "conv"))
+    assert [e.node for e in infer(g).errors] == ["conv"]
