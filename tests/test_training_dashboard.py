@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from designer.training.dashboard import TrainingDashboard, format_seconds
 from designer.training.images import ema, filter_mosaic, grid_shape, map_mosaic, tile
 from designer.training.series import Series
+from engine.training.events import Paused
 
 
 @pytest.fixture
@@ -122,3 +123,17 @@ def test_series_grows() -> None:
     assert s.x.tolist() == [0, 1, 2, 3, 4, 5] and s.last == 10.0
     with pytest.raises(ValueError, match="2 x values but 1 y values"):
         s.extend([1, 2], [1])
+
+
+def test_curves_redraw_at_most_five_times_a_second_but_at_once_on_pause(dashboard, qtbot) -> None:
+    qtbot.wait(250)
+    dashboard.apply([te.step(5), te.step(10)])  # drawn
+    dashboard.apply([te.step(15), te.step(20), te.epoch_end(1, 20)])  # within 0.2 s: waits
+    assert list(dashboard.curves.raw.getData()[0]) == list(range(1, 11))
+    assert dashboard.curves.val_acc.getData()[1] is None
+    qtbot.wait(250)
+    dashboard.apply([te.step(25)])
+    assert list(dashboard.curves.raw.getData()[0]) == list(range(1, 26))
+    assert list(dashboard.curves.val_acc.getData()[1]) == pytest.approx([0.65])
+    dashboard.apply([te.step(30), Paused(30)])  # a pause shows the latest data at once
+    assert list(dashboard.curves.raw.getData()[0]) == list(range(1, 31))

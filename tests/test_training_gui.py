@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from designer.document import Document, preset_project
@@ -188,3 +189,21 @@ def test_killed_training_process_is_reported(qtbot, window) -> None:
     assert "ended unexpectedly" in dashboard.message.text()
     QApplication.processEvents()
     _responsive(qtbot)
+
+
+def test_opening_the_training_tab_leaves_the_layout_at_rest(window, qtbot) -> None:
+    """The plots' size hints once followed their own size: the bottom dock then grew a few
+    pixels per layout pass until the canvas was squeezed, repainting the window all along."""
+    before = window.canvas.height()
+    tabs = window.bottom_tabs
+    bar = tabs.tabBar()
+    qtbot.mouseClick(
+        bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(tabs.indexOf(window.training.host)).center()
+    )
+    host = window.training.host
+    qtbot.waitUntil(lambda: host.dashboard is not None and host.dashboard.isVisible())
+    qtbot.wait(300)
+    canvas_height = window.canvas.height()
+    qtbot.wait(700)
+    assert window.canvas.height() == canvas_height
+    assert before - canvas_height < 80  # the canvas keeps its share of the window

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from designer.training.images import ema
 from designer.training.series import Series
 from designer.training.visuals import EvaluationPage, FeatureMapsPage, FiltersPage, GradientsPage
-from designer.training.widgets import COLOURS
+from designer.training.widgets import COLOURS, PlotArea
 from engine.training.events import (
     EpochEnd,
     Failed,
@@ -55,7 +55,7 @@ def format_seconds(seconds: float) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
 
 
-class CurvesPage(pg.GraphicsLayoutWidget):
+class CurvesPage(PlotArea):
     """Loss (raw, smoothed, validation), accuracy, learning rate and throughput."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -84,10 +84,11 @@ class CurvesPage(pg.GraphicsLayoutWidget):
         self.nextRow()
         self.lr_plot = self.addPlot(title="Learning rate")
         self.lr_plot.setLabel("bottom", "step")
-        self.lr = self.lr_plot.plot(pen=pg.mkPen(COLOURS[2], width=2))
+        # 1-pixel lines for the secondary curves: Qt strokes wider lines several times slower
+        self.lr = self.lr_plot.plot(pen=pg.mkPen(COLOURS[2], width=1))
         self.speed_plot = self.addPlot(title="Throughput (images/s)")
         self.speed_plot.setLabel("bottom", "step")
-        self.speed = self.speed_plot.plot(pen=pg.mkPen(COLOURS[4], width=2))
+        self.speed = self.speed_plot.plot(pen=pg.mkPen(COLOURS[4], width=1))
         self._tops: dict[str, float] = {}
 
     def set_run_length(self, total_steps: int, epochs: int) -> None:
@@ -120,6 +121,8 @@ class TrainingDashboard(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("training_dashboard")
+        # opaque: an update in here repaints only the dashboard, not the dock and window behind
+        self.setAutoFillBackground(True)
         self.title = QLabel("No run yet: press Train.", self)
         self.title.setObjectName("dashboard_title")
         self.progress = QProgressBar(self)
@@ -128,10 +131,11 @@ class TrainingDashboard(QWidget):
         self.progress.setMinimumWidth(260)
         self.eta = QLabel("", self)
         self.speed_label = QLabel("", self)
-        # fixed widths: a label that changes width every tick would re-lay out (and repaint)
-        # every plot below it
-        self.eta.setFixedWidth(230)
-        self.speed_label.setFixedWidth(120)
+        # fixed sizes: Qt re-lays out the parents (up to the main window) of a label whose text
+        # changes unless its width and height are both fixed
+        line = self.eta.sizeHint().height()
+        self.eta.setFixedSize(230, line)
+        self.speed_label.setFixedSize(120, line)
         self.banner = QLabel("", self)
         self.banner.setObjectName("dashboard_banner")
         self.banner.setWordWrap(True)
@@ -189,11 +193,17 @@ class TrainingDashboard(QWidget):
         self.draw_seconds = 0.0  # time spent in the latest apply()
         self._drawn: dict[str, int] = {}  # series name -> size when last drawn
         self._curves_due = 0.0
+        self._undrawn = False  # data arrived that the curves do not show yet
         self._progress_text = ""
         # snapshot and evaluation pages are drawn only while shown: the latest data waits here
         self._snapshot: Snapshot | None = None
         self._epoch_end: EpochEnd | None = None
         self._page_drawn: dict[str, object] = {}  # page name -> the data it shows
+
+    def sizeHint(self) -> QSize:
+        """As tall as the bottom dock usually is: opening the Training tab keeps the canvas's
+        share of the window (the dock can be dragged taller for the plots)."""
+        return QSize(super().sizeHint().width(), 260)
 
     # ----- run lifecycle ---------------------------------------------------------------------
     def begin(self, description: str) -> None:
@@ -210,7 +220,7 @@ class TrainingDashboard(QWidget):
             series.clear()
         self.started, self.last_step = None, None
         self._drawn.clear()
-        self._curves_due, self._progress_text = 0.0, ""
+        self._curves_due, self._progress_text, self._undrawn = 0.0, "", False
         self._snapshot, self._epoch_end = None, None
         self._page_drawn.clear()
         self.state = "running"
@@ -269,14 +279,16 @@ class TrainingDashboard(QWidget):
                 self.show_failure(event.message, event.details)
         if steps:
             self._add_steps(steps)
-        ended = self.state not in ("running", "paused")
-        if (steps or epoch_end is not None or ended) and (
-            start >= self._curves_due or epoch_end is not None or ended
-        ):
+        if steps or epoch_end is not None:
+            self._undrawn = True
+        # at most 5 Hz while running (an epoch's points wait for the next tick, at most
+        # CURVE_INTERVAL); at once when the run pauses or ends, so the latest data shows
+        if self._undrawn and (start >= self._curves_due or self.state != "running"):
             self._draw_curves()
             if self.state == "running":  # a paused or ended run keeps its own message
                 self._draw_header()
             self._curves_due = start + CURVE_INTERVAL
+            self._undrawn = False
         if snapshot is not None:
             self._snapshot = snapshot
         if epoch_end is not None:

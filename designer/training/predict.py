@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.training.images import image_to_display
-from designer.training.widgets import ImagePanel, name_ticks
+from designer.training.widgets import ImagePanel, PlotArea, name_ticks
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff);;All files (*)"
 
@@ -69,7 +69,7 @@ class PredictPage(QWidget):
         self.sample_button.clicked.connect(lambda: self.predict_sample(self.sample.value()))
         self.open_button.clicked.connect(self._open)
         self.image = ImagePanel("Image as fed to the network", self)
-        self.view = pg.GraphicsLayoutWidget(self)
+        self.view = PlotArea(self)
         self.plot = self.view.addPlot(title="Class probabilities")
         self.plot.setYRange(0, 1)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#1f77b4")

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.training.widgets import COLOURS
+from designer.training.widgets import COLOURS, PlotArea
 from engine.training.runs import RunInfo, list_runs, read_metrics
 
 
@@ -40,7 +40,7 @@ class RunsPage(QWidget):
         self.list.itemChanged.connect(lambda _item: self.redraw())
         refresh = QPushButton("Refresh", self)
         refresh.clicked.connect(lambda: self.set_root(self.root) if self.root else None)
-        self.view = pg.GraphicsLayoutWidget(self)
+        self.view = PlotArea(self)
         self.acc_plot = self.view.addPlot(title="Validation accuracy per epoch")
         self.acc_plot.addLegend(offset=(-10, -10))
         self.loss_plot = self.view.addPlot(title="Validation loss per epoch")

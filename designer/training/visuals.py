@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.training.images import filter_mosaic, image_to_display, map_mosaic
-from designer.training.widgets import ImagePanel, name_ticks, pixmap_from
+from designer.training.widgets import ImagePanel, PlotArea, name_ticks, pixmap_from
 from engine.training.events import EpochEnd, FeatureMaps, RunStarted, Snapshot
 
 
@@ -146,7 +146,7 @@ class GradientsPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.view = pg.GraphicsLayoutWidget(self)
+        self.view = PlotArea(self)
         self.norm_plot = self.view.addPlot(title="Gradient norm per layer (log scale)")
         self.norm_plot.setLogMode(y=True)
         self.norm_plot.showGrid(y=True, alpha=0.3)
@@ -223,7 +223,7 @@ class EvaluationPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.classes: tuple[str, ...] = ()
-        self.view = pg.GraphicsLayoutWidget(self)
+        self.view = PlotArea(self)
         self.confusion_plot = self.view.addPlot(title="Confusion matrix (rows: true class)")
         self.confusion_plot.invertY(True)
         self.confusion_plot.setAspectLocked(True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -15,6 +15,20 @@ pg.setConfigOptions(antialias=False, background="w", foreground="k")
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 
 
+class PlotArea(pg.GraphicsLayoutWidget):
+    """A pyqtgraph layout whose size hint does not follow its own size.
+
+    A QGraphicsView hints the size of its scene, and pyqtgraph sizes the scene to the view, so
+    every layout pass asked for a few pixels more: the bottom dock grew step by step until the
+    canvas was squeezed to its minimum, repainting the whole window each time.
+    """
+
+    HINT = QSize(400, 240)
+
+    def sizeHint(self) -> QSize:
+        return self.HINT
+
+
 class ImagePanel(QWidget):
     """A caption above one persistent ImageItem (row-major, top row first, square pixels)."""
 
@@ -22,7 +36,7 @@ class ImagePanel(QWidget):
         super().__init__(parent)
         self.caption = QLabel(title, self)
         self.caption.setWordWrap(True)
-        self.view = pg.GraphicsLayoutWidget(self)
+        self.view = PlotArea(self)
         self.box = self.view.addViewBox(lockAspect=True, invertY=True, enableMouse=True)
         self.item = pg.ImageItem(axisOrder="row-major")
         self.box.addItem(self.item)
