@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.summary = SummaryTable(self.document, self)
         self.problems = ProblemsList(self.document, self)
         self.bottom_tabs = QTabWidget(self)
+        self.docks: dict[str, QDockWidget] = {}
         self.bottom_tabs.addTab(self.summary, "Layer summary")
         self.bottom_tabs.addTab(self.problems, "Problems")
         self._add_dock("palette_dock", "Blocks", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        self.docks[name] = dock
 
     def add_bottom_tab(self, widget: QWidget, title: str) -> int:
         """Add a tab to the bottom area (e.g. the training dashboard); returns its index."""
@@ -177,9 +179,9 @@ class MainWindow(QMainWindow):
                     export_menu.addAction(acts[name])
             if title == "&View":
                 menu.addSeparator()
-                for dock in self.findChildren(QDockWidget):
+                for dock in self.docks.values():  # (findChildren would wrap every widget)
                     menu.addAction(dock.toggleViewAction())
-        toolbar = self.addToolBar("Main")
+        toolbar = self.toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         for name in (
             "new",
@@ -240,7 +242,7 @@ class MainWindow(QMainWindow):
     def show_problems(self) -> None:
         """Bring the Problems tab (and its dock) to the front."""
         self.bottom_tabs.setCurrentWidget(self.problems)
-        dock = self.findChild(QDockWidget, "bottom_dock")
+        dock = self.docks["bottom_dock"]
         if dock is not None:
             dock.show()
             dock.raise_()

@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QToolBar
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from designer.commands import DocumentCommand
 from engine.data.agreement import ShapeAgreement, check_input_shape
@@ -112,7 +112,7 @@ class TrainingController(QObject):
             ("training_settings", "Training &settings…", self.edit_settings, None, None),
         )
         menu = w.menuBar().addMenu("&Training")
-        toolbar = w.findChild(QToolBar, "main_toolbar")
+        toolbar = getattr(w, "toolbar", None)
         if toolbar is not None:
             toolbar.addSeparator()
         for name, text, slot, shortcut, tip in specs:
