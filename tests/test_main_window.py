@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPushButton
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialogButtonBox,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+)
 
 from designer.app import create_window
 from designer.main_window import MainWindow
@@ -250,3 +256,52 @@ def test_add_bottom_tab(window: MainWindow) -> None:
     label = QLineEdit()
     index = window.add_bottom_tab(label, "Training")
     assert window.bottom_tabs.tabText(index) == "Training"
+
+
+def test_new_from_preset_dialog_driven_by_the_keyboard_and_mouse(qtbot, window: MainWindow) -> None:
+    """Ctrl+Shift+N, click ResNet-18 in the list, type 10 classes, press Open: one undo step."""
+    from designer.dialogs.preset_dialog import PresetDialog
+
+    seen: list[str] = []
+
+    def use_dialog() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, PresetDialog)
+        items = dialog.list.findItems("ResNet-18", Qt.MatchFlag.MatchStartsWith)
+        assert items, "ResNet-18 is not listed"
+        dialog.list.scrollToItem(items[0])
+        rect = dialog.list.visualItemRect(items[0])
+        qtbot.mouseClick(dialog.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        seen.append(dialog.info.text())
+        classes = dialog.option_widgets["classes"]
+        classes.setFocus()
+        classes.selectAll()
+        qtbot.keyClicks(classes, "10")
+        box = dialog.findChild(QDialogButtonBox)
+        open_button = box.button(QDialogButtonBox.StandardButton.Open)
+        qtbot.mouseClick(open_button, Qt.MouseButton.LeftButton)
+
+    def use_dialog_or_close_it() -> None:
+        try:
+            use_dialog()
+        finally:
+            modal = QApplication.activeModalWidget()
+            if modal is not None:  # a failed step must not leave the test hanging in exec()
+                modal.reject()
+
+    lenet_names = [node.name for node in window.document.graph]
+    assert "conv1" in lenet_names and "fc" not in lenet_names
+    QTimer.singleShot(0, use_dialog_or_close_it)
+    window.activateWindow()
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_N,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert seen and "ResNet-18" in seen[0] and "11,689,512" in seen[0]
+    graph = window.document.graph
+    assert window.document.project.metadata.get("preset") == "resnet18"
+    assert graph.node("fc").params["out_features"] == 10
+    assert window.document.result.ok
+    window.actions_by_name["undo"].trigger()
+    assert {node.name for node in window.document.graph} == set(lenet_names)
