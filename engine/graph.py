@@ -1,8 +1,9 @@
 """The graph a person designs: named nodes of catalog blocks, wired port to port.
 
-Backed by a networkx MultiDiGraph (topological order, cycles and reachability come from
-networkx). Every edit goes through a method here, which checks it and announces it on
-``Graph.events``; the designer's undo commands call these methods and nothing else.
+Stored in ordered dicts (nodes, and wires keyed by their ports in both directions), walked by
+``engine.digraph`` in networkx's orders; networkx itself is imported only to report cycles. Every
+edit goes through a method here, which checks it and announces it on ``Graph.events``; the
+designer's undo commands call these methods and nothing else.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
 from engine.catalog import CATALOG, BlockSpec
+from engine.digraph import CycleError, reachable, topological_order
 from engine.errors import DuplicateNameError, GraphError, UnknownNameError
 from engine.events import GraphEvents
 from engine.identifiers import name_problem
 
 GroupPath = tuple[str, ...]
+PortPair = tuple[str, str]  # (source port, target port): tells parallel wires apart
+Wiring = dict[str, dict[str, dict[PortPair, "Edge"]]]  # node -> neighbour -> ports -> edge
 
 
 @dataclass
@@ -80,6 +82,11 @@ def _check_group(path: GroupPath) -> None:
             )
 
 
+def _renamed_key(mapping: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """``mapping`` with key ``old`` called ``new``, in the same place."""
+    return {(new if key == old else key): value for key, value in mapping.items()}
+
+
 def _port_index(port: str) -> int:
     return int(port[2:]) if port[2:].isdigit() else 0
 
@@ -88,7 +95,9 @@ class Graph:
     """A network design: nodes, edges and groups, with events on every change."""
 
     def __init__(self) -> None:
-        self._g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._nodes: dict[str, Node] = {}
+        self._succ: Wiring = {}  # source -> target -> ports -> edge, in insertion order
+        self._pred: Wiring = {}  # target -> source -> ports -> edge
         self.events = GraphEvents()
         self.structure_version = 0  # bumps when nodes or edges change (not on parameter edits)
         self.version = 0  # bumps on every change
@@ -98,31 +107,35 @@ class Graph:
 
     # ----- reading -------------------------------------------------------------------------
     def __contains__(self, name: object) -> bool:
-        return name in self._g
+        return name in self._nodes
 
     def __len__(self) -> int:
-        return self._g.number_of_nodes()
+        return len(self._nodes)
 
     def __iter__(self) -> Iterator[Node]:
-        for data in self._g._node.values():  # networkx's node dict: views are slow in bulk
-            yield data["node"]
+        return iter(self._nodes.values())
 
     def node(self, name: str) -> Node:
         """The node called ``name``; UnknownNameError names the closest ones."""
         try:
-            return self._g._node[name]["node"]
+            return self._nodes[name]
         except KeyError:
-            raise UnknownNameError("node", name, self._g.nodes) from None
+            raise UnknownNameError("node", name, self._nodes) from None
 
     @property
     def names(self) -> list[str]:
         """Node names in insertion order."""
-        return list(self._g.nodes)
+        return list(self._nodes)
 
     @property
     def edges(self) -> list[Edge]:
-        """Every wire."""
-        return [data["edge"] for _, _, data in self._g.edges(data=True)]
+        """Every wire, by source in insertion order, then by target and port in wiring order."""
+        return [
+            e
+            for targets in self._succ.values()
+            for keyed in targets.values()
+            for e in keyed.values()
+        ]
 
     def _rewired(self) -> None:
         self._wiring += 1
@@ -137,7 +150,7 @@ class Graph:
 
     def _sorted_inputs(self, name: str, edges: list[Edge]) -> list[Edge]:
         if len(edges) > 1:
-            type_id = self._g._node[name]["node"].type_id
+            type_id = self._nodes[name].type_id
             inputs = CATALOG.get(type_id).inputs if type_id in CATALOG else ()
             order = {port: i for i, port in enumerate(inputs)}
             edges.sort(key=lambda e: (order.get(e.dst_port, 0), _port_index(e.dst_port)))
@@ -146,21 +159,21 @@ class Graph:
     def in_edges(self, name: str) -> list[Edge]:
         """Wires into ``name``, ordered by input port (in0, in1, ... for Add and Concat)."""
         try:
-            by_source = self._g._pred[name]  # networkx adjacency: O(degree), no whole-graph pass
+            by_source = self._pred[name]
         except KeyError:
             self.node(name)  # raises UnknownNameError
             raise
-        edges = [data["edge"] for keyed in by_source.values() for data in keyed.values()]
+        edges = [edge for keyed in by_source.values() for edge in keyed.values()]
         return self._sorted_inputs(name, edges)
 
     def out_edges(self, name: str) -> list[Edge]:
         """Wires out of ``name``."""
         try:
-            by_target = self._g._succ[name]
+            by_target = self._succ[name]
         except KeyError:
             self.node(name)
             raise
-        return [data["edge"] for keyed in by_target.values() for data in keyed.values()]
+        return [edge for keyed in by_target.values() for edge in keyed.values()]
 
     def edge_into(self, name: str, port: str) -> Edge | None:
         """The wire into input ``port`` of ``name``, if any."""
@@ -171,15 +184,18 @@ class Graph:
 
     def predecessors(self, name: str) -> list[str]:
         """Nodes feeding ``name``."""
-        return list(self._g.predecessors(name))
+        self.node(name)
+        return list(self._pred[name])
 
     def downstream(self, name: str) -> set[str]:
         """Every node reachable from ``name`` (not including it)."""
-        return nx.descendants(self._g, name)
+        self.node(name)
+        return reachable(self._succ, name)
 
     def upstream(self, name: str) -> set[str]:
         """Every node from which ``name`` is reachable (not including it)."""
-        return nx.ancestors(self._g, name)
+        self.node(name)
+        return reachable(self._pred, name)
 
     def cycles(self) -> list[list[str]]:
         """Groups of nodes that feed themselves (strongly connected, or a self-loop)."""
@@ -188,15 +204,20 @@ class Graph:
     def _find_cycles(self) -> list[list[str]]:
         if "order" not in self._cache:  # the usual case: a sort that succeeds proves no cycle
             try:
-                self._cache["order"] = (list(nx.topological_sort(self._g)), set())
+                self._cache["order"] = (topological_order(self._succ), set())
                 return []
-            except nx.NetworkXUnfeasible:
+            except CycleError:
                 pass
         elif not self._cache["order"][1]:
             return []
+        import networkx as nx  # only a graph with a cycle (from a file) gets here
+
+        wiring = nx.DiGraph()
+        wiring.add_nodes_from(self._nodes)
+        wiring.add_edges_from((src, dst) for src, targets in self._succ.items() for dst in targets)
         found = []
-        for component in nx.strongly_connected_components(self._g):
-            if len(component) > 1 or self._g.has_edge(*(next(iter(component)),) * 2):
+        for component in nx.strongly_connected_components(wiring):
+            if len(component) > 1 or wiring.has_edge(*(next(iter(component)),) * 2):
                 found.append(sorted(component))
         return found
 
@@ -209,8 +230,12 @@ class Graph:
         in_cycles = {n for group in self.cycles() for n in group}
         if not in_cycles:  # finding no cycle sorted the graph already
             return self._cache["order"]
-        acyclic = self._g.subgraph(n for n in self._g if n not in in_cycles)
-        return list(nx.topological_sort(acyclic)), in_cycles
+        acyclic = {
+            src: [dst for dst in targets if dst not in in_cycles]
+            for src, targets in self._succ.items()
+            if src not in in_cycles
+        }
+        return topological_order(acyclic), in_cycles
 
     def topological_order(self) -> list[str]:
         """Node names so that every node comes after those feeding it; GraphError on a cycle."""
@@ -234,7 +259,7 @@ class Graph:
     def unique_name(self, prefix: str) -> str:
         """The first free name prefix1, prefix2, ..."""
         counter = 1
-        while f"{prefix}{counter}" in self._g:
+        while f"{prefix}{counter}" in self._nodes:
             counter += 1
         return f"{prefix}{counter}"
 
@@ -262,7 +287,7 @@ class Graph:
         group = tuple(group)
         _check_group(group)
         node = Node(name, spec.type_id, spec.with_defaults(dict(params or {})), group)
-        self._g.add_node(name, node=node)
+        self._insert_node(node)
         self._rewired()
         self.events.node_added.emit(node)
         self._touch(structural=True)
@@ -271,7 +296,7 @@ class Graph:
     def _check_new_name(self, name: str) -> None:
         if (problem := name_problem(name)) is not None:
             raise GraphError(problem)
-        if name in self._g:
+        if name in self._nodes:
             raise DuplicateNameError(
                 f"a node called {name!r} already exists. Choose another name, "
                 f"such as {self.unique_name(name.rstrip('0123456789') or name)!r}"
@@ -280,10 +305,10 @@ class Graph:
     def remove_node(self, name: str) -> RemovedNode:
         """Delete a node and its wires; the returned record restores both."""
         node = self.node(name)
-        edges = self.in_edges(name) + self.out_edges(name)
+        edges = list(dict.fromkeys(self.in_edges(name) + self.out_edges(name)))  # a self-loop once
         for edge in edges:
             self._remove_edge(edge)
-        self._g.remove_node(name)
+        del self._nodes[name], self._succ[name], self._pred[name]
         self._rewired()
         self.events.node_removed.emit(node)
         self._touch(structural=True)
@@ -292,7 +317,7 @@ class Graph:
     def restore_node(self, removed: RemovedNode) -> None:
         """Undo ``remove_node``: the same node with the same wires."""
         self._check_new_name(removed.node.name)
-        self._g.add_node(removed.node.name, node=removed.node)
+        self._insert_node(removed.node)
         self._rewired()
         self.events.node_added.emit(removed.node)
         for edge in removed.edges:
@@ -325,7 +350,7 @@ class Graph:
             raise GraphError(f"{dst} ({target.type_id}) has no free input port (its ports: {have})")
         if self.edge_into(dst, dst_port) is not None:
             raise GraphError(f"{dst}.{dst_port} is already connected: remove that wire first")
-        if src == dst or nx.has_path(self._g, dst, src):
+        if src == dst or src in reachable(self._succ, dst):
             raise GraphError(
                 f"wiring {src} → {dst} would make a cycle ({dst} already feeds {src}): "
                 "a network must flow one way"
@@ -355,16 +380,37 @@ class Graph:
         self._remove_edge(edge)
         self._touch(structural=True)
 
+    def _insert_node(self, node: Node) -> None:
+        self._nodes[node.name] = node
+        self._succ[node.name] = {}
+        self._pred[node.name] = {}
+
     def _has_edge(self, edge: Edge) -> bool:
-        return self._g.has_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        return (edge.src_port, edge.dst_port) in self._succ.get(edge.src, {}).get(edge.dst, {})
+
+    def _store_edge(self, edge: Edge) -> None:
+        ports = (edge.src_port, edge.dst_port)
+        self._succ[edge.src].setdefault(edge.dst, {})[ports] = edge
+        self._pred[edge.dst].setdefault(edge.src, {})[ports] = edge
+
+    def _drop_edge(self, edge: Edge) -> None:
+        ports = (edge.src_port, edge.dst_port)
+        for wiring, here, there in (
+            (self._succ, edge.src, edge.dst),
+            (self._pred, edge.dst, edge.src),
+        ):
+            keyed = wiring[here][there]
+            del keyed[ports]
+            if not keyed:
+                del wiring[here][there]
 
     def _add_edge(self, edge: Edge) -> None:
-        self._g.add_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port), edge=edge)
+        self._store_edge(edge)
         self._rewired()
         self.events.edge_added.emit(edge)
 
     def _remove_edge(self, edge: Edge) -> None:
-        self._g.remove_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port))
+        self._drop_edge(edge)
         self._rewired()
         self.events.edge_removed.emit(edge)
 
@@ -393,23 +439,25 @@ class Graph:
         node = self.node(old)
         self._check_new_name(new)
         edges = self.in_edges(old) + self.out_edges(old)
-        nx.relabel_nodes(self._g, {old: new}, copy=False)
+        # rename the keys where they stand, so the node keeps its place in every order
+        self._nodes = _renamed_key(self._nodes, old, new)
+        for wiring in (self._succ, self._pred):
+            for here, neighbours in wiring.items():
+                if old in neighbours:
+                    wiring[here] = _renamed_key(neighbours, old, new)
+        self._succ = _renamed_key(self._succ, old, new)
+        self._pred = _renamed_key(self._pred, old, new)
         node.name = new
         for edge in edges:
-            self._g.remove_edge(
-                new if edge.src == old else edge.src,
-                new if edge.dst == old else edge.dst,
-                key=(edge.src_port, edge.dst_port),
+            src, dst = (
+                (new if edge.src == old else edge.src),
+                (new if edge.dst == old else edge.dst),
             )
-            renamed = Edge(
-                new if edge.src == old else edge.src,
-                edge.src_port,
-                new if edge.dst == old else edge.dst,
-                edge.dst_port,
+            renamed, ports = (
+                Edge(src, edge.src_port, dst, edge.dst_port),
+                (edge.src_port, edge.dst_port),
             )
-            self._g.add_edge(
-                renamed.src, renamed.dst, key=(renamed.src_port, renamed.dst_port), edge=renamed
-            )
+            self._succ[src][dst][ports] = self._pred[dst][src][ports] = renamed
         self._rewired()
         self.events.node_renamed.emit(old, new)
         self._touch(structural=True)
@@ -430,9 +478,9 @@ class Graph:
         """An independent deep copy without event listeners."""
         other = Graph()
         for node in self:
-            other._g.add_node(node.name, node=copy.deepcopy(node))
+            other._insert_node(copy.deepcopy(node))
         for edge in self.edges:
-            other._g.add_edge(edge.src, edge.dst, key=(edge.src_port, edge.dst_port), edge=edge)
+            other._store_edge(edge)
         other._rewired()
         return other
 
@@ -452,4 +500,4 @@ class Graph:
         return {"nodes": nodes, "edges": edges}
 
     def __repr__(self) -> str:
-        return f"<Graph {len(self)} nodes, {self._g.number_of_edges()} edges>"
+        return f"<Graph {len(self)} nodes, {len(self.edges)} edges>"

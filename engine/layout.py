@@ -1,7 +1,7 @@
 """A layered, top-to-bottom layout of a graph for the canvas (pure: no Qt).
 
 Each *unit* is a block drawn on its own or a collapsed group drawn as one node. Units are put in
-layers from networkx's topological generations (a unit sits one layer below the deepest unit
+layers from their topological generations (networkx's order; a unit sits one layer below the deepest unit
 feeding it), wires that skip layers get narrow invisible waypoints so that branches (Inception's
 towers, ResNet's shortcuts) stand side by side instead of crossing blocks, layers are ordered by
 a few barycentre sweeps to reduce crossings, and each unit is centred under the units feeding
@@ -11,11 +11,10 @@ The result depends only on the graph, the collapsed groups and the sizes: it is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
-import networkx as nx
-
+from engine.digraph import CycleError, OrderedDiGraph, topological_generations
 from engine.graph import Graph, GroupPath, group_prefixes
 
 Unit = tuple[str, str]  # ("node", name) or ("group", dotted group name)
@@ -53,10 +52,10 @@ def unit_of_nodes(graph: Graph, collapsed: Collection[str]) -> dict[str, Unit]:
     return units
 
 
-def _unit_graph(graph: Graph, units: dict[str, Unit]) -> nx.DiGraph:
+def _unit_graph(graph: Graph, units: dict[str, Unit]) -> OrderedDiGraph[Unit]:
     """Units in a deterministic order (evaluation order of their first node) and their wires."""
     order, in_cycles = graph.evaluation_order()
-    ug = nx.DiGraph()
+    ug: OrderedDiGraph[Unit] = OrderedDiGraph()
     for name in [*order, *sorted(in_cycles)]:
         ug.add_node(units[name])
     for edge in sorted(graph.edges, key=lambda e: (e.src, e.src_port, e.dst, e.dst_port)):
@@ -66,37 +65,39 @@ def _unit_graph(graph: Graph, units: dict[str, Unit]) -> nx.DiGraph:
     return ug
 
 
-def _layers(ug: nx.DiGraph) -> dict[Unit, int]:
+def _layers(ug: OrderedDiGraph[Unit]) -> dict[Unit, int]:
     """Layer of every unit: its topological generation (cycles: back wires are ignored)."""
-    if not nx.is_directed_acyclic_graph(ug):
-        index = {u: i for i, u in enumerate(ug.nodes)}
-        back = [(u, v) for u, v in ug.edges if index[v] <= index[u]]
-        ug = ug.copy()
-        ug.remove_edges_from(back)
-        if not nx.is_directed_acyclic_graph(ug):  # pragma: no cover - defensive
-            return dict.fromkeys(ug.nodes, 0)
+    try:
+        return _generation_of(ug.successors)
+    except CycleError:
+        index = {u: i for i, u in enumerate(ug)}
+        forward = {u: [v for v in vs if index[v] > index[u]] for u, vs in ug.successors.items()}
+        return _generation_of(forward)
+
+
+def _generation_of(successors: Mapping[Unit, Collection[Unit]]) -> dict[Unit, int]:
     layers: dict[Unit, int] = {}
-    for depth, generation in enumerate(nx.topological_generations(ug)):
+    for depth, generation in enumerate(topological_generations(successors)):
         for unit in generation:
             layers[unit] = depth
     return layers
 
 
 def _with_waypoints(
-    ug: nx.DiGraph, layers: dict[Unit, int]
-) -> tuple[nx.DiGraph, dict[Unit, int], dict[Unit, int]]:
+    ug: OrderedDiGraph[Unit], layers: dict[Unit, int]
+) -> tuple[OrderedDiGraph[Unit], dict[Unit, int], dict[Unit, int]]:
     """The layered graph with a waypoint in every layer a wire passes through.
 
     Returns the graph, the layer of every vertex, and the rank (first-seen order) of every vertex.
     """
-    lg = nx.DiGraph()
+    lg: OrderedDiGraph[Unit] = OrderedDiGraph()
     rank: dict[Unit, int] = {}
-    for unit in ug.nodes:
+    for unit in ug:
         lg.add_node(unit)
         rank[unit] = len(rank)
     all_layers = dict(layers)
     counter = 0
-    for u, v in ug.edges:
+    for u, v in ug.edges():
         lu, lv = layers[u], layers[v]
         if lv <= lu:  # a back wire of a cycle: drawn, not laid out
             continue
@@ -114,12 +115,12 @@ def _with_waypoints(
 
 
 def _order_layers(
-    lg: nx.DiGraph, layers: dict[Unit, int], rank: dict[Unit, int], sweeps: int
+    lg: OrderedDiGraph[Unit], layers: dict[Unit, int], rank: dict[Unit, int], sweeps: int
 ) -> list[list[Unit]]:
     """Vertices per layer, ordered by barycentre sweeps (ties keep the first-seen order)."""
     count = max(layers.values(), default=-1) + 1
     rows: list[list[Unit]] = [[] for _ in range(count)]
-    for vertex in sorted(lg.nodes, key=rank.__getitem__):
+    for vertex in sorted(lg, key=rank.__getitem__):
         rows[layers[vertex]].append(vertex)
     for sweep in range(sweeps):
         downward = sweep % 2 == 0
@@ -131,7 +132,7 @@ def _order_layers(
             def key(
                 vertex: Unit, position: dict[Unit, int] = position, downward: bool = downward
             ) -> tuple[float, int]:
-                near = lg.predecessors(vertex) if downward else lg.successors(vertex)
+                near = lg.predecessors[vertex] if downward else lg.successors[vertex]
                 places = [position[n] for n in near if n in position]
                 centre = sum(places) / len(places) if places else float("inf")
                 return (centre, rank[vertex])
@@ -187,7 +188,7 @@ def layered_layout(
     for row in rows:
         desired: dict[Unit, float] = {}
         for vertex in row:
-            above = [centres[p] for p in lg.predecessors(vertex) if p in centres]
+            above = [centres[p] for p in lg.predecessors[vertex] if p in centres]
             if above:
                 desired[vertex] = sum(above) / len(above)
         centres.update(_place_row(row, desired, widths, options.node_gap))

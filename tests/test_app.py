@@ -29,7 +29,7 @@ def run_python(code: str, tmp_path: Path, *args: str) -> subprocess.CompletedPro
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 
-def test_window_shows_without_torch_or_pyqtgraph(tmp_path: Path) -> None:
+def test_window_shows_without_torch_pyqtgraph_or_networkx(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from designer.app import create_application, create_window\n"
@@ -37,7 +37,7 @@ def test_window_shows_without_torch_or_pyqtgraph(tmp_path: Path) -> None:
         "window = create_window(session=False)\n"
         "window.show(); app.processEvents()\n"
         "print(len(window.document.graph), window.isVisible(),"
-        " sorted(m for m in ('torch', 'pyqtgraph') if m in sys.modules))\n"
+        " sorted(m for m in ('torch', 'pyqtgraph', 'networkx') if m in sys.modules))\n"
         "window.close()\n"
     )
     result = run_python(code, tmp_path)
