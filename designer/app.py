@@ -10,12 +10,10 @@ import os
 import sys
 from pathlib import Path
 
-# The Qt-free modules the first frame needs (the engine with networkx, its graph store; the
-# training settings and events the Training menu uses; the presets) are imported before PySide6
-# on purpose: once PySide6 is loaded, its __feature__ import hook reads the source of every module
-# imported after it, about 60 ms for networkx's few hundred modules and 30 ms for the events.
-import engine
-import engine.training.events  # noqa: F401
+# The Qt-free modules the first frame needs (the engine and the presets) are imported before
+# PySide6 on purpose: once PySide6 is loaded, its __feature__ import hook reads the source of every
+# module imported after it. The training package loads when training is first asked for.
+import engine  # noqa: F401
 import presets  # noqa: F401
 from designer.settings import APPLICATION, ORGANIZATION
 

@@ -17,15 +17,17 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from designer.commands import DocumentCommand
-from engine.data.agreement import ShapeAgreement, check_input_shape
-from engine.training.settings import SettingsError, TrainingSettings
+
+if TYPE_CHECKING:  # the training package loads when first needed, not on the way to the window
+    from engine.data.agreement import ShapeAgreement
+    from engine.training.settings import TrainingSettings
 
 POLL_MS = 100
 STOP_GRACE_MS = 15_000  # a run that ignores Stop this long is killed
@@ -44,11 +46,15 @@ SAMPLE_SHAPES: dict[str, tuple[int, int, int]] = {
 
 def settings_from_project(training: dict[str, Any]) -> TrainingSettings:
     """The project's stored settings. Raises SettingsError naming a bad field."""
+    from engine.training.settings import TrainingSettings
+
     return TrainingSettings.from_dict(training)
 
 
 def input_agreement(graph: Any, settings: TrainingSettings) -> ShapeAgreement | None:
     """The Input block against the data set's images (None when it cannot be known here)."""
+    from engine.data.agreement import check_input_shape
+
     inputs = graph.nodes_of_type("input")
     sample = SAMPLE_SHAPES.get(settings.data.dataset)
     if len(inputs) != 1 or sample is None:
@@ -161,6 +167,7 @@ class TrainingController(QObject):
     def edit_settings(self) -> bool:
         """Open the settings dialog; True when the user saved new settings."""
         from designer.training.settings_dialog import TrainingSettingsDialog
+        from engine.training.settings import SettingsError, TrainingSettings
 
         try:
             current = self.settings()
@@ -179,6 +186,8 @@ class TrainingController(QObject):
         if self.is_running():
             self._status("A run is already training: stop it first")
             return False
+        from engine.training.settings import SettingsError
+
         result = self.document.result
         if not result.ok:
             self._show_problems()
@@ -258,6 +267,7 @@ class TrainingController(QObject):
 
     def _start(self, settings: TrainingSettings) -> bool:
         from engine.training.runner import start_training
+        from engine.training.settings import SettingsError
 
         dashboard = self.host.ensure_dashboard()
         dashboard.begin(
