@@ -137,3 +137,28 @@ def test_curves_redraw_at_most_five_times_a_second_but_at_once_on_pause(dashboar
     assert list(dashboard.curves.val_acc.getData()[1]) == pytest.approx([0.65])
     dashboard.apply([te.step(30), Paused(30)])  # a pause shows the latest data at once
     assert list(dashboard.curves.raw.getData()[0]) == list(range(1, 31))
+
+
+def test_the_progress_bar_is_painted_with_the_curves_not_on_its_own(dashboard, qtbot) -> None:
+    """QProgressBar repaints synchronously on a visible change; the dashboard defers that paint
+    to the window's next paint pass, so each tick paints once (every pass costs the training
+    process time on a small machine)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class PaintCounter(QObject):
+        count = 0
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.count += 1
+            return False
+
+    counter = PaintCounter()
+    dashboard.progress.installEventFilter(counter)
+    qtbot.wait(250)  # past the 5 Hz pacing
+    qtbot.waitUntil(lambda: dashboard.progress.isVisible())
+    counter.count = 0
+    dashboard.apply([te.step(5), te.step(20)])
+    assert dashboard.progress.value() > 0
+    assert counter.count == 0  # not painted inside apply()
+    qtbot.waitUntil(lambda: counter.count >= 1, timeout=2000)  # but in the next pass

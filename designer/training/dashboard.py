@@ -332,12 +332,16 @@ class TrainingDashboard(QWidget):
             return
         total = self.started.epochs if self.started else "?"
         value = round(1000 * min(max(last.progress, 0.0), 1.0))
-        if value != self.progress.value():
-            self.progress.setValue(value)
         text = f"epoch {last.epoch}/{total} · %p%"
-        if text != self._progress_text:
-            self._progress_text = text
-            self.progress.setFormat(text)
+        if value != self.progress.value() or text != self._progress_text:
+            # QProgressBar repaints at once on a visible change; with updates off it only
+            # schedules a paint, so the bar is drawn in the same pass as the curves
+            self.progress.setUpdatesEnabled(False)
+            self.progress.setValue(value)
+            if text != self._progress_text:
+                self._progress_text = text
+                self.progress.setFormat(text)
+            self.progress.setUpdatesEnabled(True)  # schedules the one repaint
         for label, words in (
             (self.eta, f"{format_seconds(last.elapsed)} elapsed, {format_seconds(last.eta)} left"),
             (self.speed_label, f"{last.images_per_second:,.0f} images/s"),
