@@ -94,8 +94,9 @@ def _dashboard_run(
 
     def interleaving(events: list) -> None:
         started = time.perf_counter()
-        # the dashboard does not see the benchmark's own pauses: it draws as in a run that
-        # was never interrupted (a user's pause draws the latest data at once)
+        # neither the dashboard nor the window sees the benchmark's own pauses: they draw as in
+        # a run that was never interrupted (a user's pause draws the latest data at once and
+        # shows a message in the status bar)
         original([e for e in events if e.kind not in ("paused", "resumed")])
         longest_draw[0] = max(longest_draw[0], time.perf_counter() - started)
         for event in events:
@@ -106,10 +107,10 @@ def _dashboard_run(
                 run_epochs.append(event.seconds)
                 if event.epoch < EPOCHS:
                     measuring[0] = False
-                    controller.pause()
+                    controller.handle.pause()  # not controller.pause(): no status message
             elif event.kind == "paused":
                 plain_epochs.append(plain(len(plain_epochs)))
-                controller.resume()
+                controller.handle.resume()
                 measuring[0] = True
                 last[0] = time.perf_counter()
 
