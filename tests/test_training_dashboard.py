@@ -162,3 +162,19 @@ def test_the_progress_bar_is_painted_with_the_curves_not_on_its_own(dashboard, q
     assert dashboard.progress.value() > 0
     assert counter.count == 0  # not painted inside apply()
     qtbot.waitUntil(lambda: counter.count >= 1, timeout=2000)  # but in the next pass
+
+
+def test_a_run_start_makes_no_confusion_labels_until_the_page_draws_counts(qtbot) -> None:
+    """A hundred count labels take about 40 ms: made when the Evaluation page first draws, not
+    in the event that starts the run (the event loop's budget is 50 ms)."""
+    widget = TrainingDashboard()
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.begin("test run")
+    widget.apply([te.run_started()])
+    assert widget.evaluation.cells == []
+    widget.show_page(widget.evaluation)
+    widget.apply([te.epoch_end(1, 20)])
+    classes = len(te.run_started().classes)
+    assert len(widget.evaluation.cells) == classes * classes
+    assert widget.evaluation.cells[0].toPlainText() != ""

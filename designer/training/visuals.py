@@ -261,18 +261,7 @@ class EvaluationPage(QWidget):
 
     def configure(self, started: RunStarted) -> None:
         self.classes = started.classes
-        n = len(self.classes)
-        wanted = n * n if n <= 20 else 0  # beyond 20 classes the counts would not fit
-        if len(self.cells) != wanted:  # the same classes as the last run: reuse the items
-            for cell in self.cells:
-                self.confusion_plot.removeItem(cell)
-            self.cells = []
-            for i in range(wanted):
-                cell = pg.TextItem("", color="w", anchor=(0.5, 0.5))
-                cell.setPos(i % n + 0.5, i // n + 0.5)
-                self.confusion_plot.addItem(cell)
-                self.cells.append(cell)
-        for cell in self.cells:
+        for cell in self.cells:  # the count labels are made when the page first draws counts
             cell.setText("")
         ticks = name_ticks(self.classes, 0.5)
         self.confusion_plot.getAxis("left").setTicks(ticks)
@@ -288,6 +277,7 @@ class EvaluationPage(QWidget):
             counts = np.asarray(end.confusion, dtype=np.float64)
             rows = counts.sum(axis=1, keepdims=True)
             self.confusion.setImage(counts / np.where(rows > 0, rows, 1), levels=(0, 1))
+            self._make_cells()
             for i, cell in enumerate(self.cells):
                 cell.setText(str(int(counts.flat[i])) if i < counts.size else "")
             self.confusion_plot.setTitle(f"Confusion matrix after epoch {end.epoch} (rows: true)")
@@ -313,6 +303,23 @@ class EvaluationPage(QWidget):
                 f"validation image {m.index}: predicted {self._name(m.predicted)} "
                 f"({m.confidence:.0%}), true {self._name(m.true)}"
             )
+
+    def _make_cells(self) -> None:
+        """One count label per cell of the matrix, made on the first draw of a run's classes
+        (not when the run starts: a hundred labels take about 40 ms, the event loop's budget),
+        and kept while the classes stay the same."""
+        n = len(self.classes)
+        wanted = n * n if n <= 20 else 0  # beyond 20 classes the counts would not fit
+        if len(self.cells) == wanted:
+            return
+        for cell in self.cells:
+            self.confusion_plot.removeItem(cell)
+        self.cells = []
+        for i in range(wanted):
+            cell = pg.TextItem("", color="w", anchor=(0.5, 0.5))
+            cell.setPos(i % n + 0.5, i // n + 0.5)
+            self.confusion_plot.addItem(cell)
+            self.cells.append(cell)
 
     def _name(self, index: int) -> str:
         return self.classes[index] if 0 <= index < len(self.classes) else str(index)
