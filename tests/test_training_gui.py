@@ -207,3 +207,23 @@ def test_opening_the_training_tab_leaves_the_layout_at_rest(window, qtbot) -> No
     qtbot.wait(700)
     assert window.canvas.height() == canvas_height
     assert before - canvas_height < 80  # the canvas keeps its share of the window
+
+
+def test_a_run_that_cannot_start_says_why_and_leaves_train_enabled(
+    qtbot, window, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.training.runner as runner
+
+    def no_process(*_args: object, **_kwargs: object) -> None:
+        raise OSError("cannot start a process: resource temporarily unavailable")
+
+    monkeypatch.setattr(runner, "start_training", no_process)
+    controller = window.training
+    window.document.project.training = {**FAST, "epochs": 1}
+    window.actions_by_name["train"].trigger()
+    dashboard = controller.host.dashboard
+    assert dashboard is not None and dashboard.state == "failed"
+    assert "resource temporarily unavailable" in dashboard.message.text()
+    assert "could not start" in window.statusBar().currentMessage()
+    assert not controller.is_running() and controller.actions["train"].isEnabled()
+    _responsive(qtbot)

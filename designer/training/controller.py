@@ -269,18 +269,23 @@ class TrainingController(QObject):
         from engine.training.runner import start_training
         from engine.training.settings import SettingsError
 
+        try:
+            self.handle = start_training(
+                self.document.graph.to_data(), settings, self.default_run_root()
+            )
+            failure = None
+        except (SettingsError, OSError) as error:
+            failure = error
+        # built after the process starts: loading pyqtgraph (about 0.4 s, the first time) then
+        # overlaps the training process loading PyTorch, before its first event can arrive
         dashboard = self.host.ensure_dashboard()
         dashboard.begin(
             f"Starting a run on {settings.data.dataset}: {settings.epochs} epoch(s), "
             f"batch {settings.batch_size}… (the training process loads PyTorch first)"
         )
-        try:
-            self.handle = start_training(
-                self.document.graph.to_data(), settings, self.default_run_root()
-            )
-        except (SettingsError, OSError) as error:
-            dashboard.show_failure(str(error))
-            self._status(f"Training could not start: {error}")
+        if failure is not None:
+            dashboard.show_failure(str(failure))
+            self._status(f"Training could not start: {failure}")
             return False
         dashboard.set_banner(NEXT_RUN_BANNER)
         self.max_tick_seconds = 0.0
