@@ -107,6 +107,9 @@ def _dashboard_run(
             if event.kind == "epoch_end":
                 run_epochs.append(event.seconds)
                 if event.epoch < EPOCHS:
+                    # the epoch's end was just drawn (confusion matrix, gallery): the time since
+                    # the last tick counts as a gap even though the pause follows
+                    gaps.append(time.perf_counter() - last[0])
                     measuring[0] = False
                     controller.handle.pause()  # not controller.pause(): no status message
             elif event.kind == "paused":

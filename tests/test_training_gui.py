@@ -92,7 +92,7 @@ def test_completed_run_shows_evaluation_runs_and_predicts(qtbot, window) -> None
     assert len(dashboard.val_accs.y) == 2 and dashboard.val_accs.y[-1] > 0.2  # chance is 0.1
     dashboard.show_page(dashboard.evaluation)
     assert dashboard.evaluation.confusion.image.shape == (10, 10)
-    assert dashboard.evaluation.cells[0].toPlainText() != ""
+    assert dashboard.evaluation.counts.text(0, 0) != ""
     runs = controller.host.runs
     assert runs.list.count() == 1 and runs.curves  # the run is listed and overlaid
     predict = controller.host.predict

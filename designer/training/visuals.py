@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.training.images import filter_mosaic, image_to_display, map_mosaic
-from designer.training.widgets import ImagePanel, PlotArea, name_ticks, pixmap_from
+from designer.training.widgets import CellLabels, ImagePanel, PlotArea, name_ticks, pixmap_from
 from engine.training.events import EpochEnd, FeatureMaps, RunStarted, Snapshot
 
 
@@ -230,7 +230,8 @@ class EvaluationPage(QWidget):
         self.confusion = pg.ImageItem(axisOrder="row-major")
         self.confusion.setColorMap(pg.colormap.get("viridis"))
         self.confusion_plot.addItem(self.confusion)
-        self.cells: list[pg.TextItem] = []
+        self.counts = CellLabels()
+        self.confusion_plot.addItem(self.counts)
         self.class_plot = self.view.addPlot(title="Accuracy per class")
         self.class_plot.setYRange(0, 1)
         self.per_class = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#2ca02c")
@@ -261,8 +262,7 @@ class EvaluationPage(QWidget):
 
     def configure(self, started: RunStarted) -> None:
         self.classes = started.classes
-        for cell in self.cells:  # the count labels are made when the page first draws counts
-            cell.setText("")
+        self.counts.set_values(None)
         ticks = name_ticks(self.classes, 0.5)
         self.confusion_plot.getAxis("left").setTicks(ticks)
         self.confusion_plot.getAxis("bottom").setTicks(ticks)
@@ -276,10 +276,9 @@ class EvaluationPage(QWidget):
         if end.confusion is not None:
             counts = np.asarray(end.confusion, dtype=np.float64)
             rows = counts.sum(axis=1, keepdims=True)
-            self.confusion.setImage(counts / np.where(rows > 0, rows, 1), levels=(0, 1))
-            self._make_cells()
-            for i, cell in enumerate(self.cells):
-                cell.setText(str(int(counts.flat[i])) if i < counts.size else "")
+            shares = counts / np.where(rows > 0, rows, 1)
+            self.confusion.setImage(shares, levels=(0, 1))
+            self.counts.set_values(counts, shares)
             self.confusion_plot.setTitle(f"Confusion matrix after epoch {end.epoch} (rows: true)")
         if end.per_class_accuracy is not None:
             acc = np.nan_to_num(np.asarray(end.per_class_accuracy, dtype=np.float64))
@@ -303,23 +302,6 @@ class EvaluationPage(QWidget):
                 f"validation image {m.index}: predicted {self._name(m.predicted)} "
                 f"({m.confidence:.0%}), true {self._name(m.true)}"
             )
-
-    def _make_cells(self) -> None:
-        """One count label per cell of the matrix, made on the first draw of a run's classes
-        (not when the run starts: a hundred labels take about 40 ms, the event loop's budget),
-        and kept while the classes stay the same."""
-        n = len(self.classes)
-        wanted = n * n if n <= 20 else 0  # beyond 20 classes the counts would not fit
-        if len(self.cells) == wanted:
-            return
-        for cell in self.cells:
-            self.confusion_plot.removeItem(cell)
-        self.cells = []
-        for i in range(wanted):
-            cell = pg.TextItem("", color="w", anchor=(0.5, 0.5))
-            cell.setPos(i % n + 0.5, i // n + 0.5)
-            self.confusion_plot.addItem(cell)
-            self.cells.append(cell)
 
     def _name(self, index: int) -> str:
         return self.classes[index] if 0 <= index < len(self.classes) else str(index)

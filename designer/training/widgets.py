@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from designer.training.images import image_to_display
@@ -27,6 +27,58 @@ class PlotArea(pg.GraphicsLayoutWidget):
 
     def sizeHint(self) -> QSize:
         return self.HINT
+
+
+class CellLabels(pg.GraphicsObject):
+    """The numbers of an n×n matrix, each centred on its unit cell at ((col, row) + 0.5), drawn
+    by one item at the screen's font size whatever the zoom.
+
+    One item instead of a TextItem per cell: a hundred TextItems take about 40 ms to make, most
+    of the event loop's budget. Numbers are left out while the cells are too small to hold them.
+    """
+
+    MIN_CELL_PIXELS = 18.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._values: np.ndarray | None = None
+        self._shares: np.ndarray | None = None
+
+    def set_values(self, values: np.ndarray | None, shares: np.ndarray | None = None) -> None:
+        """Show ``values`` (integers); ``shares`` in [0, 1] pick dark text on bright cells."""
+        self.prepareGeometryChange()
+        self._values = None if values is None else np.asarray(values).astype(np.int64)
+        self._shares = None if shares is None else np.asarray(shares, dtype=np.float64)
+        self.update()
+
+    def text(self, row: int, col: int) -> str:
+        """The number shown in a cell ("" when there is none)."""
+        if self._values is None or not (0 <= row < self._values.shape[0]):
+            return ""
+        return str(self._values[row, col]) if 0 <= col < self._values.shape[1] else ""
+
+    def boundingRect(self) -> QRectF:
+        rows, cols = (0, 0) if self._values is None else self._values.shape
+        return QRectF(0, 0, cols, rows)
+
+    def paint(self, painter: QPainter, *_args: object) -> None:
+        if self._values is None or not self._values.size:
+            return
+        to_device = painter.transform()
+        cell = to_device.map(QPointF(1, 1)) - to_device.map(QPointF(0, 0))
+        width, height = abs(cell.x()), abs(cell.y())
+        if min(width, height) < self.MIN_CELL_PIXELS:
+            return
+        painter.save()
+        painter.resetTransform()
+        light, dark = QColor("white"), QColor("black")
+        for (row, col), value in np.ndenumerate(self._values):
+            centre = to_device.map(QPointF(col + 0.5, row + 0.5))
+            bright = self._shares is not None and self._shares[row, col] > 0.6  # viridis' yellow
+            painter.setPen(dark if bright else light)
+            box = QRectF(centre.x() - width / 2, centre.y() - height / 2, width, height)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, str(value))
+        painter.restore()
 
 
 class ImagePanel(QWidget):
