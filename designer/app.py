@@ -120,6 +120,5 @@ def run_app(
     window.show()
     from PySide6.QtCore import QTimer
 
-    QTimer.singleShot(0, window.offer_recovery)
-    QTimer.singleShot(0, window.canvas.zoom_to_fit)
+    QTimer.singleShot(0, window.offer_recovery)  # the canvas fits itself as the window settles
     return app.exec()

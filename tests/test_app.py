@@ -64,3 +64,17 @@ def test_unknown_preset_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "lenet" in result.stderr and "lenet5" in result.stderr  # suggests the closest name
     assert "Traceback" not in result.stderr
+
+
+def test_bare_command_opens_the_window_without_building_the_parser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`cnn-designer` alone goes straight to the window: the six subcommands' parsers would
+    cost the start-up about 10 ms."""
+    import designer.app
+    import designer.cli as cli
+
+    opened: list[bool] = []
+    monkeypatch.setattr(designer.app, "run_app", lambda: opened.append(True) or 0)
+    monkeypatch.setattr(cli, "build_parser", lambda: pytest.fail("the parser was built"))
+    assert cli.main([]) == 0 and opened == [True]

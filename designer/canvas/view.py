@@ -82,10 +82,17 @@ class CanvasView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState)
         self.setDragMode(QGraphicsView.DragMode.NoDrag)
+        # no scroll bars, as in other node editors: the view pans with the middle button or
+        # Space+drag and zooms with the wheel; bars that come and go as the zoom changes would
+        # also resize the viewport right after a fit and force a second fit and paint
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan: PanGesture | None = None
         self._space = False
+        # the design is fitted to the view whenever the view changes size (as the window
+        # settles after show, on any platform), until the user zooms or pans it
         self._fit_pending = True
         self._paste_count = 0
         self.canvas.status_message.connect(self.status_message)
@@ -108,8 +115,6 @@ class CanvasView(QGraphicsView):
         if self.transform().m11() > 1.0:
             self.resetTransform()
             self.centerOn(rect.center())
-        if self.isVisible():
-            self._fit_pending = False
 
     def items_rect(self) -> QRectF:
         """The bounding rectangle of every block and group."""
@@ -124,6 +129,7 @@ class CanvasView(QGraphicsView):
         if item is None:
             self.status_message.emit(f"No block called {name!r}")
             return
+        self._fit_pending = False
         self.centerOn(item.scene_rect().center())
         self.document.set_selection([name])
 
@@ -140,6 +146,7 @@ class CanvasView(QGraphicsView):
         return rects
 
     def wheelEvent(self, event: QWheelEvent) -> None:
+        self._fit_pending = False  # the user has taken the view over
         factor = 1.0015 ** event.angleDelta().y()
         scale = self.transform().m11()
         factor = max(MIN_SCALE / scale, min(MAX_SCALE / scale, factor))
@@ -187,6 +194,7 @@ class CanvasView(QGraphicsView):
         middle = event.button() == Qt.MouseButton.MiddleButton
         if middle or (self._space and event.button() == Qt.MouseButton.LeftButton):
             self._pan = PanGesture(self, event.position().toPoint())
+            self._fit_pending = False  # the user has taken the view over
             event.accept()
             return
         super().mousePressEvent(event)
