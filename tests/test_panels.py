@@ -201,6 +201,7 @@ def test_problems_list_colours_select_and_fix(qtbot, doc: Document) -> None:
     assert set(nodes) >= {"pool2", "stray"}
     item = problems.tree.topLevelItem(nodes.index("pool2"))
     assert item.foreground(2).color().name() == "#d32f2f"
+    assert not item.icon(0).isNull()  # the style's error icon
     with qtbot.waitSignal(problems.node_activated) as signal:
         problems.tree.itemClicked.emit(item, 2)
     assert signal.args == ["pool2"] and doc.selection == ["pool2"]

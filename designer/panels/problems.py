@@ -8,12 +8,11 @@ through ``Document.apply_fix`` (one undo step).
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QIcon
 from PySide6.QtWidgets import (
     QHeaderView,
     QMenu,
     QPushButton,
-    QStyle,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -63,11 +62,7 @@ class ProblemsList(QWidget):
             result.diagnostics, key=lambda d: d.severity is not Severity.ERROR
         )
         self.tree.clear()
-        style = self.style()
-        icons = {
-            Severity.ERROR: style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical),
-            Severity.WARNING: style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning),
-        }
+        icons = self._severity_icons() if self.diagnostics else {}
         for index, diagnostic in enumerate(self.diagnostics):
             item = QTreeWidgetItem(
                 self.tree, ["", diagnostic.node or "(network)", diagnostic.message]
@@ -85,6 +80,18 @@ class ProblemsList(QWidget):
                 button.clicked.connect(lambda _=False, d=diagnostic: self.apply_fix(d))
                 self.tree.setItemWidget(item, 3, button)
         self.count_changed.emit(len(result.errors), len(result.warnings))
+
+    def _severity_icons(self) -> dict[Severity, QIcon]:
+        # QStyle is imported here, not at the top: PySide6 makes its ~700 enum members the
+        # moment the name is imported (about 5 ms of start-up), and a design without problems
+        # never needs the icons
+        from PySide6.QtWidgets import QStyle
+
+        style = self.style()
+        return {
+            Severity.ERROR: style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical),
+            Severity.WARNING: style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning),
+        }
 
     def diagnostic_at(self, item: QTreeWidgetItem) -> Diagnostic:
         """The diagnostic shown by ``item``."""
