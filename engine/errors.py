@@ -6,7 +6,6 @@ person reading it knows what broke, with which value, and what to do next.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -19,6 +18,8 @@ class UnknownNameError(DesignerError, KeyError):
 
     def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
         known = sorted(known)
+        import difflib  # on the first unknown name: kept off the designer's start-up
+
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         listing = ", ".join(known) if len(known) <= 40 else f"{len(known)} names"

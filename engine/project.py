@@ -19,7 +19,6 @@ objects {"from": "node:port", "to": "node:port"}; it is migrated on load. README
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -64,6 +63,8 @@ class Project:
 
 def save_project(project: Project, path: str | os.PathLike[str]) -> None:
     """Write ``project`` to ``path`` atomically (an interrupted save leaves the old file intact)."""
+    import json  # here, not at the top: the designer opens without reading or writing files
+
     target = Path(path)
     text = json.dumps(project.to_data(), indent=1, ensure_ascii=False)
     write_atomic(target, text)
@@ -113,6 +114,8 @@ def load_project(path: str | os.PathLike[str]) -> Project:
 
 def project_from_text(text: str, origin: str = "project") -> Project:
     """Parse a project document given as text."""
+    import json
+
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

@@ -13,7 +13,6 @@ the design out again so that nothing overlaps; it is one undo step.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, Signal
@@ -290,6 +289,8 @@ class CanvasView(QGraphicsView):
             return
         data = editing.clip_data(self.document, self.document.selection)
         mime = QMimeData()
+        import json  # on first copy: kept off the start-up
+
         text = json.dumps(data)
         mime.setData(editing.MIME_NODES, text.encode("utf-8"))
         mime.setText(text)
@@ -302,6 +303,8 @@ class CanvasView(QGraphicsView):
         if mime is None or not mime.hasFormat(editing.MIME_NODES):
             self.status_message.emit("The clipboard holds no blocks: copy some first")
             return
+        import json
+
         data = json.loads(bytes(mime.data(editing.MIME_NODES).data()).decode("utf-8"))
         self._paste_count += 1
         self._paste_data(data, 40.0 * self._paste_count)

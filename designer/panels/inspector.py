@@ -7,7 +7,6 @@ widgets are refreshed from the graph after every inference, with signals blocked
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -31,6 +30,14 @@ WARNING_COLOUR = "#b26a00"
 
 def _count(value: int | None) -> str:
     return "?" if value is None else f"{value:,}"
+
+
+def _escape(text: str) -> str:
+    """``text`` escaped for rich text. The html module loads on first use: its entity table
+    would cost the start-up about 2 ms, and nothing is selected when the window opens."""
+    import html
+
+    return html.escape(text)
 
 
 class Inspector(QScrollArea):
@@ -137,8 +144,8 @@ class Inspector(QScrollArea):
         node = self.document.graph.node(name)
         spec = CATALOG.get(node.type_id) if node.type_id in CATALOG else None
         display = spec.display_name if spec else node.type_id
-        description = html.escape(spec.description) if spec else "unknown block type"
-        self.title.setText(f"<b>{html.escape(display)}</b><br><small>{description}</small>")
+        description = _escape(spec.description) if spec else "unknown block type"
+        self.title.setText(f"<b>{_escape(display)}</b><br><small>{description}</small>")
         if not self.name_edit.hasFocus():
             self.name_edit.setText(name)
         for key, editor in self.editors.items():
@@ -170,8 +177,7 @@ class Inspector(QScrollArea):
         text = (
             "<table>"
             + "".join(
-                f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{html.escape(v)}</td></tr>"
-                for k, v in rows
+                f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{_escape(v)}</td></tr>" for k, v in rows
             )
             + "</table>"
         )
@@ -181,12 +187,12 @@ class Inspector(QScrollArea):
         if lines:
             text += (
                 "<p><b>Output size</b><br><code>"
-                + "<br>".join(html.escape(line) for line in lines)
+                + "<br>".join(_escape(line) for line in lines)
                 + "</code></p>"
             )
         for diagnostic in self.document.result.for_node(name):
             colour = ERROR_COLOUR if diagnostic.severity is Severity.ERROR else WARNING_COLOUR
-            text += f"<p style='color:{colour}'>{html.escape(diagnostic.message)}</p>"
+            text += f"<p style='color:{colour}'>{_escape(diagnostic.message)}</p>"
         return text
 
     # ----- widgets → model ---------------------------------------------------------------
