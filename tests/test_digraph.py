@@ -94,6 +94,7 @@ def test_random_edits_keep_the_store_equal_to_a_networkx_multigraph(data: st.Dat
     graph, reference = Graph(), nx.MultiDiGraph()
     order: list[str] = []  # node names in the order the store must keep
     removed: list = []
+    renames = 0
     for _ in range(data.draw(st.integers(5, 30), label="edits")):
         names = list(order)
         action = data.draw(
@@ -141,7 +142,8 @@ def test_random_edits_keep_the_store_equal_to_a_networkx_multigraph(data: st.Dat
             order.append(record.node.name)
         elif action == "rename":
             old = data.draw(st.sampled_from(names))
-            new = f"renamed_{len(order)}_{old}"
+            renames += 1
+            new = f"renamed{renames}"
             graph.rename(old, new)
             nx.relabel_nodes(reference, {old: new}, copy=False)
             order[order.index(old)] = new
