@@ -1,6 +1,6 @@
 """Ordered adjacency dicts and walks over them: topological generations and reachability.
 
-The engine keeps its graphs in plain dicts and walks them with these two functions instead of
+The engine keeps its graphs in plain dicts and walks them with these functions instead of
 networkx, whose import (about 100 ms on these machines) would be most of the designer's start-up
 budget (issue 4). They yield networkx's orders exactly (a test compares them with networkx on
 every preset). Rarer algorithms, such as the strongly connected components of a graph with a

@@ -439,24 +439,22 @@ class Graph:
         node = self.node(old)
         self._check_new_name(new)
         edges = self.in_edges(old) + self.out_edges(old)
-        # rename the keys where they stand, so the node keeps its place in every order
+        # rename the keys where they stand, so the node keeps its place in every order: in the
+        # node table, in its neighbours' wiring, and as a key of the wiring itself
         self._nodes = _renamed_key(self._nodes, old, new)
-        for wiring in (self._succ, self._pred):
-            for here, neighbours in wiring.items():
-                if old in neighbours:
-                    wiring[here] = _renamed_key(neighbours, old, new)
+        sources, targets = list(self._pred[old]), list(self._succ[old])  # before either changes
+        for source in sources:
+            self._succ[source] = _renamed_key(self._succ[source], old, new)
+        for target in targets:
+            self._pred[target] = _renamed_key(self._pred[target], old, new)
         self._succ = _renamed_key(self._succ, old, new)
         self._pred = _renamed_key(self._pred, old, new)
         node.name = new
-        for edge in edges:
-            src, dst = (
-                (new if edge.src == old else edge.src),
-                (new if edge.dst == old else edge.dst),
-            )
-            renamed, ports = (
-                Edge(src, edge.src_port, dst, edge.dst_port),
-                (edge.src_port, edge.dst_port),
-            )
+        for edge in edges:  # the Edge records name their ends: replace them in place
+            src = new if edge.src == old else edge.src
+            dst = new if edge.dst == old else edge.dst
+            renamed = Edge(src, edge.src_port, dst, edge.dst_port)
+            ports = (edge.src_port, edge.dst_port)
             self._succ[src][dst][ports] = self._pred[dst][src][ports] = renamed
         self._rewired()
         self.events.node_renamed.emit(old, new)

@@ -1,8 +1,8 @@
 """A layered, top-to-bottom layout of a graph for the canvas (pure: no Qt).
 
 Each *unit* is a block drawn on its own or a collapsed group drawn as one node. Units are put in
-layers from their topological generations (networkx's order; a unit sits one layer below the deepest unit
-feeding it), wires that skip layers get narrow invisible waypoints so that branches (Inception's
+layers by their topological generation, in networkx's order (a unit sits one layer below the
+deepest unit feeding it), wires that skip layers get narrow invisible waypoints so that branches (Inception's
 towers, ResNet's shortcuts) stand side by side instead of crossing blocks, layers are ordered by
 a few barycentre sweeps to reduce crossings, and each unit is centred under the units feeding
 it. Units in one layer never overlap and layers are separated vertically, so no two units do.

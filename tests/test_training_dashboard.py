@@ -182,20 +182,18 @@ def test_confusion_counts_are_drawn_by_one_item_readable_on_every_cell(qtbot) ->
     assert evaluation.counts.text(3, 4) == str(int(end.confusion[3, 4]))
     assert evaluation.counts.text(10, 0) == ""  # outside the matrix
     qtbot.waitExposed(widget)
-    image = evaluation.view.grab().toImage()
-    dark = sum(
+    dark = _dark_pixels(evaluation.view)
+    evaluation.counts.set_values(None)
+    evaluation.view.viewport().repaint()
+    assert dark != _dark_pixels(evaluation.view)  # the numbers were painted
+
+
+def _dark_pixels(view) -> int:
+    """Near-black pixels of a grab of ``view``, sampled every second pixel."""
+    image = view.grab().toImage()
+    return sum(
         1
         for x in range(0, image.width(), 2)
         for y in range(0, image.height(), 2)
         if image.pixelColor(x, y).lightness() < 40
     )
-    evaluation.counts.set_values(None)
-    evaluation.view.viewport().repaint()
-    without = evaluation.view.grab().toImage()
-    dark_without = sum(
-        1
-        for x in range(0, without.width(), 2)
-        for y in range(0, without.height(), 2)
-        if without.pixelColor(x, y).lightness() < 40
-    )
-    assert dark != dark_without  # the numbers were painted

@@ -269,11 +269,11 @@ class TrainingController(QObject):
         from engine.training.runner import start_training
         from engine.training.settings import SettingsError
 
+        failure: Exception | None = None
         try:
             self.handle = start_training(
                 self.document.graph.to_data(), settings, self.default_run_root()
             )
-            failure = None
         except (SettingsError, OSError) as error:
             failure = error
         # built after the process starts: loading pyqtgraph (about 0.4 s, the first time) then
