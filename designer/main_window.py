@@ -9,20 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QCompleter,
-    QDockWidget,
-    QFileDialog,
-    QInputDialog,
-    QLineEdit,
-    QMainWindow,
-    QMessageBox,
-    QTabWidget,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QCompleter, QDockWidget, QLineEdit, QMainWindow, QTabWidget, QWidget
 
 from designer import settings as user_settings
 from designer.canvas.view import CanvasView
@@ -33,6 +24,12 @@ from designer.panels.problems import ProblemsList
 from designer.panels.summary_table import SummaryTable
 from designer.recovery import Autosaver, discard, orphaned_autosaves
 from engine import DesignerError, Project, load_project
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
+# The dialog classes are imported where they are used: PySide6 creates a class's Python enums
+# when its name is first imported, and the window's first frame needs none of them.
 
 FILE_FILTER = "CNN Designer projects (*.cnnd);;All files (*)"
 SK = QKeySequence.StandardKey
@@ -281,6 +278,8 @@ class MainWindow(QMainWindow):
     def group_selection(self, name: str | None = None) -> None:
         """Group the selected blocks into a unit called ``name`` (asked when None)."""
         if name is None:
+            from PySide6.QtWidgets import QInputDialog
+
             name, ok = QInputDialog.getText(self, "Group blocks", "Name of the group:")
             if not ok or not name.strip():
                 return
@@ -294,6 +293,8 @@ class MainWindow(QMainWindow):
         """Ask about unsaved changes; False when the user cancels."""
         if not self.document.modified:
             return True
+        from PySide6.QtWidgets import QMessageBox
+
         buttons = (
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
@@ -330,13 +331,15 @@ class MainWindow(QMainWindow):
         try:
             self.document.load_preset(name, **options)
         except DesignerError as error:
-            QMessageBox.critical(self, "Cannot load preset", str(error))
+            self._show_error("Cannot load preset", str(error))
             return
         self.canvas.zoom_to_fit()
 
     def open_file(self, path: str | Path | None = None) -> bool:
         """Open a project file; errors go to a dialog and the current design stays."""
         if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
             path, _ = QFileDialog.getOpenFileName(self, "Open project", "", FILE_FILTER)
             if not path:
                 return False
@@ -345,7 +348,7 @@ class MainWindow(QMainWindow):
         try:
             self.document.open(Path(path))
         except (DesignerError, OSError) as error:
-            QMessageBox.critical(self, "Cannot open file", f"{path}\n\n{error}")
+            self._show_error("Cannot open file", f"{path}\n\n{error}")
             return False
         user_settings.add_recent_file(path)
         self.canvas.zoom_to_fit()
@@ -372,6 +375,8 @@ class MainWindow(QMainWindow):
     def save_as(self, path: str | Path | None = None) -> bool:
         """Save under a new name (asked when None)."""
         if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
             start = str(self.document.path or "untitled.cnnd")
             path, _ = QFileDialog.getSaveFileName(self, "Save project", start, FILE_FILTER)
             if not path:
@@ -385,11 +390,16 @@ class MainWindow(QMainWindow):
         try:
             self.document.save(path)
         except (DesignerError, OSError) as error:
-            QMessageBox.critical(self, "Cannot save file", f"{path}\n\n{error}")
+            self._show_error("Cannot save file", f"{path}\n\n{error}")
             return False
         user_settings.add_recent_file(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
+
+    def _show_error(self, title: str, text: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(self, title, text)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -401,6 +411,8 @@ class MainWindow(QMainWindow):
     def offer_recovery(self) -> bool:
         """Offer autosaves left by a crash; True when one was restored."""
         for path in orphaned_autosaves():
+            from PySide6.QtWidgets import QMessageBox
+
             answer = QMessageBox.question(
                 self,
                 "Recover unsaved work",
@@ -415,7 +427,7 @@ class MainWindow(QMainWindow):
             try:
                 project = load_project(path)
             except (DesignerError, OSError) as error:
-                QMessageBox.critical(self, "Cannot recover", f"{path}\n\n{error}")
+                self._show_error("Cannot recover", f"{path}\n\n{error}")
                 discard(path)
                 continue
             self.document.replace_project(project)

@@ -29,7 +29,7 @@ from PySide6.QtGui import (
     QShowEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsView, QInputDialog, QMenu, QWidget
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from designer.canvas import editing, style
 from designer.canvas.edges import EdgeItem
@@ -75,6 +75,9 @@ class CanvasView(QGraphicsView):
         self.canvas = CanvasScene(document)
         super().__init__(self.canvas, parent)
         self.canvas.setParent(self)
+        # a viewport made from Python: every item's paint() is handed it, and PySide6 finding
+        # the Python type of a widget that Qt made loads every QtWidgets class (6 ms at start-up)
+        self.setViewport(QWidget())
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
@@ -415,11 +418,15 @@ class CanvasView(QGraphicsView):
             self.status_message.emit(f"Cannot ungroup: {error}")
 
     def _ask_rename(self, name: str) -> None:
+        from PySide6.QtWidgets import QInputDialog  # on first use: its enums cost start-up time
+
         new, ok = QInputDialog.getText(self, "Rename block", "New name:", text=name)
         if ok and new and new != name:
             self.rename_node(name, new.strip())
 
     def _ask_group(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
         new, ok = QInputDialog.getText(self, "Group blocks", "Group name:", text="group1")
         if ok and new:
             self.group_selection(new.strip())
@@ -437,6 +444,8 @@ class CanvasView(QGraphicsView):
             actions = [("Delete wire", lambda: editing.delete(self.document, [], [edge]))]
         else:
             return
+        from PySide6.QtWidgets import QMenu
+
         menu = QMenu(self)
         for text, callback in actions:
             menu.addAction(text, callback)

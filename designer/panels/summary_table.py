@@ -137,6 +137,8 @@ class SummaryTable(QWidget):
     def _show_selection(self, names: list[str]) -> None:
         row = self.model.row_of(names[0]) if len(names) == 1 else -1
         selection = self.view.selectionModel()
+        if row < 0 and not selection.hasSelection():
+            return  # nothing to show or clear (as at start-up, before the first paint)
         selection.blockSignals(True)
         if row < 0:
             self.view.clearSelection()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QMainWindow
 
 from designer.commands import DocumentCommand
 
@@ -199,6 +199,8 @@ class TrainingController(QObject):
         try:
             settings = self.settings()
         except SettingsError as error:
+            from PySide6.QtWidgets import QMessageBox
+
             QMessageBox.critical(self.window, "Invalid training settings", str(error))
             return False
         settings = self._agree(settings)
@@ -240,6 +242,8 @@ class TrainingController(QObject):
 
     def ask_agreement(self, agreement: ShapeAgreement) -> str:
         """Ask how to resolve a mismatch: "data", "input" or "" (cancel). Tests replace this."""
+        from PySide6.QtWidgets import QMessageBox  # on first use: its enums cost start-up time
+
         box = QMessageBox(self.window)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Input block and data disagree")
