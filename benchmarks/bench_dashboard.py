@@ -27,7 +27,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 EPOCHS = 30
 BATCH = 64
-TICK_MS = int(os.environ.get("TICK_MS", "5"))
+TICK_MS = 5
 
 
 def _plain_loop() -> tuple[Callable[[int], float], int]:
