@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import training_events as te
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QTabWidget
 
 from designer.training.dashboard import TrainingDashboard, format_seconds
 from designer.training.images import ema, filter_mosaic, grid_shape, map_mosaic, tile
@@ -137,6 +138,38 @@ def test_curves_redraw_at_most_five_times_a_second_but_at_once_on_pause(dashboar
     assert list(dashboard.curves.val_acc.getData()[1]) == pytest.approx([0.65])
     dashboard.apply([te.step(30), Paused(30)])  # a pause shows the latest data at once
     assert list(dashboard.curves.raw.getData()[0]) == list(range(1, 31))
+
+
+def test_a_hidden_dashboard_draws_the_latest_data_when_its_tab_is_shown_again(qtbot) -> None:
+    tabs = QTabWidget()  # the main window's bottom area: Layer summary, ..., Training
+    qtbot.addWidget(tabs)
+    tabs.resize(1200, 500)
+    tabs.addTab(QLabel("layer summary"), "Layer summary")
+    dashboard = TrainingDashboard()
+    tabs.addTab(dashboard, "Training")
+    tabs.show()
+    _click(qtbot, tabs, dashboard)
+    dashboard.begin("test run")
+    dashboard.apply([te.run_started(), te.step(5)])
+    assert list(dashboard.curves.raw.getData()[0]) == list(range(1, 6))
+    _click(qtbot, tabs, tabs.widget(0))  # the user looks at the layer summary while it trains
+    qtbot.wait(250)
+    dashboard.apply([te.step(10), te.step(15), te.snapshot(15)])
+    dashboard.apply([te.step(20), te.epoch_end(1, 20), Paused(20)])  # a pause neither
+    assert list(dashboard.curves.raw.getData()[0]) == list(range(1, 6))
+    assert dashboard.curves.val_acc.getData()[1] is None
+    _click(qtbot, tabs, dashboard)
+    assert list(dashboard.curves.raw.getData()[0]) == list(range(1, 21))
+    assert list(dashboard.curves.val_acc.getData()[1]) == pytest.approx([0.65])
+    assert dashboard.eta.text() == "paused at step 20"  # a paused run keeps its message
+    click_tab(qtbot, dashboard, dashboard.filters)
+    assert dashboard.filters.first.image is not None  # the snapshot that came while hidden
+
+
+def _click(qtbot, tabs: QTabWidget, page) -> None:
+    bar = tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(tabs.indexOf(page)).center())
+    assert tabs.currentWidget() is page
 
 
 def test_the_progress_bar_is_painted_with_the_curves_not_on_its_own(dashboard, qtbot) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -282,20 +283,36 @@ class TrainingDashboard(QWidget):
         if steps or epoch_end is not None:
             self._undrawn = True
         # at most 5 Hz while running (an epoch's points wait for the next tick, at most
-        # CURVE_INTERVAL); at once when the run pauses or ends, so the latest data shows
-        if self._undrawn and (start >= self._curves_due or self.state != "running"):
-            self._draw_curves()
-            if self.state == "running":  # a paused or ended run keeps its own message
-                self._draw_header()
+        # CURVE_INTERVAL); at once when the run pauses or ends, so the latest data shows;
+        # not at all while the dashboard is hidden (another bottom tab in front): showing it
+        # draws the latest data
+        if (
+            self._undrawn
+            and self.isVisible()
+            and (start >= self._curves_due or self.state != "running")
+        ):
+            self._draw_latest()
             self._curves_due = start + CURVE_INTERVAL
-            self._undrawn = False
         if snapshot is not None:
             self._snapshot = snapshot
         if epoch_end is not None:
             self._epoch_end = epoch_end
-        if snapshot is not None or epoch_end is not None:
+        if (snapshot is not None or epoch_end is not None) and self.isVisible():
             self._draw_current_page()
         self.draw_seconds = time.perf_counter() - start
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Draw what arrived while the dashboard was hidden."""
+        super().showEvent(event)
+        if self._undrawn:
+            self._draw_latest()
+        self._draw_current_page()
+
+    def _draw_latest(self) -> None:
+        self._draw_curves()
+        if self.state == "running":  # a paused or ended run keeps its own message
+            self._draw_header()
+        self._undrawn = False
 
     def _configure(self, s: RunStarted) -> None:
         self.started = s
