@@ -2,8 +2,9 @@
 program that shows one label. The designer runs as ``cnn-designer`` does (``designer.cli.main``
 with no arguments: a user session, the layout restored, the recovery offered, fitted to the
 view); the benchmark only adds a timer that reports the moment and quits. Both run as fresh
-subprocesses (offscreen), alternated, several times; the medians are compared. Target
-(issue 4): the designer within 2× the bare program.
+subprocesses (offscreen), alternated, RUNS times; the verdict is the median of the ratios of
+each designer launch to the bare launch just before it (the ratio of the two medians is shown
+beside it). Target (issue 4): the designer within 2× the bare program.
 
 Bytecode caching is allowed in the subprocesses (as in an installed program) even where the
 environment turns it off, and a warm-up run of each fills the caches.
@@ -12,10 +13,11 @@ Each program stops once its window has been shown and painted: Qt exposes and pa
 window in the event loop's pass after the first zero-time timers, so a zero-time timer queued by
 one of those runs once the window is drawn and the loop is idle, i.e. interactive (the
 designer's first timers are the recovery offer; the canvas has fitted LeNet-5 to the view as
-the window was laid out). That timer prints the moment (``time.perf_counter``, the system-wide monotonic clock on Linux,
-macOS and Windows) and the benchmark measures from just before it launches the interpreter to
-that moment; the teardown after it (destroying the window, the interpreter's exit) is not part
-of "launch to interactive" and is reported beside it as the whole process time.
+the window was laid out). That timer prints the moment (``time.perf_counter``, the system-wide
+monotonic clock on Linux, macOS and Windows) and the benchmark measures from just before it
+launches the interpreter to that moment; the teardown after it (destroying the window, the
+interpreter's exit) is not part of "launch to interactive" and is reported beside it as the
+whole process time.
 """
 
 from __future__ import annotations

@@ -286,18 +286,15 @@ class TrainingDashboard(QWidget):
         # CURVE_INTERVAL); at once when the run pauses or ends, so the latest data shows;
         # not at all while the dashboard is hidden (another bottom tab in front): showing it
         # draws the latest data
-        if (
-            self._undrawn
-            and self.isVisible()
-            and (start >= self._curves_due or self.state != "running")
-        ):
+        shown = self.isVisible()
+        if shown and self._undrawn and (start >= self._curves_due or self.state != "running"):
             self._draw_latest()
             self._curves_due = start + CURVE_INTERVAL
         if snapshot is not None:
             self._snapshot = snapshot
         if epoch_end is not None:
             self._epoch_end = epoch_end
-        if (snapshot is not None or epoch_end is not None) and self.isVisible():
+        if shown and (snapshot is not None or epoch_end is not None):
             self._draw_current_page()
         self.draw_seconds = time.perf_counter() - start
 
