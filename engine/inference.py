@@ -8,6 +8,7 @@ Nodes downstream of an error get unknown (None) results.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,16 +47,30 @@ def _frozen(value: Any) -> Any:
 _OUTCOMES: dict[tuple[Any, ...], tuple[dict[str, Shape], int, int]] = {}
 _OUTCOMES_LIMIT = 20_000
 _CONTEXT_CHECKED = {"maxunpool2d"}  # its result also depends on the pooling layer it undoes
+_NESTED = frozenset({list, tuple, dict, set})
 
 
-def _outcome_key(type_id: str, params: dict[str, Any], shapes: list[Shape]) -> tuple | None:
-    """The memo key of one node's rule evaluation, or None for unhashable parameter values."""
+def _outcome_key(type_id: str, params: dict[str, Any], shapes: list[Shape]) -> tuple:
+    """The memo key of one node's rule evaluation (hashing it raises TypeError for unhashable
+    parameter values, such as a dict read from a file).
+
+    Built from the node's own parameter dict (the parameters it leaves out take the catalog's
+    fixed defaults). Flat values are keyed with their types beside them, so that 1, 1.0 and
+    True stay apart; nested values go through ``_frozen``.
+    """
+    values = tuple(params.values())
+    types = tuple(map(type, values))
+    if not _NESTED.isdisjoint(types):
+        values, types = tuple(_frozen(v) for v in values), ()
+    return (type_id, tuple(shapes), tuple(params), values, types)
+
+
+def _remembered(key: tuple) -> tuple[dict[str, Shape], int, int] | None:
+    """The remembered outcome for ``key``, if any (None for an unhashable key)."""
     try:
-        key = (type_id, tuple(shapes), *[_frozen(v) for v in params.values()])
-        hash(key)
-    except TypeError:  # a dict or another unhashable value from a file
+        return _OUTCOMES.get(key)
+    except TypeError:
         return None
-    return key
 
 
 def clear_memo() -> None:
@@ -198,7 +213,8 @@ class _Pass:
 
     # ----- one node ------------------------------------------------------------------------
     def visit(self, node: Node) -> NodeResult:
-        if node.type_id not in CATALOG:
+        spec = CATALOG.get(node.type_id) if node.type_id in CATALOG else None
+        if spec is None:
             self.report(
                 node.name,
                 f"unknown block type {node.type_id!r}: the file may come from a newer "
@@ -206,17 +222,43 @@ class _Pass:
                 "unknown_type",
             )
             return NodeResult(error=True)
-        spec = CATALOG.get(node.type_id)
+        if node.type_id not in _CONTEXT_CHECKED:
+            shapes = self.plain_inputs(node, spec)
+            known = None
+            if shapes is not None:
+                known = _remembered(_outcome_key(node.type_id, node.params, shapes))
+            if known is not None:  # checked and computed before: same parameters, same inputs
+                outputs_known, count, macs = known
+                return NodeResult(shapes, dict(outputs_known), count, macs)  # type: ignore[arg-type]
+        return self.evaluate(node, spec)
+
+    def plain_inputs(self, node: Node, spec: BlockSpec) -> list[Shape] | None:
+        """The input shapes when every port is wired from the known "out" port of an ordinary
+        block (nearly every node); None when ``gather_inputs`` has something to check or report."""
+        edges = self.graph.in_edges(node.name)
+        if spec.variadic:
+            if len(edges) < spec.min_inputs:
+                return None
+        elif len(edges) == 1:
+            if spec.inputs != (edges[0].dst_port,):
+                return None
+        elif tuple([edge.dst_port for edge in edges]) != spec.inputs:
+            return None
+        shapes = []
+        results = self.results
+        for edge in edges:
+            source = results.get(edge.src) if edge.src_port == "out" else None
+            shape = None if source is None else source.outputs.get("out")
+            if shape is None:
+                return None
+            shapes.append(shape)
+        return shapes
+
+    def evaluate(self, node: Node, spec: BlockSpec) -> NodeResult:
+        """Check a node's parameters and inputs and run its rules, reporting what is wrong."""
         params = spec.with_defaults(node.params)
         reported = len(self.diagnostics)
         inputs, inputs_ok = self.gather_inputs(node, spec)
-        key = None
-        if inputs_ok and node.type_id not in _CONTEXT_CHECKED:
-            key = _outcome_key(node.type_id, params, inputs)  # type: ignore[arg-type]
-            known = None if key is None else _OUTCOMES.get(key)
-            if known is not None:  # checked and computed before: same parameters, same inputs
-                outputs_known, count, macs = known
-                return NodeResult(inputs, dict(outputs_known), count, macs)
         params_ok = self.check_params(node, spec, params)
         if not (params_ok and inputs_ok):
             # an error of this node's own, or only unknown shapes from upstream
@@ -238,10 +280,13 @@ class _Pass:
         by_port = dict(zip(spec.outputs(params), outputs, strict=True))
         count = spec.param_count(params, shapes)
         macs = spec.macs(params, shapes, outputs)
-        if key is not None and not ctx.warnings and len(self.diagnostics) == reported:
+        clean = len(self.diagnostics) == reported and not ctx.warnings
+        if clean and node.type_id not in _CONTEXT_CHECKED:
             if len(_OUTCOMES) >= _OUTCOMES_LIMIT:
                 _OUTCOMES.clear()
-            _OUTCOMES[key] = (dict(by_port), count, macs)
+            outcome = (dict(by_port), count, macs)
+            with contextlib.suppress(TypeError):  # unhashable values are checked every time
+                _OUTCOMES[_outcome_key(node.type_id, node.params, shapes)] = outcome
         return NodeResult(inputs, dict(by_port), count, macs)
 
     def check_params(self, node: Node, spec: BlockSpec, params: dict) -> bool:

@@ -23,11 +23,17 @@ class LayerRow(NamedTuple):
     macs: int | None
 
 
+def _display_names(graph: Graph) -> dict[str, str]:
+    """The display name of each block type in ``graph`` (old, aliased ids included)."""
+    return {
+        type_id: CATALOG.get(type_id).display_name if type_id in CATALOG else type_id
+        for type_id in {node.type_id for node in graph}
+    }
+
+
 def layer_rows(graph: Graph, result: InferenceResult) -> list[LayerRow]:
     """One row per node, in evaluation order."""
-    display: dict[str, str] = {}
-    for type_id in {node.type_id for node in graph}:  # old (aliased) ids included
-        display[type_id] = CATALOG.get(type_id).display_name if type_id in CATALOG else type_id
+    display = _display_names(graph)
     rows = []
     nodes = result.nodes
     for name in result.order:
@@ -67,20 +73,27 @@ def _megabytes(count: int) -> str:
 def summary_text(graph: Graph, result: InferenceResult | None = None) -> str:
     """A table of name, type, output shape, parameters and MACs, with totals."""
     result = result or infer(graph)
-    header = ("Layer", "Type", "Output shape", "Params", "MACs")
-    table = [header] + [
-        (row.name, row.type, fmt_shape(row.output_shape), _count(row.params), _count(row.macs))
-        for row in layer_rows(graph, result)
-    ]
+    display = _display_names(graph)
+    # designs repeat shapes and counts: each is written once
+    shape_text: dict[tuple[int, ...] | None, str] = {}
+    count_text: dict[int | None, str] = {None: "?"}
+    table = [("Layer", "Type", "Output shape", "Params", "MACs")]
+    nodes = result.nodes
+    for name in result.order:
+        node_result = nodes[name]
+        shape, params, macs = node_result.output, node_result.params, node_result.macs
+        if shape not in shape_text:
+            shape_text[shape] = fmt_shape(shape)
+        if params not in count_text:
+            count_text[params] = f"{params:,}"
+        if macs not in count_text:
+            count_text[macs] = f"{macs:,}"
+        kind = display[graph.node(name).type_id]
+        table.append((name, kind, shape_text[shape], count_text[params], count_text[macs]))
     w0, w1, w2, w3, w4 = (max(map(len, column)) for column in zip(*table, strict=True))
     rule = "─" * (w0 + w1 + w2 + w3 + w4 + 8)
-    lines = [
-        f"{name:<{w0}}  {kind:<{w1}}  {shape:<{w2}}  {params:>{w3}}  {macs:>{w4}}"
-        for name, kind, shape, params, macs in table
-    ]
-    lines[1:1] = [rule]
-    lines[:0] = [rule]
-    lines.append(rule)
+    line = f"{{:<{w0}}}  {{:<{w1}}}  {{:<{w2}}}  {{:>{w3}}}  {{:>{w4}}}".format
+    lines = [rule, line(*table[0]), rule, *[line(*row) for row in table[1:]], rule]
     params = result.total_params
     lines += [
         f"Total params: {params:,} ({_megabytes(params * BYTES_PER_VALUE)})",

@@ -457,3 +457,16 @@ def test_warnings_and_errors_are_reported_every_time_not_remembered() -> None:
 def test_unhashable_parameter_values_are_checked_not_remembered() -> None:
     g = chain([3, 8, 8], ("conv2d", {"kernel_size": {"bad": 1}}, "conv"))
     assert [e.node for e in infer(g).errors] == ["conv"]
+
+
+def test_remembered_results_tell_apart_equal_values_of_other_types() -> None:
+    """8 and 8.0 compare equal, but only the int is a valid channel count: never from memory."""
+    clear_memo()
+    conv = {"out_channels": 8, "kernel_size": 3}
+    g = chain([3, 8, 8], ("conv2d", conv, "a"), ("conv2d", conv, "b"))
+    assert infer(g).ok
+    g.set_params("b", {"out_channels": 8.0})
+    assert [e.node for e in infer(g).errors] == ["b"]
+    g.set_params("b", {"out_channels": 8, "kernel_size": (3, 3)})
+    result = infer(g)
+    assert result.ok and result.nodes["b"].output == (8, 4, 4)
