@@ -39,6 +39,24 @@ def test_steps_extend_the_curves_with_one_point_per_loss(dashboard) -> None:
     assert list(dashboard.curves.loss_plot.listDataItems()) == items_before  # no new items
 
 
+def test_per_epoch_points_are_marked_and_the_legend_hides_a_series(dashboard, qtbot) -> None:
+    dashboard.apply([te.step(20), te.epoch_end(1, 20), te.step(40), te.epoch_end(2, 40)])
+    val_acc = dashboard.curves.val_acc
+    assert list(val_acc.getData()[0]) == [1, 2]
+    assert [spot.pos().x() for spot in val_acc.markers.points()] == [1, 2]
+    plot = dashboard.curves.acc_plot
+    names = {label.text: sample for sample, label in plot.legend.items}
+    assert set(names) == {"training", "validation"}
+    sample = names["validation"]
+    view = dashboard.curves
+    centre = view.mapFromScene(sample.mapToScene(sample.boundingRect().center()))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert not val_acc.line.isVisible() and not val_acc.markers.isVisible()
+    assert dashboard.curves.train_acc.isVisible()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert val_acc.isVisible() and val_acc.markers.isVisible()
+
+
 def click_tab(qtbot, dashboard: TrainingDashboard, page) -> None:
     """Click the tab of ``page`` as a person would."""
     bar = dashboard.pages.tabBar()

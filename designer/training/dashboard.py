@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from designer.training.images import ema
 from designer.training.series import Series
 from designer.training.visuals import EvaluationPage, FeatureMapsPage, FiltersPage, GradientsPage
-from designer.training.widgets import COLOURS, PlotArea
+from designer.training.widgets import COLOURS, EpochCurve, PlotArea
 from engine.training.events import (
     EpochEnd,
     Failed,
@@ -66,9 +66,7 @@ class CurvesPage(PlotArea):
         self.loss_plot.setLabel("bottom", "step")
         self.raw = self.loss_plot.plot(pen=pg.mkPen("#9ecae1", width=1), name="per step")
         self.smooth = self.loss_plot.plot(pen=pg.mkPen("#1f77b4", width=2), name="smoothed")
-        self.val_loss = self.loss_plot.plot(
-            pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=6, name="validation"
-        )
+        self.val_loss = EpochCurve(self.loss_plot, "#d62728", "o", "validation")
         for curve in (self.raw, self.smooth):
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
@@ -76,12 +74,8 @@ class CurvesPage(PlotArea):
         self.acc_plot.addLegend(offset=(-10, -10))
         self.acc_plot.setLabel("bottom", "epoch")
         self.acc_plot.setYRange(0, 1)
-        self.train_acc = self.acc_plot.plot(
-            pen=pg.mkPen("#1f77b4", width=2), symbol="s", symbolSize=6, name="training"
-        )
-        self.val_acc = self.acc_plot.plot(
-            pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=6, name="validation"
-        )
+        self.train_acc = EpochCurve(self.acc_plot, "#1f77b4", "s", "training")
+        self.val_acc = EpochCurve(self.acc_plot, "#d62728", "o", "validation")
         self.nextRow()
         self.lr_plot = self.addPlot(title="Learning rate")
         self.lr_plot.setLabel("bottom", "step")

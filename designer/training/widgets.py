@@ -29,6 +29,48 @@ class PlotArea(pg.GraphicsLayoutWidget):
         return self.HINT
 
 
+class EpochCurve:
+    """A series with a point per epoch: a line and a marker on each point.
+
+    A PlotCurveItem and a ScatterPlotItem take a quarter of the time to update that one
+    PlotDataItem with symbols does (it restyles every marker on each ``setData``), and on the
+    built-in Digits set an epoch lasts a fraction of a second. The legend gets a PlotDataItem of
+    the same style that is never drawn, so its sample shows line and marker; clicking the sample
+    hides or shows both.
+    """
+
+    def __init__(self, plot: pg.PlotItem, colour: str, symbol: str, name: str) -> None:
+        pen = pg.mkPen(colour, width=2)
+        style = {"symbol": symbol, "symbolSize": 6, "symbolPen": colour, "symbolBrush": colour}
+        self.line = pg.PlotCurveItem(pen=pen)
+        self.markers = pg.ScatterPlotItem(symbol=symbol, size=6, pen=colour, brush=colour)
+        plot.addItem(self.line)
+        plot.addItem(self.markers)
+        self.sample = pg.PlotDataItem([0.0], [0.0], pen=pen, **style)
+        if plot.legend is not None:
+            plot.legend.addItem(self.sample, name)
+        self.sample.visibleChanged.connect(self._follow_sample)
+
+    def setData(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Draw the points (x, y) joined by the line."""
+        self.line.setData(x, y)
+        self.markers.setData(x=x, y=y)
+
+    def getData(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The points drawn, as (x, y); (None, None) when there are none (as PlotDataItem)."""
+        x, y = self.line.getData()
+        return (None, None) if x is None or not len(x) else (x, y)
+
+    def isVisible(self) -> bool:
+        """Whether the series is shown (the legend's sample hides it)."""
+        return self.line.isVisible()
+
+    def _follow_sample(self) -> None:
+        shown = self.sample.isVisible()
+        self.line.setVisible(shown)
+        self.markers.setVisible(shown)
+
+
 class CellLabels(pg.GraphicsObject):
     """The numbers of an n×n matrix, each centred on its unit cell at ((col, row) + 0.5), drawn
     by one item at the screen's font size whatever the zoom.
