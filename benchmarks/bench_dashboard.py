@@ -17,6 +17,7 @@ platform paints more per update than a real display does.
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -65,7 +66,8 @@ def _dashboard_run(
     window.resize(1500, 1000)
     window.show()
     controller = window.training
-    controller.run_root = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    run_root = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    controller.run_root = run_root
     window.document.project.training = {
         "data": {"dataset": "digits"},
         "epochs": EPOCHS,
@@ -131,6 +133,7 @@ def _dashboard_run(
     controller.shutdown()
     window.document.undo_stack.setClean()
     window.close()
+    shutil.rmtree(run_root, ignore_errors=True)  # checkpoints and metrics of a throwaway run
     # the plain epoch i ran while the run was paused inside its epoch i + 1
     pairs = list(zip(plain_epochs, run_epochs[1:], strict=False))
     return pairs, gaps, longest_draw[0], (status or ["?"])[0] + " " + message
