@@ -8,7 +8,13 @@ the load on these shared machines drifts by ±30 % within seconds: after each ep
 the benchmark pauses it (the trainer leaves paused time out of its epoch time), runs one epoch of
 the plain loop, and resumes it. Each plain epoch is paired with the run's epoch it interrupted;
 the median of the pairs' ratios is the verdict, the ratio of the fastest epochs is shown beside
-it. The ticks are not measured while the run is paused.
+it.
+
+The two measurements take turns, so that neither instrument weighs on the other: the 5 ms
+ticker that finds the event loop's gaps runs in every third epoch of the run (the first
+included, with the first event), and only the other epochs count for throughput. The ticker
+wakes the window 200 times a second; on two cores that took about 2 % from training. The ticks
+are not measured while the run is paused.
 
 It runs on the platform QT_QPA_PLATFORM names (offscreen when unset). Note that Qt's offscreen
 platform paints more per update than a real display does.
@@ -26,7 +32,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-EPOCHS = 30
+EPOCHS = 45
+PROBE_EVERY = 3  # the ticker runs in epochs 1, 4, 7, ...
 BATCH = 64
 TICK_MS = 5
 
@@ -55,7 +62,8 @@ def _dashboard_run(
 ) -> tuple[list[tuple[float, float]], list[float], float, str]:
     """Train LeNet-5 from a shown main window, a plain epoch between each two of its epochs.
 
-    Returns (plain seconds, run seconds) pairs, tick gaps, the longest draw and the status.
+    Returns (plain seconds, run seconds) pairs of the epochs without the ticker, the tick gaps
+    of the epochs with it, the longest draw and the status.
     """
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -73,7 +81,7 @@ def _dashboard_run(
         "epochs": EPOCHS,
         "batch_size": BATCH,
     }
-    run_epochs: list[float] = []
+    run_epochs: list[tuple[int, float]] = []
     plain_epochs: list[float] = []
     gaps: list[float] = []
     last = [time.perf_counter()]
@@ -107,18 +115,22 @@ def _dashboard_run(
         longest_draw[0] = max(longest_draw[0], time.perf_counter() - started)
         for event in events:
             if event.kind == "epoch_end":
-                run_epochs.append(event.seconds)
+                run_epochs.append((event.epoch, event.seconds))
                 if event.epoch < EPOCHS:
-                    # the epoch's end was just drawn (confusion matrix, gallery): the time since
-                    # the last tick counts as a gap even though the pause follows
-                    gaps.append(time.perf_counter() - last[0])
+                    if measuring[0]:
+                        # the epoch's end was just drawn (confusion matrix, gallery): the time
+                        # since the last tick counts as a gap even though the pause follows
+                        gaps.append(time.perf_counter() - last[0])
                     measuring[0] = False
+                    ticker.stop()
                     controller.handle.pause()  # not controller.pause(): no status message
             elif event.kind == "paused":
                 plain_epochs.append(plain(len(plain_epochs)))
                 controller.handle.resume()
-                measuring[0] = True
-                last[0] = time.perf_counter()
+                if len(run_epochs) % PROBE_EVERY == 0:  # the epoch it resumes is probed
+                    ticker.start()
+                    measuring[0] = True
+                    last[0] = time.perf_counter()
 
     dashboard.apply = interleaving
     status: list[str] = []
@@ -134,8 +146,12 @@ def _dashboard_run(
     window.document.undo_stack.setClean()
     window.close()
     shutil.rmtree(run_root, ignore_errors=True)  # checkpoints and metrics of a throwaway run
-    # the plain epoch i ran while the run was paused inside its epoch i + 1
-    pairs = list(zip(plain_epochs, run_epochs[1:], strict=False))
+    # the plain epoch i ran while the run was paused inside its epoch i + 1 (0-based)
+    pairs = [
+        (plain_seconds, run_seconds)
+        for plain_seconds, (epoch, run_seconds) in zip(plain_epochs, run_epochs[1:], strict=False)
+        if epoch % PROBE_EVERY != 1
+    ]
     return pairs, gaps, longest_draw[0], (status or ["?"])[0] + " " + message
 
 
@@ -154,8 +170,8 @@ def main() -> None:
     verdict = "ok" if ratio >= 0.95 else "below the 0.95 target"
     print(
         f"  LeNet-5 on Digits 1×32×32, batch {BATCH}, {torch.get_num_threads()} threads, "
-        f"{len(pairs)} interleaved pairs of epochs: plain loop {size / min(p for p, _ in pairs):,.0f}"
-        f" img/s, with the dashboard live {size / min(r for _, r in pairs):,.0f} img/s (fastest "
+        f"{len(pairs)} interleaved pairs of epochs without the ticker: plain loop "
+        f"{size / min(p for p, _ in pairs):,.0f} img/s, with the dashboard live {size / min(r for _, r in pairs):,.0f} img/s (fastest "
         f"epochs); median ratio {ratio:.3f} [{verdict}] (middle half of the pairs "
         f"{quartiles[0]:.3f}–{quartiles[2]:.3f}), ratio of the fastest {fastest:.3f}"
     )
@@ -165,7 +181,8 @@ def main() -> None:
     verdict = "ok" if worst <= 50 else "above the 50 ms target"
     print(
         f"  event loop while training: longest gap between {TICK_MS} ms ticks {worst:.1f} ms "
-        f"[{verdict}], 99th percentile {p99:.1f} ms over {len(gaps_ms)} ticks; longest "
+        f"[{verdict}], 99th percentile {p99:.1f} ms over {len(gaps_ms)} ticks (epochs 1, "
+        f"{1 + PROBE_EVERY}, {1 + 2 * PROBE_EVERY}, ...); longest "
         f"dashboard draw {longest_draw * 1000:.1f} ms; run {status.strip()}"
     )
 
