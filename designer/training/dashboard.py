@@ -65,7 +65,7 @@ class CurvesPage(PlotArea):
         self.loss_plot.addLegend(offset=(-10, 10))
         self.loss_plot.setLabel("bottom", "step")
         self.raw = self.loss_plot.plot(pen=pg.mkPen("#9ecae1", width=1), name="per step")
-        self.smooth = self.loss_plot.plot(pen=pg.mkPen("#1f77b4", width=2), name="smoothed")
+        self.smooth = self.loss_plot.plot(pen=pg.mkPen("#08519c", width=1), name="smoothed")
         self.val_loss = EpochCurve(self.loss_plot, "#d62728", "o", "validation")
         for curve in (self.raw, self.smooth):
             curve.setClipToView(True)
