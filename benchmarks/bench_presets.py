@@ -50,11 +50,19 @@ def bench_summary_vs_torchinfo() -> None:
     # Like torchinfo, which is handed a constructed model, ours gets a freshly built graph: the
     # timed part is inference plus the text of the summary. "From scratch" also forgets the
     # remembered rule results (a fresh process); "warm" keeps them, as in a designer session
-    # that has analysed these layers before (the same bottlenecks, the same shapes).
-    cold = _best_ms(lambda: _summary_of_fresh_graph(preset, forget=True), 5)
-    warm = _best_ms(lambda: _summary_of_fresh_graph(preset, forget=False), 5)
+    # that has analysed these layers before (the same bottlenecks, the same shapes). The three
+    # take turns, so that a change in the machine's load weighs on each alike; each keeps its
+    # fastest round.
     model = torchvision.models.resnet152(weights=None)
-    theirs = _best_ms(lambda: torchinfo.summary(model, input_size=(1, 3, 224, 224), verbose=0), 3)
+    torchinfo.summary(model, input_size=(1, 3, 224, 224), verbose=0)  # warm-up
+    times: dict[str, list[float]] = {"cold": [], "warm": [], "torchinfo": []}
+    for _ in range(5):
+        times["cold"].append(_summary_of_fresh_graph(preset, forget=True))
+        times["warm"].append(_summary_of_fresh_graph(preset, forget=False))
+        started = time.perf_counter()
+        torchinfo.summary(model, input_size=(1, 3, 224, 224), verbose=0)
+        times["torchinfo"].append(time.perf_counter() - started)
+    cold, warm, theirs = (min(times[key]) * 1000 for key in ("cold", "warm", "torchinfo"))
     verdict = "ok" if cold / theirs <= 0.01 else "MISSED"
     print(
         f"summary resnet152: torchinfo {theirs:.1f} ms; ours from scratch {cold:.2f} ms, ratio "
