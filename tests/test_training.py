@@ -210,6 +210,26 @@ def test_pause_resume_and_stop_within_one_batch() -> None:
     assert seen[-1].status == "stopped" and seen[-1].steps == 3 and "epoch_end" not in kinds
 
 
+def test_snapshots_wait_while_no_page_shows_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unseen: the first and the last step only (IDLE_INTERVAL made endless); a page coming into
+    view gets one at the next step."""
+    monkeypatch.setattr("engine.training.snapshots.IDLE_INTERVAL", 1e9)
+    control = TrainingControl()
+    control.set_view(snapshots_shown=False)
+    events = list(train(tiny_graph(), {**FAST, "epochs": 2}, control=control))
+    last = max(e.step for e in events if isinstance(e, Step))
+    assert [e.step for e in events if isinstance(e, Snapshot)] == [1, last]
+    control = TrainingControl()
+    control.set_view(snapshots_shown=False)
+    taken = []
+    for event in train(tiny_graph(), {**FAST, "epochs": 1}, control=control):
+        if isinstance(event, Step) and event.step == 5:
+            control.set_view(snapshots_shown=True)
+        if isinstance(event, Snapshot):
+            taken.append(event.step)
+    assert taken[:2] == [1, 6]
+
+
 def test_mse_loss_of_the_lecture_trains() -> None:
     events = list(train(tiny_graph(), {**FAST, "epochs": 2, "loss": "mse", "lr": 0.005}))
     assert isinstance(events[-1], Finished) and events[-1].final_val_accuracy > 0.5

@@ -65,6 +65,22 @@ def click_tab(qtbot, dashboard: TrainingDashboard, page) -> None:
     assert dashboard.pages.currentWidget() is page
 
 
+def test_the_training_process_hears_whether_a_page_shows_snapshots(dashboard, qtbot) -> None:
+    told: list[dict] = []
+    dashboard.view_changed.connect(told.append)
+    dashboard.begin("next run")  # Curves in front: snapshots are not looked at
+    assert told == [{"snapshots_shown": False}]
+    click_tab(qtbot, dashboard, dashboard.filters)
+    click_tab(qtbot, dashboard, dashboard.gradients)  # still shown: nothing new to tell
+    click_tab(qtbot, dashboard, dashboard.evaluation)
+    assert told[1:] == [{"snapshots_shown": True}, {"snapshots_shown": False}]
+    click_tab(qtbot, dashboard, dashboard.feature_maps)
+    dashboard.hide()  # as when another bottom tab covers it
+    assert told[3:] == [{"snapshots_shown": True}, {"snapshots_shown": False}]
+    dashboard.show()
+    assert told[5:] == [{"snapshots_shown": True}]
+
+
 def test_epoch_end_draws_validation_and_evaluation(dashboard, qtbot) -> None:
     dashboard.apply([te.step(20), te.epoch_end(1, 20)])
     assert list(dashboard.curves.val_loss.getData()[0]) == [20]

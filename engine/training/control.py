@@ -50,7 +50,8 @@ class TrainingControl:
 
     def set_view(self, **changes: Any) -> None:
         """Change what snapshots show: ``feature_layer="conv2"``, ``feature_image=3``,
-        ``filter_layers=("conv1", "conv2")``. Applied at the next snapshot."""
+        ``filter_layers=("conv1", "conv2")``, or whether a page shows them at all
+        (``snapshots_shown=False`` slows them to one every few seconds). Applied at the next step."""
         self._requests.put(dict(changes))
 
     def view_changes(self) -> dict[str, Any]:

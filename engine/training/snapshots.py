@@ -2,7 +2,9 @@
 
 Taken on some training steps only, at a rate that keeps their cost within a budget: after a
 snapshot that cost ``c`` seconds the next one waits ``max(min_interval, c / budget)``, so at most
-``budget`` (default 2%) of the wall time goes to them.
+``budget`` (default 2%) of the wall time goes to them. While no dashboard page shows them (the
+view says ``snapshots_shown=False``) they are taken every ``IDLE_INTERVAL`` seconds instead, so
+a page brought into view, a pause or the end of a run still finds recent ones.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from torch import nn
 from engine.training.events import FeatureMaps, Snapshot
 
 MAX_FILTERS = 64
+IDLE_INTERVAL = 2.0  # seconds between snapshots while no page shows them
 HISTOGRAM_BINS = 40
 
 
@@ -44,6 +47,7 @@ class SnapshotTaker:
         self.feature_layer = feature_layer or (conv_layers[0] if conv_layers else None)
         self.feature_image = feature_image
         self.next_time = 0.0
+        self.shown = True  # whether a dashboard page shows snapshots (headless runs say nothing)
         self._hooks: list[Any] = []
         self._dead: dict[str, torch.Tensor] = {}
         self._grads: dict[str, float] = {}
@@ -58,13 +62,16 @@ class SnapshotTaker:
 
     def apply_view(self, changes: dict[str, Any]) -> None:
         """Apply ``TrainingControl.set_view`` requests (unknown layers are ignored)."""
+        if "snapshots_shown" in changes:
+            self.shown = bool(changes["snapshots_shown"])
         if "filter_layers" in changes:
             self.filter_layers = [n for n in changes["filter_layers"] if n in self.conv_layers]
         if changes.get("feature_layer") in self.modules:
             self.feature_layer = changes["feature_layer"]
         if isinstance(changes.get("feature_image"), int):
             self.feature_image = changes["feature_image"]
-        self.next_time = 0.0  # show the change at once
+        if self.shown:
+            self.next_time = 0.0  # show the change at once
 
     def due(self) -> bool:
         return time.perf_counter() >= self.next_time
@@ -125,7 +132,8 @@ class SnapshotTaker:
             dead = {k: float(v) for k, v in self._dead.items()}
             feature_maps = self._feature_maps()
         cost = self._cost + time.perf_counter() - start
-        self.next_time = time.perf_counter() + max(self.min_interval, cost / self.budget)
+        interval = self.min_interval if self.shown else IDLE_INTERVAL
+        self.next_time = time.perf_counter() + max(interval, cost / self.budget)
         return Snapshot(
             step, epoch, filters, dict(self._grads), dead, histograms, feature_maps, cost
         )

@@ -360,7 +360,8 @@ class Trainer:
                 s.step_epochs,
                 s.gamma,
             )
-            take = self.snap is not None and self.snap.due()
+            last = self.step + 1 == self.total_steps  # the final weights are shown too
+            take = self.snap is not None and (self.snap.due() or last)
             loss, hit = self.train_step(x, y, lr, take)
             self.step += 1
             window.append(loss)
