@@ -16,6 +16,10 @@ included, with the first event), and only the other epochs count for throughput.
 wakes the window 200 times a second; on two cores that took about 2 % from training. The ticks
 are not measured while the run is paused.
 
+The dashboard shows its Curves page, as it does when a run starts, so the training process
+takes its snapshots (filters, gradients) every 2 s rather than at 5 Hz: they are taken at 5 Hz
+only while a page that draws them is in view.
+
 It runs on the platform QT_QPA_PLATFORM names (offscreen when unset). Note that Qt's offscreen
 platform paints more per update than a real display does.
 """
