@@ -264,3 +264,107 @@ def _dark_pixels(view) -> int:
         for y in range(0, image.height(), 2)
         if image.pixelColor(x, y).lightness() < 40
     )
+
+
+def test_the_curves_keep_their_layout_while_values_change_their_labels(dashboard, qtbot) -> None:
+    """The left axes have a fixed width that holds any tick label: labels growing from "2" to
+    "1.2e+06" or "0.00120" never re-lay out the page (each re-layout repaints every plot)."""
+    from PySide6.QtGui import QPainter, QPicture
+
+    from engine.training.events import Step
+
+    plots = (c := dashboard.curves).loss_plot, c.acc_plot, c.lr_plot, c.speed_plot
+    qtbot.wait(250)
+    dashboard.apply([te.step(5)])
+    qtbot.wait(10)
+    boxes = [plot.vb.sceneBoundingRect() for plot in plots]
+    values = [  # loss, learning rate, images/s of each step: widely varied
+        (4.1, 0.0012, 2.5e5),
+        (0.0021, 2e-5, 1.2e6),
+        (950.0, 0.3, 37.0),
+    ]
+    for n, (loss, lr, speed) in enumerate(values, start=6):
+        qtbot.wait(210)  # past the 5 Hz pacing: each step is drawn
+        dashboard.apply([Step(n, 1, (loss,), lr, speed, n / 40, 1.0, 1.0)])
+        qtbot.wait(10)
+        assert [plot.vb.sceneBoundingRect() for plot in plots] == boxes
+        for plot in plots:
+            axis = plot.getAxis("left")
+            picture = QPicture()
+            painter = QPainter(picture)
+            _, _, drawn = axis.generateDrawSpecs(painter)  # the labels it draws (it leaves out
+            painter.end()  # those without room)
+            low, high = plot.viewRange()[1]
+            spacing, major = axis.tickValues(low, high, axis.height())[0]
+            wanted = axis.tickStrings(major, axis.scale, spacing)
+            assert len(wanted) >= 3 and set(wanted) <= {text for _, _, text in drawn}
+            assert all(box.left() >= 0 for box, _, _ in drawn), plot.titleLabel.text
+
+
+def test_steady_span_moves_only_when_the_values_leave_or_shrink() -> None:
+    from designer.training.widgets import steady_span
+
+    first = steady_span(None, 2.0, 4.0, margin=0.5)
+    assert first == (1.0, 5.0)
+    assert steady_span(first, 2.5, 3.9, margin=0.5) is None  # inside and filling a third
+    assert steady_span(first, 2.5, 5.5, margin=0.5) == (1.0, 7.0)  # out at the top
+    assert steady_span(first, 3.0, 3.5, margin=0.5) == (2.75, 3.75)  # far narrower
+    assert steady_span((0.0, 12.0), -3.0, 10.0, margin=0.2, from_zero=True) is None
+    assert steady_span((0.0, 12.0), 0.0, 3.0, margin=0.2, from_zero=True) == (0.0, 3.6)
+    assert steady_span(None, 1.0, float("nan"), margin=0.1) is None
+    assert steady_span(None, 5.0, 5.0, margin=0.1) == (4.5, 5.5)  # one value: around it
+
+
+def test_nice_log_bounds_end_on_labelled_values() -> None:
+    from designer.training.widgets import nice_log_bounds
+
+    def ends(low: float, high: float) -> list[float]:
+        return [round(10**v, 12) for v in nice_log_bounds(low, high)]
+
+    assert ends(0.0082, 0.017) == [0.005, 0.02]
+    assert ends(0.3, 4.0) == [0.2, 5.0]
+    assert ends(2e-5, 0.0099) == [2e-5, 0.01]
+    assert ends(0.05, 0.05) == [0.05, 0.05]
+
+
+def test_gradient_plots_keep_their_ranges_while_snapshots_vary_a_little(dashboard, qtbot):
+    """The gradient page follows its data without autoscaling (which re-ranged, redrew every
+    axis and painted twice on each snapshot): small changes keep the ranges, and values
+    beyond them move the ranges so that every point stays in view."""
+    from dataclasses import replace
+
+    page = dashboard.gradients
+    click_tab(qtbot, dashboard, page)
+    plots = page.norm_plot, page.dead_plot, page.hist_plot
+    snap = te.snapshot(5)
+    dashboard.apply([snap])
+    qtbot.wait(20)  # painted (an autoscaling plot takes its range then)
+    ranges = [plot.viewRange() for plot in plots]
+    boxes = [plot.vb.sceneBoundingRect() for plot in plots]
+    counts, edges = snap.histograms["conv1"]
+    nudged = replace(
+        snap,
+        step=6,
+        grad_norms={name: norm * 1.1 for name, norm in snap.grad_norms.items()},
+        histograms={"conv1": (counts + 1, edges * 0.98), "fc": snap.histograms["fc"]},
+    )
+    dashboard.apply([nudged])
+    qtbot.wait(20)
+    assert [plot.viewRange() for plot in plots] == ranges
+    outgrown = replace(
+        snap,
+        step=7,
+        grad_norms={"conv1": 30.0, "conv2": 0.05, "fc": 1e-7},
+        histograms={"conv1": (counts * 3, edges * 2), "fc": snap.histograms["fc"]},
+    )
+    dashboard.apply([outgrown])
+    qtbot.wait(20)
+    (_, (norm_low, norm_high)), _, ((hist_left, hist_right), (_, hist_top)) = (
+        plot.viewRange() for plot in plots
+    )
+    assert norm_low <= -7 and norm_high >= np.log10(30.0)  # log10 of the norms
+    assert hist_left <= edges[0] * 2 and hist_right >= edges[-1] * 2
+    assert hist_top >= counts.max() * 3
+    assert [plot.vb.sceneBoundingRect() for plot in plots] == boxes  # the layout held
+    low, high = page.norm_plot.viewRange()[0]
+    assert low < 0 < 2 < high  # every layer's point in view

@@ -30,7 +30,14 @@ from PySide6.QtWidgets import (
 from designer.training.images import ema
 from designer.training.series import Series
 from designer.training.visuals import EvaluationPage, FeatureMapsPage, FiltersPage, GradientsPage
-from designer.training.widgets import COLOURS, EpochCurve, PlotArea
+from designer.training.widgets import (
+    COLOURS,
+    EpochCurve,
+    PlotArea,
+    Span,
+    steady_left_axis,
+    steady_span,
+)
 from engine.training.events import (
     EpochEnd,
     Failed,
@@ -84,7 +91,9 @@ class CurvesPage(PlotArea):
         self.speed_plot = self.addPlot(title="Throughput (images/s)")
         self.speed_plot.setLabel("bottom", "step")
         self.speed = self.speed_plot.plot(pen=pg.mkPen(COLOURS[4], width=1))
-        self._tops: dict[str, float] = {}
+        self._tops: dict[str, Span] = {}
+        for plot in (self.loss_plot, self.acc_plot, self.lr_plot, self.speed_plot):
+            steady_left_axis(plot)
 
     def set_run_length(self, total_steps: int, epochs: int) -> None:
         """Fix the x axes to the whole run, so they are not re-laid out on every update."""
@@ -99,13 +108,12 @@ class CurvesPage(PlotArea):
     def fit_top(self, plot: pg.PlotItem, key: str, highest: float) -> None:
         """Keep the y axis at [0, top], moving top only when the data outgrow it or fall far
         below it: a steady axis is not redrawn (its ticks are the costly part of a repaint)."""
-        top = self._tops.get(key)
-        if highest <= 0 or not np.isfinite(highest):
+        if highest <= 0:
             return
-        if top is None or highest > top or highest < top / 3:
-            top = highest * 1.2
-            self._tops[key] = top
-            plot.setYRange(0, top, padding=0)
+        span = steady_span(self._tops.get(key), 0.0, highest, margin=0.2, from_zero=True)
+        if span is not None:
+            self._tops[key] = span
+            plot.setYRange(*span, padding=0)
 
 
 class TrainingDashboard(QWidget):

@@ -22,7 +22,17 @@ from PySide6.QtWidgets import (
 )
 
 from designer.training.images import filter_mosaic, image_to_display, map_mosaic
-from designer.training.widgets import CellLabels, ImagePanel, PlotArea, name_ticks, pixmap_from
+from designer.training.widgets import (
+    CellLabels,
+    ImagePanel,
+    PlotArea,
+    Span,
+    name_ticks,
+    nice_log_bounds,
+    pixmap_from,
+    steady_left_axis,
+    steady_span,
+)
 from engine.training.events import EpochEnd, FeatureMaps, RunStarted, Snapshot
 
 
@@ -142,7 +152,12 @@ class FeatureMapsPage(QWidget):
 
 
 class GradientsPage(QWidget):
-    """Gradient norm per layer (log scale), dead ReLU share, and a chosen layer's weights."""
+    """Gradient norm per layer (log scale), dead ReLU share, and a chosen layer's weights.
+
+    The plots do not autoscale: their ranges follow the data with ``steady_span`` and the
+    left axes have fixed widths, so a snapshot usually repaints the page once without
+    redrawing an axis.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -161,6 +176,10 @@ class GradientsPage(QWidget):
         self.hist = self.hist_plot.plot(
             [0, 1], [0], stepMode="center", fillLevel=0, brush=(31, 119, 180, 120)
         )
+        for plot in (self.norm_plot, self.dead_plot, self.hist_plot):
+            plot.disableAutoRange()
+            steady_left_axis(plot)
+        self._spans: dict[str, Span] = {}  # the ranges shown, by plot and axis
         self.layer = _combo(self, [])
         self.layer.setObjectName("histogram_layer_picker")
         self._histograms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -177,6 +196,7 @@ class GradientsPage(QWidget):
 
     def configure(self, started: RunStarted) -> None:
         self._histograms.clear()
+        self._spans.clear()
         self.layer.blockSignals(True)
         self.layer.clear()
         self.layer.blockSignals(False)
@@ -189,6 +209,11 @@ class GradientsPage(QWidget):
             if names != self._norm_names:
                 self._norm_names = names
                 self.norm_plot.getAxis("bottom").setTicks(name_ticks(names))
+                self.norm_plot.setXRange(-0.5, len(names) - 0.5, padding=0.02)
+            finite = values[np.isfinite(values)]
+            if finite.size:  # the axis is in log10 units, its ends on labelled ticks
+                low, high = nice_log_bounds(float(finite.min()), float(finite.max()))
+                self._follow(self.norm_plot, "norm_y", low, high, margin=0.1)
         relus = list(snap.dead_relu)
         if relus:
             self.dead.setOpts(
@@ -198,6 +223,7 @@ class GradientsPage(QWidget):
             if relus != self._relu_names:
                 self._relu_names = relus
                 self.dead_plot.getAxis("bottom").setTicks(name_ticks(relus))
+                self.dead_plot.setXRange(-0.5, len(relus) - 0.5, padding=0.02)
         if snap.histograms:
             self._histograms = dict(snap.histograms)
             if self.layer.count() != len(self._histograms):
@@ -212,7 +238,28 @@ class GradientsPage(QWidget):
         if entry is not None:
             counts, edges = entry
             self.hist.setData(edges, counts)
+            self._follow(self.hist_plot, "hist_x", float(edges[0]), float(edges[-1]), margin=0.05)
+            top = float(np.max(counts)) if len(counts) else 0.0
+            self._follow(self.hist_plot, "hist_y", 0.0, top, margin=0.15, from_zero=True)
             self.hist_plot.setTitle(f"Weight histogram of {self.layer.currentText()}")
+
+    def _follow(
+        self,
+        plot: pg.PlotItem,
+        key: str,
+        low: float,
+        high: float,
+        margin: float,
+        from_zero: bool = False,
+    ) -> None:
+        """Move the x or y range (``key`` ends in the axis) only when ``steady_span`` says so."""
+        span = steady_span(self._spans.get(key), low, high, margin=margin, from_zero=from_zero)
+        if span is not None:
+            self._spans[key] = span
+            if key.endswith("_x"):
+                plot.setXRange(*span, padding=0)
+            else:
+                plot.setYRange(*span, padding=0)
 
 
 class EvaluationPage(QWidget):
