@@ -368,3 +368,16 @@ def test_gradient_plots_keep_their_ranges_while_snapshots_vary_a_little(dashboar
     assert [plot.vb.sceneBoundingRect() for plot in plots] == boxes  # the layout held
     low, high = page.norm_plot.viewRange()[0]
     assert low < 0 < 2 < high  # every layer's point in view
+
+
+def test_the_dead_relu_plot_says_when_the_network_has_no_relu(dashboard, qtbot) -> None:
+    from dataclasses import replace
+
+    title = dashboard.gradients.dead_plot.titleLabel
+    assert "zero for the whole batch" in title.text
+    dashboard.begin("tanh network")
+    dashboard.apply([replace(te.run_started(), relu_layers=())])  # LeNet-5 as in the paper
+    assert "has no ReLU layers" in title.text
+    dashboard.begin("relu network")
+    dashboard.apply([te.run_started()])
+    assert "zero for the whole batch" in title.text

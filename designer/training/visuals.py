@@ -151,6 +151,10 @@ class FeatureMapsPage(QWidget):
         self.maps.show_image(map_mosaic(fm.maps), f"{fm.layer}: {what} ({shape})")
 
 
+DEAD_TITLE = "Dead ReLU units (zero for the whole batch)"
+NO_RELU_TITLE = "Dead ReLU units: none to show, this network has no ReLU layers"
+
+
 class GradientsPage(QWidget):
     """Gradient norm per layer (log scale), dead ReLU share, and a chosen layer's weights.
 
@@ -166,7 +170,7 @@ class GradientsPage(QWidget):
         self.norm_plot.setLogMode(y=True)
         self.norm_plot.showGrid(y=True, alpha=0.3)
         self.norms = self.norm_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), symbol="o")
-        self.dead_plot = self.view.addPlot(title="Dead ReLU units (zero for the whole batch)")
+        self.dead_plot = self.view.addPlot(title=DEAD_TITLE)
         self.dead_plot.setYRange(0, 1)
         self.dead_plot.getAxis("left").setLabel("share")
         self.dead = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#d62728")
@@ -197,6 +201,7 @@ class GradientsPage(QWidget):
     def configure(self, started: RunStarted) -> None:
         self._histograms.clear()
         self._spans.clear()
+        self.dead_plot.setTitle(DEAD_TITLE if started.relu_layers else NO_RELU_TITLE)
         self.layer.blockSignals(True)
         self.layer.clear()
         self.layer.blockSignals(False)
