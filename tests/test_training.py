@@ -210,6 +210,25 @@ def test_pause_resume_and_stop_within_one_batch() -> None:
     assert seen[-1].status == "stopped" and seen[-1].steps == 3 and "epoch_end" not in kinds
 
 
+def test_a_pause_after_the_epoch_splits_no_epoch_and_is_taken_once() -> None:
+    control = TrainingControl()
+    control.pause_after_epoch()
+    seen = []
+    for event in train(tiny_graph(), {**FAST, "epochs": 3}, control=control):
+        seen.append(event)
+        if event.kind == "paused":
+            control.resume()
+    kinds = [e.kind for e in seen]
+    first_end = kinds.index("epoch_end")
+    assert kinds[first_end + 1 : first_end + 3] == ["paused", "resumed"]  # before any step
+    assert seen[first_end + 1].step == seen[first_end].step  # the epoch's last step
+    assert kinds.count("paused") == 1 and kinds.count("epoch_end") == 3
+    assert seen[-1].status == "completed"
+    control.pause_after_epoch()  # asked during the last epoch: the run just ends
+    ends = [e.kind for e in train(tiny_graph(), {**FAST, "epochs": 1}, control=control)]
+    assert "paused" not in ends and ends[-1] == "finished"
+
+
 def test_snapshots_wait_while_no_page_shows_them(monkeypatch: pytest.MonkeyPatch) -> None:
     """Unseen: the first and the last step only (IDLE_INTERVAL made endless); a page coming into
     view gets one at the next step."""

@@ -61,6 +61,11 @@ def test_pause_resume_stop_across_processes(tmp_path: Path) -> None:
         seen = wait_for(handle, "step", 20)
         assert any(e.kind == "resumed" for e in quiet + seen)
         assert max(e.step for e in seen if e.kind == "step") > paused_at
+        handle.pause_after_epoch()  # between two epochs: the pause follows an epoch's end
+        seen = wait_for(handle, "paused", 20)
+        kinds = [e.kind for e in seen]
+        assert kinds[-2:] == ["epoch_end", "paused"] and seen[-1].step == seen[-2].step
+        handle.resume()
         handle.stop()
         seen = wait_for(handle, "finished", 30)
         finished = seen[-1]

@@ -18,9 +18,11 @@ class TrainingControl:
     def __init__(self, context: Any = None) -> None:
         if context is None:
             self._stop, self._pause = threading.Event(), threading.Event()
+            self._pause_at_epoch_end = threading.Event()
             self._requests: Any = queue.Queue()
         else:
             self._stop, self._pause = context.Event(), context.Event()
+            self._pause_at_epoch_end = context.Event()
             self._requests = context.Queue()
 
     def stop(self) -> None:
@@ -34,6 +36,20 @@ class TrainingControl:
     def resume(self) -> None:
         """Let a paused run continue."""
         self._pause.clear()
+
+    def pause_after_epoch(self) -> None:
+        """Ask the run to pause once the current epoch has ended (validation, checkpoints and
+        its EpochEnd event included) and before the next one starts; asked once, it pauses
+        once. Unlike ``pause``, no epoch is split in two: scripts that alternate a run with
+        other work use it (the dashboard benchmark does)."""
+        self._pause_at_epoch_end.set()
+
+    def take_epoch_end_pause(self) -> bool:
+        """Whether a pause after the epoch was asked for (and forget the request)."""
+        if not self._pause_at_epoch_end.is_set():
+            return False
+        self._pause_at_epoch_end.clear()
+        return True
 
     @property
     def stop_requested(self) -> bool:

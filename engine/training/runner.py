@@ -3,7 +3,7 @@ never takes the caller (the designer window) down.
 
     handle = start_training(graph.to_data(), settings, run_root)
     ... every UI tick: for event in handle.poll_events(): ...
-    handle.pause(); handle.resume(); handle.stop(); handle.is_alive()
+    handle.pause(); handle.resume(); handle.pause_after_epoch(); handle.stop(); handle.is_alive()
 
 The child is started with the ``spawn`` method (no forked Qt or CUDA state), rebuilds the graph
 from ``Graph.to_data()``, compiles it with ``compile_graph`` and sends every event through a
@@ -102,6 +102,10 @@ class TrainingHandle:
 
     def resume(self) -> None:
         self.control.resume()
+
+    def pause_after_epoch(self) -> None:
+        """Ask the run to pause between the current epoch and the next (see TrainingControl)."""
+        self.control.pause_after_epoch()
 
     def set_view(self, **changes: Any) -> None:
         """Choose what snapshots show (``feature_layer``, ``feature_image``, ``filter_layers``)."""

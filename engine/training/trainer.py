@@ -320,6 +320,9 @@ class Trainer:
                 status = "stopped"
                 break
             yield self._end_epoch(epoch, *totals)
+            more = epoch + 1 < self.s.epochs
+            if more and self.control is not None and self.control.take_epoch_end_pause():
+                self.control.pause()  # taken before the next epoch's first step
         yield self._finish(status, time.perf_counter() - began)
 
     def _epoch(
