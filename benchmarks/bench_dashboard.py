@@ -8,6 +8,10 @@ the load on these shared machines drifts by ±30 % within seconds: the run pause
 two of its epochs (``TrainingHandle.pause_after_epoch``), the benchmark runs one epoch of the
 plain loop and resumes it. Each plain epoch is paired with the run's epoch that follows it; the
 median of the pairs' ratios is the verdict, the ratio of the fastest epochs is shown beside it.
+Each side starts 25 ms after the other stopped: OpenMP's worker threads spin for about 10 ms
+after their last parallel work, and a side that started sooner ran on one core for its first
+10 ms (runs where the window's polls fell just after the run's pauses gave ratios of 1.14
+and 1.21: the plain epochs started while the run's threads still spun).
 The window draws each epoch's end after the resume, while the next epoch trains, as in a run
 that is never paused. (An earlier version paused the run with ``pause`` when its epoch's end
 arrived, which split the next epoch in two: its second half began on cold caches and sleeping
@@ -44,6 +48,9 @@ EPOCHS = 45
 PROBE_EVERY = 3  # the ticker runs in epochs 1, 4, 7, ...
 BATCH = 64
 TICK_MS = 5
+# OpenMP's threads spin for about 10 ms after their last parallel work before they sleep, taking
+# one of the two cores: each side starts only once the other's threads have gone to sleep
+SETTLE_SECONDS = 0.025
 
 
 def _plain_loop() -> tuple[Callable[[int], float], int]:
@@ -125,7 +132,9 @@ def _dashboard_run(
                 gaps.append(started - last[0])  # the wait for this tick counts; the pause not
             measuring[0] = False
             ticker.stop()
+            time.sleep(SETTLE_SECONDS)  # the run's OpenMP threads stop spinning
             plain_epochs.append(plain(len(plain_epochs)))
+            time.sleep(SETTLE_SECONDS)  # and this process's
             if len(run_epochs) < EPOCHS - 1:
                 controller.handle.pause_after_epoch()
             controller.handle.resume()

@@ -383,6 +383,8 @@ class Trainer:
             event = self._step_event(epoch, window, lrs, sizes, mark, start)
             values += event.losses
             yield event
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)  # the epoch's time includes its queued GPU work
         seconds = time.perf_counter() - start
         self.train_time += seconds
         loss_sum = sum(v * n for v, n in zip(values, sizes, strict=True))
