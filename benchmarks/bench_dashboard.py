@@ -8,15 +8,10 @@ the load on these shared machines drifts by ±30 % within seconds: the run pause
 two of its epochs (``TrainingHandle.pause_after_epoch``), the benchmark runs one epoch of the
 plain loop and resumes it. Each plain epoch is paired with the run's epoch that follows it; the
 median of the pairs' ratios is the verdict, the ratio of the fastest epochs is shown beside it.
-Each side starts 25 ms after the other stopped: OpenMP's worker threads spin for about 10 ms
-after their last parallel work, and a side that started sooner ran on one core for its first
-10 ms (runs where the window's polls fell just after the run's pauses gave ratios of 1.14
-and 1.21: the plain epochs started while the run's threads still spun).
-The window draws each epoch's end after the resume, while the next epoch trains, as in a run
-that is never paused. (An earlier version paused the run with ``pause`` when its epoch's end
-arrived, which split the next epoch in two: its second half began on cold caches and sleeping
-threads as the plain epoch did, its first half too, which cost the run about 2.5 % in six
-alternating pairs of runs without a window, median 0.941 against 0.966.)
+No epoch is split by a pause (each half would start cold), and each side starts 25 ms after the
+other stopped, once the other's OpenMP threads have stopped spinning (about 10 ms). The window
+draws each epoch's end after the resume, while the next epoch trains, as in a run that is never
+paused. docs/benchmarks.md tells what each of these choices changed.
 
 The two measurements take turns, so that neither instrument weighs on the other: the 5 ms
 ticker that finds the event loop's gaps runs in every third epoch of the run (the first

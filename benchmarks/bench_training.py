@@ -57,14 +57,10 @@ def plain_epoch(
         torch.cuda.synchronize(x.device)
     start = time.perf_counter()
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)).to(x.device)
+    amp = scaler is not None
     for i in range(0, len(x), batch):
         index = order[i : i + batch]
-        precision = (
-            torch.autocast("cuda", dtype=torch.float16)
-            if scaler is not None
-            else contextlib.nullcontext()
-        )
-        with precision:
+        with torch.autocast("cuda", dtype=torch.float16) if amp else contextlib.nullcontext():
             loss = F.cross_entropy(model(x[index]).float(), y[index])
         opt.zero_grad(set_to_none=True)
         if scaler is None:
