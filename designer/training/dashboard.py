@@ -34,9 +34,8 @@ from designer.training.widgets import (
     COLOURS,
     EpochCurve,
     PlotArea,
-    Span,
+    SteadyRanges,
     steady_left_axis,
-    steady_span,
 )
 from engine.training.events import (
     EpochEnd,
@@ -91,7 +90,7 @@ class CurvesPage(PlotArea):
         self.speed_plot = self.addPlot(title="Throughput (images/s)")
         self.speed_plot.setLabel("bottom", "step")
         self.speed = self.speed_plot.plot(pen=pg.mkPen(COLOURS[4], width=1))
-        self._tops: dict[str, Span] = {}
+        self._ranges = SteadyRanges()
         for plot in (self.loss_plot, self.acc_plot, self.lr_plot, self.speed_plot):
             steady_left_axis(plot)
 
@@ -103,17 +102,13 @@ class CurvesPage(PlotArea):
         self.acc_plot.disableAutoRange()
         self.acc_plot.setXRange(1, max(epochs, 2), padding=0.04)
         self.acc_plot.setYRange(0, 1, padding=0.02)
-        self._tops.clear()
+        self._ranges.clear()
 
-    def fit_top(self, plot: pg.PlotItem, key: str, highest: float) -> None:
+    def fit_top(self, plot: pg.PlotItem, highest: float) -> None:
         """Keep the y axis at [0, top], moving top only when the data outgrow it or fall far
         below it: a steady axis is not redrawn (its ticks are the costly part of a repaint)."""
-        if highest <= 0:
-            return
-        span = steady_span(self._tops.get(key), 0.0, highest, margin=0.2, from_zero=True)
-        if span is not None:
-            self._tops[key] = span
-            plot.setYRange(*span, padding=0)
+        if highest > 0:
+            self._ranges.follow(plot, "y", 0.0, highest, margin=0.2, from_zero=True)
 
 
 class TrainingDashboard(QWidget):
@@ -411,14 +406,14 @@ class TrainingDashboard(QWidget):
             if self._drawn.get(name) != series.size:
                 self._drawn[name] = series.size
                 curve.setData(series.x, series.y)
-        for key, plot, series in (
-            ("loss", c.loss_plot, (self.loss, self.val_losses)),
-            ("lr", c.lr_plot, (self.lrs,)),
-            ("speed", c.speed_plot, (self.speeds,)),
+        for plot, series in (
+            (c.loss_plot, (self.loss, self.val_losses)),
+            (c.lr_plot, (self.lrs,)),
+            (c.speed_plot, (self.speeds,)),
         ):
             values = [s.y[np.isfinite(s.y)] for s in series if s.size]
             highest = max((float(v.max()) for v in values if v.size), default=0.0)
-            c.fit_top(plot, key, highest)
+            c.fit_top(plot, highest)
 
     def _draw_current_page(self, *_: object) -> None:
         """Draw the latest snapshot or evaluation into the page being shown, once per new data.

@@ -26,12 +26,11 @@ from designer.training.widgets import (
     CellLabels,
     ImagePanel,
     PlotArea,
-    Span,
+    SteadyRanges,
     name_ticks,
     nice_log_bounds,
     pixmap_from,
     steady_left_axis,
-    steady_span,
 )
 from engine.training.events import EpochEnd, FeatureMaps, RunStarted, Snapshot
 
@@ -183,7 +182,7 @@ class GradientsPage(QWidget):
         for plot in (self.norm_plot, self.dead_plot, self.hist_plot):
             plot.disableAutoRange()
             steady_left_axis(plot)
-        self._spans: dict[str, Span] = {}  # the ranges shown, by plot and axis
+        self._ranges = SteadyRanges()
         self.layer = _combo(self, [])
         self.layer.setObjectName("histogram_layer_picker")
         self._histograms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -200,7 +199,7 @@ class GradientsPage(QWidget):
 
     def configure(self, started: RunStarted) -> None:
         self._histograms.clear()
-        self._spans.clear()
+        self._ranges.clear()
         self.dead_plot.setTitle(DEAD_TITLE if started.relu_layers else NO_RELU_TITLE)
         self.layer.blockSignals(True)
         self.layer.clear()
@@ -218,7 +217,7 @@ class GradientsPage(QWidget):
             finite = values[np.isfinite(values)]
             if finite.size:  # the axis is in log10 units, its ends on labelled ticks
                 low, high = nice_log_bounds(float(finite.min()), float(finite.max()))
-                self._follow(self.norm_plot, "norm_y", low, high, margin=0.1)
+                self._ranges.follow(self.norm_plot, "y", low, high, margin=0.1)
         relus = list(snap.dead_relu)
         if relus:
             self.dead.setOpts(
@@ -243,28 +242,10 @@ class GradientsPage(QWidget):
         if entry is not None:
             counts, edges = entry
             self.hist.setData(edges, counts)
-            self._follow(self.hist_plot, "hist_x", float(edges[0]), float(edges[-1]), margin=0.05)
+            self._ranges.follow(self.hist_plot, "x", float(edges[0]), float(edges[-1]), margin=0.05)
             top = float(np.max(counts)) if len(counts) else 0.0
-            self._follow(self.hist_plot, "hist_y", 0.0, top, margin=0.15, from_zero=True)
+            self._ranges.follow(self.hist_plot, "y", 0.0, top, margin=0.15, from_zero=True)
             self.hist_plot.setTitle(f"Weight histogram of {self.layer.currentText()}")
-
-    def _follow(
-        self,
-        plot: pg.PlotItem,
-        key: str,
-        low: float,
-        high: float,
-        margin: float,
-        from_zero: bool = False,
-    ) -> None:
-        """Move the x or y range (``key`` ends in the axis) only when ``steady_span`` says so."""
-        span = steady_span(self._spans.get(key), low, high, margin=margin, from_zero=from_zero)
-        if span is not None:
-            self._spans[key] = span
-            if key.endswith("_x"):
-                plot.setXRange(*span, padding=0)
-            else:
-                plot.setYRange(*span, padding=0)
 
 
 class EvaluationPage(QWidget):

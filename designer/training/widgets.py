@@ -20,9 +20,9 @@ COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 WIDEST_TICK_LABELS = ("0.00000", "8.88e-08", "8.88e+08")
 
 
-def steady_left_axis(plot: pg.PlotItem) -> int:
+def steady_left_axis(plot: pg.PlotItem) -> None:
     """Give the left axis of ``plot`` a fixed width that holds the widest tick label it can
-    write; returns that width in pixels.
+    write.
 
     By default the axis fits its width to its labels, and every change re-lays out the
     whole plot area: while a run trains, the loss and throughput axes changed their labels'
@@ -36,7 +36,6 @@ def steady_left_axis(plot: pg.PlotItem) -> int:
     if axis.label.isVisible():
         width += round(axis.label.boundingRect().height())
     axis.setWidth(width)
-    return width
 
 
 Span = tuple[float, float]
@@ -63,6 +62,37 @@ def steady_span(
             return None
     pad = margin * width if width > 0 else margin * max(abs(high), 1.0)
     return (low if from_zero else low - pad, high + pad)
+
+
+class SteadyRanges:
+    """The ranges shown on some plots' axes, each moved only when ``steady_span`` says so."""
+
+    def __init__(self) -> None:
+        self._shown: dict[tuple[int, str], Span] = {}
+
+    def clear(self) -> None:
+        """Forget the ranges shown (a new run): the next values set them afresh."""
+        self._shown.clear()
+
+    def follow(
+        self,
+        plot: pg.PlotItem,
+        axis: str,
+        low: float,
+        high: float,
+        *,
+        margin: float,
+        from_zero: bool = False,
+    ) -> None:
+        """Show values in [``low``, ``high``] on the ``axis`` ("x" or "y") of ``plot``."""
+        key = (id(plot), axis)
+        span = steady_span(self._shown.get(key), low, high, margin=margin, from_zero=from_zero)
+        if span is not None:
+            self._shown[key] = span
+            if axis == "x":
+                plot.setXRange(*span, padding=0)
+            else:
+                plot.setYRange(*span, padding=0)
 
 
 def nice_log_bounds(low: float, high: float) -> Span:
