@@ -58,6 +58,7 @@ class ParamSpec:
     help: str
     minimum: float | None = None
     maximum: float | None = None
+    exclusive_minimum: bool = False
     exclusive_maximum: bool = False
     choices: tuple[Any, ...] = ()
     required: bool = False
@@ -65,13 +66,18 @@ class ParamSpec:
     def _range_text(self) -> str:
         low = "" if self.minimum is None else f"{self.minimum:g}"
         if self.maximum is None:
-            return f"at least {low}" if low else "any value"
-        bracket = ")" if self.exclusive_maximum else "]"
-        return f"in [{low or '-inf'}, {self.maximum:g}{bracket}"
+            if not low:
+                return "any value"
+            return f"greater than {low}" if self.exclusive_minimum else f"at least {low}"
+        opening = "(" if self.exclusive_minimum else "["
+        closing = ")" if self.exclusive_maximum else "]"
+        return f"in {opening}{low or '-inf'}, {self.maximum:g}{closing}"
 
     def _number_problem(self, value: float) -> str | None:
-        if self.minimum is not None and value < self.minimum:
-            return f"must be {self._range_text()}"
+        if self.minimum is not None:
+            too_small = value <= self.minimum if self.exclusive_minimum else value < self.minimum
+            if too_small:
+                return f"must be {self._range_text()}"
         if self.maximum is not None:
             too_big = value >= self.maximum if self.exclusive_maximum else value > self.maximum
             if too_big:
@@ -92,6 +98,11 @@ class ParamSpec:
             return f"Write it as k or kh×kw, each {self._range_text()}."
         if self.kind is ParamKind.SHAPE:
             return "Write it as C×H×W for images (e.g. 3×32×32) or as a single number of features."
+        if self.kind is ParamKind.BOOL:
+            return f"Use true or false (default {self.default!r})."
+        if self.minimum is None and self.maximum is None:
+            what = "whole number" if self.kind is ParamKind.INT else "finite number"
+            return f"Use a {what} (default {self.default!r})."
         return f"Use a value {self._range_text()} (default {self.default!r})."
 
     def _rule(self, value: Any) -> str | None:
@@ -116,8 +127,9 @@ class ParamSpec:
             return None
         if kind in (ParamKind.SIZE2, ParamKind.OPTIONAL_SIZE2, ParamKind.PADDING):
             items = list(value) if isinstance(value, list | tuple) else [value]
-            if len(items) not in (1, 2) or not all(_is_int(v) for v in items):
-                return "must be a whole number or a pair of them"
+            one_or_two = len(items) == 2 or not isinstance(value, list | tuple)
+            if not one_or_two or not all(_is_int(v) for v in items):
+                return "must be one whole number or a list of two"
             for item in items:
                 if (rule := self._number_problem(item)) is not None:
                     return rule

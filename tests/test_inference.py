@@ -310,8 +310,12 @@ INVALID = [
     ("conv2d", "padding", -1, "padding must be at least 0. Received: padding=-1."),
     ("conv2d", "padding", "valid", "Received: padding='valid'."),
     ("conv2d", "groups", 0, "groups must be at least 1. Received: groups=0."),
-    ("conv2d", "kernel_size", "3", "kernel_size must be a whole number or a pair of them."),
-    ("conv2d", "bias", 1, "bias must be true or false. Received: bias=1."),
+    ("conv2d", "kernel_size", "3", "kernel_size must be one whole number or a list of two."),
+    ("maxpool2d", "kernel_size", [2], "must be one whole number or a list of two. Received: kern"),
+    ("conv2d", "stride", [2], "Received: stride=[2]. Write it as k or kh×kw, each at least 1."),
+    ("conv2d", "bias", 1, "bias must be true or false. Received: bias=1. Use true or false"),
+    ("scale", "factor", float("inf"), "Received: factor=inf. Use a finite number (default 1.0)."),
+    ("batchnorm", "eps", 0.0, "eps must be greater than 0. Received: eps=0.0."),
     ("dropout", "p", 1.0, "p must be in [0, 1). Received: p=1.0. Use a value in [0, 1)"),
     ("dropout2d", "p", -0.1, "p must be in [0, 1). Received: p=-0.1."),
     ("dropout", "p", float("nan"), "p must be a finite number. Received: p=nan."),
@@ -319,7 +323,7 @@ INVALID = [
     ("conv2d", "kernel_size", None, "kernel_size is required and missing."),
     ("upsample", "mode", "cubic", "mode is not one of the allowed choices. Received: mode='cubic'"),
     ("batchnorm", "momentum", 1.5, "momentum must be in [0, 1]. Received: momentum=1.5."),
-    ("avgpool2d", "kernel_size", [2, 2, 2], "kernel_size must be a whole number or a pair of"),
+    ("avgpool2d", "kernel_size", [2, 2, 2], "kernel_size must be one whole number or a list of"),
 ]
 
 

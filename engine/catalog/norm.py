@@ -26,7 +26,13 @@ BATCHNORM = BlockSpec(
     category="Normalization",
     description="Normalises each channel over the batch, then scales and shifts it (2d for images, 1d for vectors).",
     params=(
-        float_param("eps", 1e-5, "Added to the variance for numerical stability.", minimum=0.0),
+        float_param(
+            "eps",
+            1e-5,
+            "Added to the variance for numerical stability.",
+            minimum=0.0,
+            exclusive_minimum=True,
+        ),
         float_param(
             "momentum",
             0.1,
