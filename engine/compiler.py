@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from engine.catalog import CATALOG, Shape
@@ -37,6 +38,29 @@ def _fail_on_errors(result: InferenceResult) -> None:
     raise CompileError(
         f"the graph has {len(result.errors)} error(s) to fix before it can be compiled:\n{listing}"
     )
+
+
+def _build_layer(
+    name: str,
+    type_id: str,
+    build: Callable[[dict[str, Any], list[Shape]], torch.nn.Module],
+    params: dict[str, Any],
+    in_shapes: list[Shape],
+    result: InferenceResult,
+) -> torch.nn.Module:
+    """``build(params, in_shapes)``; CompileError naming the layer when torch refuses it (a layer
+    too large for memory, or sizes past what torch can count)."""
+    try:
+        return build(params, in_shapes)
+    except (RuntimeError, ValueError, OverflowError, MemoryError) as error:
+        count = result.nodes[name].params or 0
+        size = ""
+        if count * 4 >= 2**30:  # the likely cause: say how much memory the weights alone need
+            size = f" It has {count:,} parameters ({count * 4 / 2**30:,.1f} GiB in float32)."
+        raise CompileError(
+            f"{name} ({type_id}): torch could not build this layer: {error}.{size} "
+            "Lower the sizes that make it this large"
+        ) from error
 
 
 def compile_graph(graph: Graph, result: InferenceResult | None = None) -> torch.fx.GraphModule:
@@ -85,7 +109,9 @@ def compile_graph(graph: Graph, result: InferenceResult | None = None) -> torch.
             if spec.build is None:
                 raise CompileError(f"{name} ({node.type_id}): this block type has no torch module")
             target = safe_module_path(name, taken_paths, _module_attributes())
-            modules[target] = spec.build(params, in_shapes)
+            modules[target] = _build_layer(
+                name, node.type_id, spec.build, params, in_shapes, result
+            )
             value = tag(fx.call_module(target, tuple(args)), name, ports[0] if ports else "out")
         if len(ports) > 1:
             for index, port in enumerate(ports):

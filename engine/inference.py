@@ -9,6 +9,7 @@ Nodes downstream of an error get unknown (None) results.
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ from engine.params import ParamSpec
 MACS_CONVENTION = (
     "MACs: multiply-accumulates of convolution and fully connected layers, bias excluded"
 )
+
+TORCH_COUNT_LIMIT = 2**63 - 1  # sizes and element counts are int64 in torch
 
 # Inputs that must come from a particular block's output port: {type_id: {port: (type, port)}}
 REQUIRED_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
@@ -279,6 +282,8 @@ class _Pass:
             self.report(node.name, message, "warning", Severity.WARNING, fix)
         by_port = dict(zip(spec.outputs(params), outputs, strict=True))
         count = spec.param_count(params, shapes)
+        if not self.check_countable(node, outputs, count):
+            return NodeResult(inputs=inputs, error=True)
         macs = spec.macs(params, shapes, outputs)
         clean = len(self.diagnostics) == reported and not ctx.warnings
         if clean and node.type_id not in _CONTEXT_CHECKED:
@@ -288,6 +293,25 @@ class _Pass:
             with contextlib.suppress(TypeError):  # unhashable values are checked every time
                 _OUTCOMES[_outcome_key(node.type_id, node.params, shapes)] = outcome
         return NodeResult(inputs, dict(by_port), count, macs)
+
+    def check_countable(self, node: Node, outputs: tuple[Shape, ...], count: int) -> bool:
+        """Sizes past what torch counts in 64 bits (a huge padding, scale or width) are errors."""
+        values = max(map(math.prod, outputs), default=0)
+        if values <= TORCH_COUNT_LIMIT and count <= TORCH_COUNT_LIMIT:
+            return True
+        # written as a power of ten: str() of an int of over 4,300 digits raises
+        what = (
+            f"an output of about 10^{math.floor(math.log10(values))} values per sample"
+            if values > TORCH_COUNT_LIMIT
+            else f"about 10^{math.floor(math.log10(count))} parameters"
+        )
+        self.report(
+            node.name,
+            f"would have {what}: more than torch can count (2^63 - 1, about 10^18). Lower "
+            "the sizes that make it this large",
+            "too_large",
+        )
+        return False
 
     def check_params(self, node: Node, spec: BlockSpec, params: dict) -> bool:
         ok = True

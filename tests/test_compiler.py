@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
 from engine import CompileError, Graph, compile_graph, infer
+from engine.catalog import CATALOG
 from engine.compiler import example_inputs, run_and_record_shapes
+
+
+def test_a_layer_torch_cannot_build_gives_a_compile_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # as torch answers a layer too large for memory; the real case would try to allocate it
+    def refuse(params: dict, inputs: list) -> torch.nn.Module:
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory")
+
+    spec = CATALOG.get("conv2d")
+    monkeypatch.setitem(CATALOG._specs, "conv2d", dataclasses.replace(spec, build=refuse))
+    g = residual()
+    with pytest.raises(CompileError) as caught:
+        compile_graph(g)
+    assert str(caught.value) == (
+        "layer1.0.conv1 (conv2d): torch could not build this layer: DefaultCPUAllocator: can't "
+        "allocate memory. Lower the sizes that make it this large"
+    )
+    assert isinstance(caught.value.__cause__, RuntimeError)
+    wide = Graph()  # 2^28 filters of 3×3: the weights alone would take 10 GiB
+    wide.add_node("input", "input", {"shape": [1, 4, 4]})
+    wide.add_node("conv2d", "conv", {"out_channels": 2**28})
+    wide.add_node("output", "output")
+    wide.connect("input", "conv")
+    wide.connect("conv", "output")
+    with pytest.raises(
+        CompileError, match=r"It has 2,684,354,560 parameters \(10.0 GiB in float32\)"
+    ):
+        compile_graph(wide)
 
 
 def residual() -> Graph:

@@ -344,6 +344,32 @@ def test_invalid_parameter_values(type_id: str, param: str, value: Any, expected
         assert infer(g).ok
 
 
+@pytest.mark.parametrize(
+    ("step", "shape", "expected"),
+    [
+        (("conv2d", {"padding": 2**62}), [1, 4, 4], "an output of about 10^39 values per sample"),
+        (("upsample", {"scale_factor": 1e300}), [1, 4, 4], "an output of about 10^601 values"),
+        (("adaptive_avgpool2d", {"output_size": 2**40}), [1, 4, 4], "about 10^24 values"),
+        (("linear", {"out_features": 2**62}), [4], "would have about 10^19 parameters"),
+    ],
+)
+def test_sizes_past_what_torch_counts_are_errors(
+    step: Step, shape: list[int], expected: str
+) -> None:
+    g = chain(shape, (*step, "block"))
+    message = only_error(g, "block")
+    assert expected in message
+    assert message.endswith(
+        "more than torch can count (2^63 - 1, about 10^18). Lower the sizes that make it this large"
+    )
+
+
+def test_sizes_just_within_what_torch_counts_are_fine() -> None:
+    g = chain([1, 1, 1], ("adaptive_avgpool2d", {"output_size": [2**31, 2**31]}, "block"))
+    result = infer(g)
+    assert result.ok and result.nodes["block"].output == (1, 2**31, 2**31)
+
+
 def test_invalid_input_shape() -> None:
     g = chain([3, 0, 8], ("relu", {}))
     assert "shape must hold positive whole numbers only" in only_error(g, "input")
