@@ -69,3 +69,36 @@ def test_train_failures_exit_non_zero_with_the_reason(
     assert "batch_size: value out of range. Received: batch_size=0" in capsys.readouterr().err
     assert main(["train", "--preset", "lenet5", "--data", "imagenet"]) == 2
     assert "Choose one of digits, shapes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ({"data": 5}, "training.data must be an object ({...}). Received: data=5."),
+        ({"data": "digits"}, "Received: data='digits'. Write it as an object, e.g. {\"dataset\""),
+        ({"seed": -1}, "seed: value out of range. Received: seed=-1. Use a whole number from 0"),
+    ],
+)
+def test_bad_stored_settings_are_named_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stored: dict, expected: str
+) -> None:
+    project = load_project(tiny_project(tmp_path / "net.cnnd"))
+    project.training = stored
+    save_project(project, tmp_path / "bad.cnnd")
+    assert main(["train", str(tmp_path / "bad.cnnd"), "--data", "digits", "--epochs", "1"]) == 2
+    assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--seed", "4294967296"], "Received: seed=4294967296. Use a whole number from 0 to"),
+        (["--lr", "inf"], "lr: value out of range. Received: lr=inf. Use a positive learning"),
+        (["--weight-decay", "inf"], "weight_decay: value out of range. Received: weight_decay=inf"),
+    ],
+)
+def test_out_of_range_flags_are_refused_before_training(
+    capsys: pytest.CaptureFixture[str], flags: list[str], expected: str
+) -> None:
+    assert main(["train", "--preset", "lenet5_digits", *flags]) == 2
+    assert expected in capsys.readouterr().err

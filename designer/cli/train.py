@@ -83,6 +83,8 @@ def build_settings(args: argparse.Namespace, stored: dict[str, Any]) -> Any:
     """The project's stored settings with the command line's overrides applied (validated)."""
     from engine.training.settings import TrainingSettings
 
+    if not isinstance(stored, dict) or not isinstance(stored.get("data") or {}, dict):
+        return TrainingSettings.from_dict(stored)  # raises SettingsError naming the field
     data = {**stored}
     data["data"] = dict(stored.get("data") or {})
     for flag, (key, _kind) in OVERRIDES.items():

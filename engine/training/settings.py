@@ -7,11 +7,14 @@ and what to do; unknown keys suggest the closest known ones. ``to_dict`` is JSON
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from engine.data.settings import DATASETS, NORMALIZATIONS, DataSettings
 from engine.errors import DesignerError
+
+MAX_SEED = 2**32 - 1  # numpy's generators take no more; the loaders' seeds stay in int64
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
@@ -63,12 +66,18 @@ class TrainingSettings:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> TrainingSettings:
         """Settings from plain data; missing keys take defaults, wrong ones raise SettingsError."""
+        if not isinstance(data, dict | None):
+            raise SettingsError(
+                f"training settings must be an object ({{...}}). Received: training={data!r:.60}. "
+                "Write them as an object of settings, or leave them out for the defaults"
+            )
         data = dict(data or {})
-        if not isinstance(data, dict):
-            raise SettingsError(f"training settings must be an object, got {type(data).__name__}")
         data_part = data.pop("data", {}) or {}
         if not isinstance(data_part, dict):
-            raise SettingsError("training.data must be an object")
+            raise SettingsError(
+                f"training.data must be an object ({{...}}). Received: data={data_part!r:.60}. "
+                'Write it as an object, e.g. {"dataset": "digits"}'
+            )
         values = _read(cls, data, "training", skip={"data"})
         data_values = _read(DataSettings, data_part, "training.data")
         if data_values.get("resize") is not None:
@@ -103,7 +112,7 @@ class TrainingSettings:
                 f"Choose one of {', '.join(OPTIMIZERS)}",
             ),
             (
-                self.lr > 0,
+                0 < self.lr < math.inf,
                 "lr",
                 self.lr,
                 "Use a positive learning rate, e.g. 0.001 for Adam or 0.01 for SGD",
@@ -116,7 +125,7 @@ class TrainingSettings:
                 "Nesterov needs optimizer sgd with momentum > 0",
             ),
             (
-                self.weight_decay >= 0,
+                0 <= self.weight_decay < math.inf,
                 "weight_decay",
                 self.weight_decay,
                 "Use 0 or a small positive value, e.g. 5e-4",
@@ -130,6 +139,12 @@ class TrainingSettings:
             (self.step_epochs >= 1, "step_epochs", self.step_epochs, "Use a whole number ≥ 1"),
             (0 < self.gamma <= 1, "gamma", self.gamma, "Use a factor in (0, 1], e.g. 0.1"),
             (self.loss in LOSSES, "loss", self.loss, f"Choose one of {', '.join(LOSSES)}"),
+            (
+                0 <= self.seed <= MAX_SEED,
+                "seed",
+                self.seed,
+                f"Use a whole number from 0 to {MAX_SEED:,} (2^32 - 1), e.g. 0",
+            ),
             (_device_ok(self.device), "device", self.device, "Use auto, cpu, cuda, cuda:N or mps"),
             (
                 0 < self.snapshot_budget <= 0.5,
