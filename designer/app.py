@@ -50,14 +50,24 @@ def clear_clipboard() -> None:
 
 
 def create_window(file: str | None = None, preset: str | None = None, session: bool = True):
-    """The main window holding ``file``, or preset ``preset``, or LeNet-5 on the Digits data."""
+    """The main window holding ``file``, or preset ``preset``, or LeNet-5 on the Digits data.
+
+    A file that cannot be opened is reported in a dialog in a session; without one (a
+    screenshot run, where nobody could answer a dialog) it raises DesignerError or OSError.
+    """
     from designer.document import Document, preset_project
     from designer.main_window import MainWindow
 
     document = Document(preset_project(preset or "lenet5"))
     window = MainWindow(document, session=session)
-    if file is not None:
+    if file is not None and session:
         window.open_file(file)
+    elif file is not None:
+        try:
+            document.open(Path(file))
+        except BaseException:
+            window.close()
+            raise
     return window
 
 
@@ -105,8 +115,8 @@ def run_app(
     app = create_application(offscreen=screenshot is not None)
     try:
         window = create_window(file, preset, session=screenshot is None)
-    except DesignerError as error:  # e.g. an unknown preset name
-        print(f"cnn-designer: {error}", file=sys.stderr)
+    except (DesignerError, OSError) as error:  # an unknown preset, a file that cannot be read
+        print(f"cnn-designer: error: {error}", file=sys.stderr)
         return 2
     if screenshot is not None:
         try:

@@ -66,6 +66,23 @@ def test_unknown_preset_is_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("content", [None, '{"format": "cnn-designer-project", "graph": null}'])
+def test_a_file_that_cannot_be_opened_in_a_screenshot_run_is_an_error_not_a_dialog(
+    tmp_path: Path, content: str | None
+) -> None:
+    """A screenshot run has nobody to close a dialog: it used to wait for one forever."""
+    project = tmp_path / "bad.cnnd"
+    if content is not None:
+        project.write_text(content)
+    target = tmp_path / "x.png"
+    result = run_python(
+        "", tmp_path, "-m", "designer", "open", str(project), "--screenshot", str(target)
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"cnn-designer: error: {project}")
+    assert "Traceback" not in result.stderr and not target.exists()
+
+
 def test_bare_command_opens_the_window_without_building_the_parser(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

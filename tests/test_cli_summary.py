@@ -111,6 +111,7 @@ def test_invalid_graph_prints_diagnostics_and_exits_1(
         (["BAD"], "not valid JSON at line 1"),
         (["GOOD", "--input", "3xbig"], "input: cannot read '3xbig'"),
         (["GOOD", "--input", "0x4x4"], "input must hold positive whole numbers only"),
+        (["GOOD", "--input", ""], "input: cannot read '' as a shape value"),
         ([], "name a project FILE or a --preset NAME"),
     ],
 )
@@ -129,6 +130,22 @@ def test_bad_file_or_argument_exits_2(
     assert captured.err.startswith("cnn-designer: error: ")
     assert expected in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_a_file_system_error_is_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import designer.cli.summary
+
+    def locked(args: object) -> int:
+        raise PermissionError(13, "Permission denied", "/locked/net.cnnd")
+
+    monkeypatch.setattr(designer.cli.summary, "run", locked)
+    assert main(["summary", "net.cnnd"]) == 1
+    assert capsys.readouterr().err == (
+        "cnn-designer: error: Permission denied: /locked/net.cnnd. Check the path and that it "
+        "can be written (or read) there\n"
+    )
 
 
 def test_python_dash_m_designer_summary(project_file: Path) -> None:

@@ -193,6 +193,33 @@ def test_untraceable_model_and_wrong_shape_are_explained():
         import_module(Partly(), (5, 8, 8))
 
 
+def test_wrong_shape_error_prints_no_traceback_of_its_own(capfd):
+    with pytest.raises(ModelImportError, match="input of 5×8×8 failed"):
+        import_module(Partly(), (5, 8, 8))
+    assert "Traceback" not in capfd.readouterr().err  # torch's ShapeProp prints one
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "class Net(nn.Module):\n    def __init__(self):\n        raise RuntimeError('boom')\n",
+            "model.py: Net: building it failed (RuntimeError: boom). Fix the class's __init__",
+        ),
+        (
+            "class Net(nn.Module):\n    def __init__(self):\n        raise SystemExit(3)\n",
+            "model.py: Net: building it failed (SystemExit: 3)",
+        ),
+        ("import sys\nsys.exit(4)\n", "model.py: running it failed (SystemExit: 4)"),
+    ],
+)
+def test_a_model_file_that_fails_or_exits_is_an_import_error(tmp_path, source, expected):
+    (tmp_path / "model.py").write_text("from torch import nn\n" + source)
+    with pytest.raises(ModelImportError) as caught:
+        import_file(tmp_path / "model.py", "Net", (3,))
+    assert expected in str(caught.value)
+
+
 def test_import_file_runs_only_the_chosen_file(tmp_path):
     marker = tmp_path / "ran.txt"
     (tmp_path / "sibling.py").write_text(f"open({str(marker)!r}, 'a').write('sibling')\n")

@@ -55,3 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as error:  # a file or folder the commands could not read or write
+        where = f": {error.filename}" if error.filename else ""
+        print(
+            f"cnn-designer: error: {error.strerror or error}{where}. Check the path and that it "
+            "can be written (or read) there",
+            file=sys.stderr,
+        )
+        return 1

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.importer import DEFAULT_IMAGE_SHAPE, import_file, import_torchvision
 
     try:
-        shape = parse_shape(args.input) if args.input else list(DEFAULT_IMAGE_SHAPE)
+        shape = parse_shape(args.input) if args.input is not None else list(DEFAULT_IMAGE_SHAPE)
         if args.file:
             if not args.class_name:
                 raise DesignerError("--file needs --class NAME: the nn.Module class to import")

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         graph = load_graph(args)
-        if args.input:
+        if args.input is not None:
             inputs = graph.nodes_of_type("input")
             if len(inputs) != 1:
                 raise DesignerError(

@@ -34,7 +34,7 @@ def _build(factory: Any, what: str, meta: bool) -> Any:
         try:
             with torch.device("meta"):
                 return factory()
-        except Exception:  # some __init__ code needs real tensors: build it normally
+        except (Exception, SystemExit):  # some __init__ code needs real tensors: build it normally
             pass
     try:
         return factory()
@@ -43,6 +43,11 @@ def _build(factory: Any, what: str, meta: bool) -> Any:
             f"{what}: cannot be built without arguments ({error}). Import a class whose "
             "__init__ has defaults for every argument, or build it yourself and call "
             "engine.importer.import_module"
+        ) from error
+    except (Exception, SystemExit) as error:  # the user's own __init__ failed, or exit()ed
+        raise ModelImportError(
+            f"{what}: building it failed ({type(error).__name__}: {error}). Fix the class's "
+            "__init__ so that it builds without arguments"
         ) from error
 
 
@@ -82,7 +87,7 @@ def load_file_module(path: str | os.PathLike[str]) -> Any:
     sys.modules[module_name] = module  # dataclasses and pickling look classes up here
     try:
         spec.loader.exec_module(module)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # SystemExit: a script that calls exit() at the top
         sys.modules.pop(module_name, None)
         raise ModelImportError(
             f"{source.name}: running it failed ({type(error).__name__}: {error})"

@@ -9,6 +9,8 @@ listed in ``ImportResult.unmapped`` by name and reason, never dropped silently.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -92,14 +94,16 @@ def trace(module: nn.Module, shapes: list[Shape]) -> torch.fx.GraphModule:
             )
         device = next((p.device for p in module.parameters()), torch.device("cpu"))
         examples = [torch.zeros(1, *s, device=device) for s in shapes]
+        # ShapeProp prints the traceback of a failing node itself: the error below says it
         try:
-            if device.type == "meta":
-                ShapeProp(traced).propagate(*examples)
-            else:
-                from torch._subclasses.fake_tensor import FakeTensorMode
+            with contextlib.redirect_stderr(io.StringIO()):
+                if device.type == "meta":
+                    ShapeProp(traced).propagate(*examples)
+                else:
+                    from torch._subclasses.fake_tensor import FakeTensorMode
 
-                mode = FakeTensorMode(allow_non_fake_inputs=True)
-                ShapeProp(traced, fake_mode=mode).propagate(*examples)
+                    mode = FakeTensorMode(allow_non_fake_inputs=True)
+                    ShapeProp(traced, fake_mode=mode).propagate(*examples)
         except Exception as error:
             given = ", ".join(fmt_shape(s) for s in shapes)
             raise ModelImportError(
