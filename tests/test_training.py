@@ -123,6 +123,29 @@ def test_run_folder_metrics_and_checkpoints(finished_run: tuple[list, Path]) -> 
     assert [m["epoch"] for m in info.metrics()] == [1, 2, 3]
 
 
+def test_files_that_are_not_checkpoints_are_named_without_unsafe_advice(tmp_path: Path) -> None:
+    from engine.training.model import TrainingError
+
+    pickled = tmp_path / "model.pt"
+    torch.save(torch.nn.Linear(2, 2), pickled)  # a whole module: Python objects, not only tensors
+    plain = tmp_path / "weights.pt"
+    torch.save({"weight": torch.zeros(2)}, plain)
+    garbage = tmp_path / "notes.pt"
+    garbage.write_text("not a checkpoint")
+    expected = {
+        pickled: f"checkpoint {pickled}: not a CNN Designer checkpoint (only tensors and plain",
+        plain: f"checkpoint {plain}: not a CNN Designer checkpoint. Name a run folder",
+        garbage: f"checkpoint {garbage}: not a CNN Designer checkpoint (only tensors and plain",
+    }
+    for path, start in expected.items():
+        with pytest.raises(TrainingError) as caught:
+            load_checkpoint(path)
+        message = str(caught.value)
+        assert message.startswith(start), message
+        assert message.endswith("Name a run folder or its last.pt or best.pt")
+        assert "weights_only" not in message
+
+
 def test_resume_continues_the_run(finished_run: tuple[list, Path]) -> None:
     events, _ = finished_run
     run = Path(events[-1].run_dir)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import tempfile
 import time
 from dataclasses import dataclass
@@ -107,10 +108,24 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise TrainingError(f"checkpoint {source}: not found. Name a run folder or a .pt file")
     try:
         state = torch.load(source, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        # torch's own text advises weights_only=False, which could run code from the file
+        raise TrainingError(
+            f"checkpoint {source}: not a CNN Designer checkpoint (only tensors and plain data "
+            "are read from a checkpoint, for safety, and this file holds something else). Name "
+            "a run folder or its last.pt or best.pt"
+        ) from error
     except Exception as error:
-        raise TrainingError(f"checkpoint {source}: cannot be read ({error})") from error
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise TrainingError(
+            f"checkpoint {source}: cannot be read ({reason}). Name a run folder or its last.pt "
+            "or best.pt"
+        ) from error
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise TrainingError(f"checkpoint {source}: not a CNN Designer checkpoint")
+        raise TrainingError(
+            f"checkpoint {source}: not a CNN Designer checkpoint. Name a run folder or its "
+            "last.pt or best.pt"
+        )
     return state
 
 
