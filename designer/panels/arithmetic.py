@@ -3,18 +3,22 @@
 ``size_lines("conv2d", params, (64, 56, 56))`` gives ``["(56 − 3 + 2·1)/2 + 1 = 28"]``: one line
 when both axes compute alike, else one line per axis ("H: ...", "W: ..."). Dilation appears as
 ``d·(k − 1) + 1`` and ceil_mode as ``⌈…⌉``. Pure Python: the same formulas as engine.shapes.
+A parameter the block's spec refuses (Infinity, a string, -1, ...) gives no lines: the problems
+list explains it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from engine import CATALOG
 from engine.params import pair
 from engine.shapes import conv_output_size, conv_transpose_output_size, pool_output_size
 
 CONV_TYPES = ("conv2d",)
 POOL_TYPES = ("maxpool2d", "avgpool2d", "lppool2d")
 TRANSPOSE_TYPES = ("conv_transpose2d",)
+GEOMETRY = ("kernel_size", "stride", "padding", "output_padding", "dilation", "ceil_mode")
 
 
 def _window(kernel: int, dilation: int) -> str:
@@ -57,19 +61,34 @@ def _axis_lines(lines: tuple[str, str]) -> list[str]:
 
 def size_lines(type_id: str, params: dict[str, Any], input_shape: Any) -> list[str]:
     """Lines explaining the output height and width, or [] when not a sliding-window block."""
-    if input_shape is None or len(input_shape) != 3:
+    if type_id not in (*CONV_TYPES, *POOL_TYPES, *TRANSPOSE_TYPES):
         return []
-    sizes = (int(input_shape[1]), int(input_shape[2]))
     try:
+        if input_shape is None or len(input_shape) != 3 or not _acceptable(type_id, params):
+            return []
+        sizes = (int(input_shape[1]), int(input_shape[2]))
         if type_id in CONV_TYPES:
             return _conv_lines(params, sizes)
         if type_id in POOL_TYPES:
             return _pool_lines(params, sizes)
         if type_id in TRANSPOSE_TYPES:
             return _transpose_lines(params, sizes)
-    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError):
-        return []  # an invalid parameter: the problems list explains it
+    except (TypeError, ValueError, LookupError, ArithmeticError):
+        # an invalid value the checks above let through, or a number with more digits than
+        # str() writes: the problems list explains it
+        return []
     return []
+
+
+def _acceptable(type_id: str, params: dict[str, Any]) -> bool:
+    """Whether every parameter that sets the output size is one the block's spec accepts."""
+    if type_id not in CATALOG:
+        return False
+    return all(
+        param.problem(params.get(param.name)) is None
+        for param in CATALOG.get(type_id).params
+        if param.name in GEOMETRY and param.name in params
+    )
 
 
 def _conv_lines(params: dict[str, Any], sizes: tuple[int, int]) -> list[str]:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from designer.document import Document
 from designer.panels.arithmetic import size_lines
-from designer.panels.param_editors import INVALID_STYLE, ParamEditor
+from designer.panels.param_editors import INVALID_STYLE, ParamEditor, same_value
 from engine import CATALOG, DesignerError, InferenceResult, Severity, fmt_shape
 
 ERROR_COLOUR = "#d32f2f"
@@ -120,7 +120,8 @@ class Inspector(QScrollArea):
                 else "<i>Select a block to edit it.</i>"
             )
             return
-        spec = CATALOG.get(self._type_id) if self._type_id in CATALOG else None
+        type_id = self._type_id
+        spec = CATALOG.get(type_id) if type_id is not None and type_id in CATALOG else None
         self.form_host.show()
         if spec is None:
             return
@@ -129,7 +130,7 @@ class Inspector(QScrollArea):
             editor.committed.connect(lambda value, key=param.name: self._commit_param(key, value))
             editor.problem_changed.connect(self._show_message)
             self.editors[param.name] = editor
-            self.form.addRow(param.name, editor.widget)
+            self.form.addRow(param.name, editor.row)
 
     # ----- model → widgets ---------------------------------------------------------------
     def _on_inferred(self, _result: InferenceResult) -> None:
@@ -200,8 +201,8 @@ class Inspector(QScrollArea):
         name = self.node_name
         if name is None or name not in self.document.graph:
             return
-        if self.document.graph.node(name).params.get(key) == value:
-            return
+        if same_value(self.document.graph.node(name).params.get(key), value):
+            return  # 1 replaces 1.0 or True: only the very same value is no change
         try:
             self.document.set_params(name, {key: value})
         except DesignerError as error:

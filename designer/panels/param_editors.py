@@ -3,10 +3,17 @@
 Each editor shows a value given by ``set_value`` (from the model, without echoing a change) and
 emits ``committed(value)`` when the user finishes an acceptable edit; the inspector sends it to
 the document. Text editors validate while the user types: a red border and the spec's message.
+
+What an editor shows is always the model's value. A value the kind's own widget cannot show
+exactly (a whole number past a spin box's 32-bit range or below its minimum, NaN, 5.0 for a
+probability, "yes" for a flag) is shown in a text box instead, and a choice that is not one of
+the choices is shown as an extra, marked entry of the list. A value the spec refuses gets a red
+border and the problem as its tooltip; any different value the user then enters is committed.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from PySide6.QtCore import QObject, QSignalBlocker, Signal
@@ -16,6 +23,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QLineEdit,
     QSpinBox,
+    QStackedWidget,
     QWidget,
 )
 
@@ -23,7 +31,19 @@ from engine.errors import ParameterError
 from engine.params import ParamKind, ParamSpec
 
 INT_LIMIT = 2**31 - 1
-INVALID_STYLE = "QLineEdit { border: 2px solid #d32f2f; }"
+INVALID_COLOUR = "#d32f2f"
+INVALID_STYLE = f"QLineEdit {{ border: 2px solid {INVALID_COLOUR}; }}"
+_DIGITS = 4000  # below Python's limit on str() of an int (4,300 digits)
+_MARKER_CHARS = 40  # how much of a value not among the choices the list shows
+
+
+def _int_text(value: int) -> str:
+    """str(value), also for whole numbers longer than Python's str() accepts."""
+    try:
+        return str(value)
+    except ValueError:
+        high, low = divmod(abs(value), 10**_DIGITS)
+        return ("-" if value < 0 else "") + _int_text(high) + str(low).zfill(_DIGITS)
 
 
 def value_text(value: Any) -> str:
@@ -31,12 +51,30 @@ def value_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        return "×".join(str(v) for v in value)
+        return "×".join(value_text(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _int_text(value)
     return str(value)
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two parameter values are the same, type included: 1 is not 1.0 nor True, and
+    NaN is never the same as anything (a list and a tuple of the same items are the same)."""
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and bool(a == b)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class ParamEditor(QObject):
-    """Binds one widget to one parameter."""
+    """Binds one widget to one parameter.
+
+    ``row`` goes in the form; ``widget`` is the editor it shows now: the kind's own widget
+    (spin box, check box, list) or, for a value that one cannot show, the text box.
+    """
 
     committed = Signal(object)  # the new value, already checked by the spec
     problem_changed = Signal(str)  # "" when the text is acceptable
@@ -44,44 +82,65 @@ class ParamEditor(QObject):
     def __init__(self, spec: ParamSpec, parent: QWidget) -> None:
         super().__init__(parent)
         self.spec = spec
-        self.widget = self._make_widget(parent)
-        self.widget.setToolTip(spec.help)
-        self.widget.setObjectName(f"param_{spec.name}")
         self.problem = ""
+        self._shown: Any = object()  # the model's value, once set_value has run
+        self.row = QStackedWidget(parent)
+        self.native = self._make_native(self.row)
+        self.text_edit = self._make_text_edit(self.row)
+        for widget in (self.native, self.text_edit):
+            if widget is not None:
+                widget.setToolTip(spec.help)
+                self.row.addWidget(widget)
 
-    def _make_widget(self, parent: QWidget) -> QWidget:
+    @property
+    def widget(self) -> QWidget:
+        """The editor shown now."""
+        current = self.row.currentWidget()
+        assert current is not None
+        return current
+
+    def _make_native(self, parent: QWidget) -> QWidget | None:
         spec = self.spec
+        name = f"param_{spec.name}"
+        box: QWidget
         if spec.kind is ParamKind.INT:
-            box = QSpinBox(parent)
-            box.setRange(
+            spin = QSpinBox(parent)
+            spin.setRange(
                 int(spec.minimum) if spec.minimum is not None else -INT_LIMIT,
                 int(spec.maximum) if spec.maximum is not None else INT_LIMIT,
             )
-            box.setKeyboardTracking(False)  # commit on Enter, focus-out or arrows, not per key
-            box.valueChanged.connect(self.committed.emit)
-            return box
-        if spec.kind is ParamKind.FLOAT:
-            box = QDoubleSpinBox(parent)
-            box.setDecimals(6)
-            box.setRange(
+            spin.setKeyboardTracking(False)  # commit on Enter, focus-out or arrows, not per key
+            spin.valueChanged.connect(self.committed.emit)
+            box = spin
+        elif spec.kind is ParamKind.FLOAT:
+            double = QDoubleSpinBox(parent)
+            double.setDecimals(6)
+            double.setRange(
                 spec.minimum if spec.minimum is not None else -1e9,
                 spec.maximum if spec.maximum is not None else 1e9,
             )
-            box.setSingleStep(0.05 if spec.maximum is not None and spec.maximum <= 1 else 0.1)
-            box.setKeyboardTracking(False)
-            box.valueChanged.connect(lambda v: self.committed.emit(float(v)))
-            return box
-        if spec.kind is ParamKind.BOOL:
+            double.setSingleStep(0.05 if spec.maximum is not None and spec.maximum <= 1 else 0.1)
+            double.setKeyboardTracking(False)
+            double.valueChanged.connect(lambda v: self.committed.emit(float(v)))
+            box = double
+        elif spec.kind is ParamKind.BOOL:
             check = QCheckBox(parent)
             check.toggled.connect(self.committed.emit)
-            return check
-        if spec.kind is ParamKind.CHOICE:
+            box = check
+        elif spec.kind is ParamKind.CHOICE:
             combo = QComboBox(parent)
             combo.addItems([str(c) for c in spec.choices])
             combo.currentIndexChanged.connect(self._choice_changed)
-            return combo
+            box = combo
+        else:
+            return None
+        box.setObjectName(name)
+        return box
+
+    def _make_text_edit(self, parent: QWidget) -> QLineEdit:
         edit = QLineEdit(parent)
-        edit.setPlaceholderText(_placeholder(spec))
+        edit.setObjectName(f"param_{self.spec.name}" + ("_text" if self.native is not None else ""))
+        edit.setPlaceholderText(_placeholder(self.spec))
         edit.textEdited.connect(self._validate_text)
         edit.editingFinished.connect(self._commit_text)
         return edit
@@ -89,21 +148,70 @@ class ParamEditor(QObject):
     # ----- model → widget ------------------------------------------------------------------
     def set_value(self, value: Any) -> None:
         """Show the model's value without emitting ``committed``."""
-        widget = self.widget
-        with QSignalBlocker(widget):
-            if isinstance(widget, QSpinBox | QDoubleSpinBox):
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    widget.setValue(value)
-            elif isinstance(widget, QCheckBox):
-                widget.setChecked(bool(value))
-            elif isinstance(widget, QComboBox):
-                texts = [str(c) for c in self.spec.choices]
-                if str(value) in texts:
-                    widget.setCurrentIndex(texts.index(str(value)))
-            elif isinstance(widget, QLineEdit) and not (widget.hasFocus() and self.problem):
-                widget.setText(value_text(value))
-                self._show_problem("")
         self._shown = value
+        problem = self._model_problem(value)
+        native = self.native
+        if native is not None:
+            with QSignalBlocker(native):
+                shown = self._show_natively(native, value)
+            if shown:
+                self.row.setCurrentWidget(native)
+                self._mark(native, problem)
+                self._show_problem("")  # forget a mistake typed in the text box
+                return
+        edit = self.text_edit
+        self.row.setCurrentWidget(edit)
+        if edit.hasFocus() and self.problem:
+            return  # the user is correcting what they typed: leave it
+        with QSignalBlocker(edit):
+            edit.setText(value_text(value))
+        self._show_problem("", problem)
+
+    def _model_problem(self, value: Any) -> str:
+        try:
+            return self.spec.problem(value) or ""
+        except ValueError:  # repr() of a whole number of over 4,300 digits
+            return f"{self.spec.name} is a number with too many digits to check"
+
+    def _show_natively(self, widget: QWidget, value: Any) -> bool:
+        """Show ``value`` in the kind's own widget if it can show it exactly."""
+        if isinstance(widget, QSpinBox):
+            if not _is_int(value) or not widget.minimum() <= value <= widget.maximum():
+                return False
+            widget.setValue(value)
+            return True
+        if isinstance(widget, QDoubleSpinBox):
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                return False
+            if not math.isfinite(value) or not widget.minimum() <= value <= widget.maximum():
+                return False
+            widget.setValue(float(value))
+            return widget.value() == value  # False when rounding to 6 decimals changed it
+        if isinstance(widget, QCheckBox):
+            if not isinstance(value, bool):
+                return False
+            widget.setChecked(value)
+            return True
+        if isinstance(widget, QComboBox):
+            count = len(self.spec.choices)
+            while widget.count() > count:  # the marked entry of an earlier value
+                widget.removeItem(count)
+            index = next((i for i, c in enumerate(self.spec.choices) if same_value(c, value)), None)
+            if index is None:
+                text = value_text(value) if value is not None else "None"
+                if len(text) > _MARKER_CHARS:
+                    text = text[: _MARKER_CHARS - 1] + "…"
+                widget.addItem(f"{text} (not a choice)")
+                index = count
+            widget.setCurrentIndex(index)
+            return True
+        return False
+
+    def _mark(self, widget: QWidget, problem: str) -> None:
+        """A red border and the problem as the tooltip, or the plain look and the help."""
+        name = type(widget).__name__
+        widget.setStyleSheet(f"{name} {{ border: 2px solid {INVALID_COLOUR}; }}" if problem else "")
+        widget.setToolTip(f"{problem}\n\n{self.spec.help}" if problem else self.spec.help)
 
     # ----- widget → model ------------------------------------------------------------------
     def _choice_changed(self, index: int) -> None:
@@ -123,21 +231,30 @@ class ParamEditor(QObject):
         self._show_problem(self.parse(text)[1])
 
     def _commit_text(self) -> None:
-        assert isinstance(self.widget, QLineEdit)
-        value, problem = self.parse(self.widget.text())
+        value, problem = self.parse(self.text_edit.text())
         self._show_problem(problem)
-        if not problem and value != getattr(self, "_shown", object()):
+        if not problem and not same_value(value, self._shown):
             self.committed.emit(value)
 
-    def _show_problem(self, problem: str) -> None:
-        if problem == self.problem:
-            return
-        self.problem = problem
-        self.widget.setStyleSheet(INVALID_STYLE if problem else "")
-        self.problem_changed.emit(problem)
+    def _show_problem(self, problem: str, model_problem: str = "") -> None:
+        """Show the problem with the typed text (or with the model's value, as a tooltip)."""
+        edit = self.text_edit
+        edit.setStyleSheet(INVALID_STYLE if problem or model_problem else "")
+        edit.setToolTip(f"{model_problem}\n\n{self.spec.help}" if model_problem else self.spec.help)
+        if problem != self.problem:
+            self.problem = problem
+            self.problem_changed.emit(problem)
 
 
 def _placeholder(spec: ParamSpec) -> str:
+    if spec.kind is ParamKind.INT:
+        return "a whole number"
+    if spec.kind is ParamKind.FLOAT:
+        return "a number"
+    if spec.kind is ParamKind.BOOL:
+        return "true or false"
+    if spec.kind is ParamKind.CHOICE:
+        return " or ".join(str(c) for c in spec.choices)
     if spec.kind is ParamKind.OPTIONAL_SIZE2:
         return "default (k or kh×kw)"
     if spec.kind is ParamKind.PADDING:
