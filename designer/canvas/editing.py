@@ -8,6 +8,7 @@ parameters and groups, the wires between them, and their positions.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -62,11 +63,56 @@ def clip_data(doc: Document, names: Iterable[str]) -> dict[str, Any]:
     return {"format": CLIP_FORMAT, "nodes": nodes, "edges": edges}
 
 
-def paste(doc: Document, data: dict[str, Any], offset: tuple[float, float]) -> list[str]:
-    """Add copies of clipped blocks (new names where taken), shifted by ``offset``; one undo
-    step. Returns the new names. GraphError names what is wrong with bad data."""
+def check_clip_data(data: Any) -> None:
+    """Raise GraphError naming what is wrong with clipped blocks (as ``clip_data`` makes them:
+    another program, or another version, may have put anything on the clipboard)."""
     if not isinstance(data, dict) or data.get("format") != CLIP_FORMAT:
         raise GraphError("the clipboard holds no CNN Designer blocks: copy some blocks first")
+    nodes, edges = data.get("nodes", []), data.get("edges", [])
+    if not isinstance(nodes, list):
+        raise GraphError("the clipped 'nodes' are not a list of blocks")
+    names: set[str] = set()
+    for index, item in enumerate(nodes, 1):
+        if not isinstance(item, dict):
+            raise GraphError(f"clipped block {index} is not an object")
+        name = item.get("name")
+        if not isinstance(name, str) or not name:
+            raise GraphError(f"clipped block {index} has no name")
+        if name in names:
+            raise GraphError(f"two clipped blocks are called {name!r}")
+        names.add(name)
+        if not isinstance(item.get("type"), str):
+            raise GraphError(f"clipped block {name!r} has no type")
+        if not isinstance(item.get("params", {}), dict):
+            raise GraphError(f"the parameters of clipped block {name!r} are not an object")
+        group = item.get("group", [])
+        if not isinstance(group, list) or not all(isinstance(g, str) for g in group):
+            raise GraphError(f"the group of clipped block {name!r} is not a list of names")
+        pos = item.get("pos", [0.0, 0.0])
+        if not (
+            isinstance(pos, list)
+            and len(pos) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in pos)
+            and all(math.isfinite(v) for v in pos)
+        ):
+            raise GraphError(f"the position of clipped block {name!r} is not two numbers")
+    if not isinstance(edges, list):
+        raise GraphError("the clipped 'edges' are not a list of wires")
+    for index, wire in enumerate(edges, 1):
+        if not (
+            isinstance(wire, list) and len(wire) == 4 and all(isinstance(w, str) for w in wire)
+        ):
+            raise GraphError(f"clipped wire {index} is not [source, port, target, port]")
+        for end in (wire[0], wire[2]):
+            if end not in names:
+                raise GraphError(f"clipped wire {index} joins {end!r}, which is not clipped")
+
+
+def paste(doc: Document, data: dict[str, Any], offset: tuple[float, float]) -> list[str]:
+    """Add copies of clipped blocks (new names where taken), shifted by ``offset``; one undo
+    step. Returns the new names. GraphError names what is wrong with bad data, before anything
+    is added."""
+    check_clip_data(data)
     nodes = data.get("nodes", [])
 
     def action(graph: Graph) -> list[str]:

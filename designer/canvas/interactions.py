@@ -3,6 +3,10 @@
 The scene starts a gesture on a left-button press according to what is under the mouse and
 forwards the following moves and the release to it. A gesture edits the design only through the
 document, once, when it ends: a moved selection is one undo step, a wire one connection.
+
+A gesture is cancelled (its preview removed, nothing edited) when the design changes under it
+(the canvas view cancels it on every undo-stack change: Undo, Delete, ...); each release also
+checks that the blocks and wires it edits still exist.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from designer.canvas.items import BoxItem, GroupItem, NodeItem, PortItem
 
 if TYPE_CHECKING:
     from designer.canvas.scene import CanvasScene
+    from engine import Edge, Graph
 
 
 class Interaction:
@@ -69,8 +74,8 @@ class NewWire(Interaction):
     def release(self, event: QGraphicsSceneMouseEvent) -> None:
         target = self._target(event.scenePos())
         self.cancel()
-        if target is None:
-            return
+        if target is None or self.port.scene() is not self.scene:
+            return  # nothing under the mouse, or the block dragged from is gone
         if isinstance(target, GroupItem):
             self.scene.status_message.emit(
                 f"Expand the group {target.group} (double-click it) to wire its blocks"
@@ -137,9 +142,9 @@ class Reconnect(Interaction):
     def release(self, event: QGraphicsSceneMouseEvent) -> None:
         target = self.scene.port_or_box_at(event.scenePos(), "in")
         self.cancel()
-        if not self.moved:
-            return
         edge = self.edge
+        if not self.moved or not _has_wire(self.scene.document.graph, edge):
+            return  # a click, or the wire was removed meanwhile
         if isinstance(target, PortItem | NodeItem):
             dst, dst_port = _input_end(target)
             if (dst, dst_port) == (edge.dst, edge.dst_port):
@@ -161,6 +166,10 @@ class Reconnect(Interaction):
             self.scene.removeItem(self.wire)
         if self.edge_item.scene() is not None:
             self.edge_item.show()
+
+
+def _has_wire(graph: Graph, edge: Edge) -> bool:
+    return edge.src in graph and edge in graph.out_edges(edge.src)
 
 
 class MoveSelection(Interaction):
@@ -190,20 +199,41 @@ class MoveSelection(Interaction):
                 self.scene.select_items([self.clicked])
             return
         delta = event.scenePos() - self.press
+        doc = self.scene.document
         positions: dict[str, tuple[float, float]] = {}
         for item in self.items:
+            if item.scene() is not self.scene:
+                continue  # removed meanwhile (its block deleted, its group expanded)
             if isinstance(item, NodeItem):
                 end = self.starts[item] + delta
                 positions[item.name] = (round(end.x(), 1), round(end.y(), 1))
             elif isinstance(item, GroupItem):
                 for member in item.members:
-                    old = self.scene.document.position(member) or (0.0, 0.0)
+                    old = doc.position(member) or (0.0, 0.0)
                     positions[member] = (round(old[0] + delta.x(), 1), round(old[1] + delta.y(), 1))
-        self.scene.document.move_nodes(positions)
+        positions = {name: pos for name, pos in positions.items() if name in doc.graph}
+        if positions:
+            doc.move_nodes(positions)
+        else:
+            self.cancel()
 
     def cancel(self) -> None:
+        """Put the items back where the document has them (an undo during the drag may have
+        moved them), or where they started."""
+        doc = self.scene.document
         for item, start in self.starts.items():
-            item.setPos(start)
+            names = (
+                [item.name]
+                if isinstance(item, NodeItem)
+                else item.members
+                if isinstance(item, GroupItem)
+                else []
+            )
+            known = [pos for name in names if (pos := doc.position(name)) is not None]
+            if known:  # a block's position, or a group's top-left member corner
+                item.setPos(QPointF(min(p[0] for p in known), min(p[1] for p in known)))
+            else:
+                item.setPos(start)
 
 
 class RubberBand(Interaction):

@@ -101,6 +101,15 @@ class CanvasView(QGraphicsView):
         self.canvas.expand_requested.connect(self.expand_group)
         self.canvas.collapse_requested.connect(self.collapse_group)
         document.project_replaced.connect(self._on_project_replaced)
+        # a gesture in progress is abandoned when the design changes under it (Undo, Delete or
+        # any other edit while a wire's end or blocks are dragged): what it would commit may
+        # name blocks and wires that are gone. Its own edit, on release, comes after the scene
+        # has let go of it.
+        document.undo_stack.indexChanged.connect(self._on_design_changed)
+        document.collapsed_changed.connect(self._on_design_changed)
+
+    def _on_design_changed(self, *_args: object) -> None:
+        self.canvas.cancel_interaction()
 
     def _on_project_replaced(self) -> None:
         self._fit_pending = True
@@ -308,7 +317,11 @@ class CanvasView(QGraphicsView):
             return
         import json
 
-        data = json.loads(bytes(mime.data(editing.MIME_NODES).data()).decode("utf-8"))
+        try:
+            data = json.loads(bytes(mime.data(editing.MIME_NODES).data()).decode("utf-8"))
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep
+            self.status_message.emit("Cannot paste: the clipboard's blocks are not JSON text")
+            return
         self._paste_count += 1
         self._paste_data(data, 40.0 * self._paste_count)
 
