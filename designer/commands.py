@@ -24,6 +24,19 @@ if TYPE_CHECKING:
 Point = tuple[float, float]
 
 
+class _Missing:
+    """The value of a project entry that is not there (``MISSING``)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Missing:
+        return self
+
+
+MISSING: Any = _Missing()
+
+
 @dataclass(frozen=True)
 class Op:
     """One recorded primitive change: ``kind`` and what is needed to redo and undo it."""
@@ -40,9 +53,11 @@ class Recorder:
         self.ops: list[Op] = []
         self._hooks = {
             graph.events.node_added: lambda node: self._add("node_added", copy.deepcopy(node)),
-            graph.events.node_removed: lambda node: self._add("node_removed", copy.deepcopy(node)),
+            graph.events.node_removed: lambda node, index: self._add(
+                "node_removed", copy.deepcopy(node), index
+            ),
             graph.events.edge_added: lambda edge: self._add("edge_added", edge),
-            graph.events.edge_removed: lambda edge: self._add("edge_removed", edge),
+            graph.events.edge_removed: lambda edge, slot: self._add("edge_removed", edge, slot),
             graph.events.params_changed: lambda name, new, old: self._add(
                 "params_changed", name, copy.deepcopy(new), copy.deepcopy(old)
             ),
@@ -53,9 +68,16 @@ class Recorder:
     def _add(self, kind: str, *args: Any) -> None:
         self.ops.append(Op(kind, args))
 
-    def record_position(self, name: str, old: Point | None, new: Point | None) -> None:
-        """Called by the document when a node's position changes."""
-        self._add("position", name, old, new)
+    def record_position(
+        self, name: str, old: Point | None, new: Point | None, index: int | None = None
+    ) -> None:
+        """Called by the document when a node's position changes (``index``: where a removed
+        position stood in the layout's order)."""
+        self._add("position", name, old, new, index)
+
+    def record_entry(self, section: str, key: str, old: Any, new: Any) -> None:
+        """Called by the document when ``project.<section>[key]`` changes (MISSING: absent)."""
+        self._add("entry", section, key, copy.deepcopy(old), copy.deepcopy(new))
 
     def __enter__(self) -> Recorder:
         for event, hook in self._hooks.items():
@@ -68,21 +90,35 @@ class Recorder:
 
 
 def _replay(doc: Document, op: Op, forward: bool) -> None:
+    """Redo (``forward``) or undo one recorded change. Undo replays a command's changes in
+    reverse, so each removal is undone on the graph that removal left: its node, wire or position
+    goes back to the place it had, and the orders come back exactly."""
     graph = doc.graph
     kind, args = op.kind, op.args
-    if kind in ("node_added", "node_removed"):
+    if kind == "node_added":
         node: Node = args[0]
-        adding = (kind == "node_added") == forward
-        if adding:
+        if forward:  # the graph is as before the add, which appended the node
             graph.restore_node(RemovedNode(copy.deepcopy(node), []))
         else:
             graph.remove_node(node.name)
-    elif kind in ("edge_added", "edge_removed"):
+    elif kind == "node_removed":
+        node, index = args
+        if forward:
+            graph.remove_node(node.name)
+        else:
+            graph.restore_node(RemovedNode(copy.deepcopy(node), [], index), in_place=True)
+    elif kind == "edge_added":
         edge: Edge = args[0]
-        if (kind == "edge_added") == forward:
+        if forward:
             graph.add_edge_unchecked(edge)
         else:
             graph.disconnect(edge)
+    elif kind == "edge_removed":
+        edge, slot = args
+        if forward:
+            graph.disconnect(edge)
+        else:
+            graph.restore_edge(edge, slot)
     elif kind == "params_changed":
         name, new, old = args
         graph.set_params(name, copy.deepcopy(new if forward else old))
@@ -93,8 +129,14 @@ def _replay(doc: Document, op: Op, forward: bool) -> None:
         new, old = args
         graph.set_groups(new if forward else old)
     elif kind == "position":
-        name, old_pos, new_pos = args
-        doc.place(name, new_pos if forward else old_pos)
+        name, old_pos, new_pos, index = args
+        if forward:
+            doc.place(name, new_pos)
+        else:
+            doc.place(name, old_pos, index)
+    elif kind == "entry":
+        section, key, old_value, new_value = args
+        doc.set_entry(section, key, copy.deepcopy(new_value if forward else old_value))
     else:
         raise AssertionError(kind)
 

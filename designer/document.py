@@ -18,11 +18,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from designer.commands import GraphCommand, Point, Recorder
+from designer.commands import MISSING, GraphCommand, Point, Recorder
 from engine import (
     Edge,
     Fix,
     Graph,
+    GraphError,
     InferenceResult,
     Project,
     apply_fix,
@@ -53,6 +54,7 @@ class Document(QObject):
         self.selection: list[str] = []
         self._batch_depth = 0
         self._moved: set[str] = set()
+        self._collapsed_dirty = False  # view["collapsed"] changed inside a batch
         self.result: InferenceResult = infer(self.graph)
         _LIVE.add(self)
 
@@ -111,6 +113,9 @@ class Document(QObject):
         if stale:
             self.set_selection([n for n in self.selection if n in self.graph])
         self.inferred.emit(self.result)
+        if self._collapsed_dirty:
+            self._collapsed_dirty = False
+            self.collapsed_changed.emit()
 
     # ----- undoable edits ----------------------------------------------------------------
     def edit(self, text: str, action: Callable[[], Any]) -> Any:
@@ -124,18 +129,49 @@ class Document(QObject):
             self.undo_stack.push(command)
         return result
 
-    def place(self, name: str, pos: Point | None) -> None:
-        """Set a node's position (recorded for undo when inside an edit)."""
-        old = self.project.layout.get(name)
+    def place(self, name: str, pos: Point | None, index: int | None = None) -> None:
+        """Set a node's position (recorded for undo when inside an edit).
+
+        ``index`` (for undo) puts a position that was removed back at its place in the layout's
+        order, so that the saved file comes back the same."""
+        layout = self.project.layout
+        old = layout.get(name)
+        removed_at = None
         if pos is None:
-            self.project.layout.pop(name, None)
+            if name in layout:
+                removed_at = list(layout).index(name)
+                del layout[name]
         else:
-            self.project.layout[name] = (float(pos[0]), float(pos[1]))
+            point = (float(pos[0]), float(pos[1]))
+            if index is not None and name not in layout and index < len(layout):
+                items = list(layout.items())
+                items.insert(index, (name, point))
+                layout.clear()
+                layout.update(items)
+            else:
+                layout[name] = point
         if self.recorder is not None:
-            self.recorder.record_position(name, old, pos)
+            self.recorder.record_position(name, old, pos, removed_at)
         self._moved.add(name)
         if self._batch_depth == 0:
             self.refresh()
+
+    def set_entry(self, section: str, key: str, value: Any) -> None:
+        """Set ``project.<section>[key]`` (``view`` or ``metadata``; ``MISSING`` removes it),
+        recorded for undo when inside an edit."""
+        table: dict[str, Any] = getattr(self.project, section)
+        old = table.get(key, MISSING)
+        if value is MISSING:
+            table.pop(key, None)
+        else:
+            table[key] = value
+        if self.recorder is not None:
+            self.recorder.record_entry(section, key, old, value)
+        if section == "view" and key == "collapsed":
+            self._collapsed_dirty = True
+            if self._batch_depth == 0:
+                self._collapsed_dirty = False
+                self.collapsed_changed.emit()
 
     def add_node(
         self,
@@ -219,6 +255,29 @@ class Document(QObject):
         """Any compound engine edit as one undo step: ``action(graph)``."""
         return self.edit(text, lambda: action(self.graph))
 
+    def ungroup(self, names: Iterable[str], groups: Iterable[str] = ()) -> None:
+        """Take blocks out of one group level, as one undo step.
+
+        A block inside one of ``groups`` (dotted names, such as a selected collapsed group)
+        leaves that group and stays in the groups around and inside it; any other block leaves
+        its innermost group. GraphError when none of them is in a group.
+        """
+        names = [n for n in dict.fromkeys(names) if n in self.graph]
+        if not names:
+            raise GraphError("select the blocks or the group to ungroup first")
+        levels = sorted((tuple(g.split(".")) for g in groups), key=len)  # outermost first
+        changes: dict[str, tuple[str, ...]] = {}
+        for name in names:
+            path = self.graph.node(name).group
+            level = next((g for g in levels if path[: len(g)] == g), None)
+            if level is not None:
+                changes[name] = (*level[:-1], *path[len(level) :])
+            elif path:
+                changes[name] = path[:-1]
+        if not changes:
+            raise GraphError("the selection is not inside a group")
+        self.run_edit("Ungroup", lambda graph: graph.set_groups(changes))
+
     # ----- view state (not undoable) -----------------------------------------------------
     def set_selection(self, names: list[str]) -> None:
         """Select these blocks (empty list clears)."""
@@ -282,6 +341,8 @@ class Document(QObject):
         positions = layout_positions(graph, collapsed)
 
         def action(target: Graph) -> None:
+            # the view and metadata are part of the edit, so that undo restores them too
+            self.set_entry("view", "collapsed", sorted(set(collapsed) | self.collapsed))
             for old in list(target.names):
                 target.remove_node(old)
                 self.place(old, None)
@@ -290,12 +351,10 @@ class Document(QObject):
                 self.place(node.name, positions.get(node.name, (0.0, 0.0)))
             for edge in graph.edges:
                 target.connect(edge.src, edge.dst, edge.src_port, edge.dst_port)
+            self.set_entry("metadata", "preset", name)
 
         self.set_selection([])
-        self.project.view["collapsed"] = sorted(set(collapsed) | self.collapsed)
         self.run_edit(f"Load preset {name}", action)
-        self.project.metadata["preset"] = name
-        self.collapsed_changed.emit()
 
 
 def laid_out_project(graph: Graph, metadata: dict[str, Any] | None = None) -> Project:

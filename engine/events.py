@@ -35,9 +35,9 @@ class GraphEvents:
 
     def __init__(self) -> None:
         self.node_added = Event("node_added")  # (node)
-        self.node_removed = Event("node_removed")  # (node)
+        self.node_removed = Event("node_removed")  # (node, its index in the node order)
         self.edge_added = Event("edge_added")  # (edge)
-        self.edge_removed = Event("edge_removed")  # (edge)
+        self.edge_removed = Event("edge_removed")  # (edge, its slot: where restore_edge puts it)
         self.params_changed = Event("params_changed")  # (name, {key: new}, {key: old})
         self.node_renamed = Event("node_renamed")  # (old name, new name)
         self.groups_changed = Event("groups_changed")  # ({name: new path}, {name: old path})

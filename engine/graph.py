@@ -3,7 +3,9 @@
 Stored in ordered dicts (nodes, and wires keyed by their ports in both directions), walked by
 ``engine.digraph`` in networkx's orders; networkx itself is imported only to report cycles. Every
 edit goes through a method here, which checks it and announces it on ``Graph.events``; the
-designer's undo commands call these methods and nothing else.
+designer's undo commands call these methods and nothing else. A removal also announces where the
+node or wire stood in those orders, and ``restore_node``/``restore_edge`` put it back there, so an
+undo gives back the same orders (walk order, layer summary, saved file), not just the same graph.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.catalog import CATALOG, BlockSpec
 from engine.digraph import CycleError, reachable, topological_order
@@ -19,9 +21,15 @@ from engine.errors import DuplicateNameError, GraphError, UnknownNameError
 from engine.events import GraphEvents
 from engine.identifiers import name_problem
 
+K = TypeVar("K")
+V = TypeVar("V")
 GroupPath = tuple[str, ...]
 PortPair = tuple[str, str]  # (source port, target port): tells parallel wires apart
 Wiring = dict[str, dict[str, dict[PortPair, "Edge"]]]  # node -> neighbour -> ports -> edge
+# Where a wire stood in the ordered wiring, so that undo puts it back there: the target's place
+# among its source's targets, the wire's place among the wires between the two, then the same two
+# places seen from the target (its sources, and the wires from that source).
+EdgeSlot = tuple[int, int, int, int]
 
 
 @dataclass
@@ -54,10 +62,16 @@ class Edge:
 
 @dataclass
 class RemovedNode:
-    """What ``remove_node`` took out, so that ``restore_node`` can put it back exactly."""
+    """What ``remove_node`` took out, so that ``restore_node`` can put it back exactly.
+
+    ``index`` is the node's place in the node order and ``slots`` the places of ``edges`` (in the
+    order they were removed), for ``restore_node(..., in_place=True)``.
+    """
 
     node: Node
     edges: list[Edge]
+    index: int | None = None
+    slots: list[EdgeSlot] = field(default_factory=list)
 
 
 def group_name(path: GroupPath) -> str:
@@ -85,6 +99,21 @@ def _check_group(path: GroupPath) -> None:
 def _renamed_key(mapping: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     """``mapping`` with key ``old`` called ``new``, in the same place."""
     return {(new if key == old else key): value for key, value in mapping.items()}
+
+
+def _inserted(mapping: dict[K, V], index: int, key: K, value: V) -> dict[K, V]:
+    """``mapping`` with ``key: value`` at position ``index`` (in place when that is the end)."""
+    if index >= len(mapping):
+        mapping[key] = value
+        return mapping
+    items = list(mapping.items())
+    items.insert(index, (key, value))
+    return dict(items)
+
+
+def _index_of(mapping: dict[K, Any], key: K) -> int:
+    """The position of ``key`` in ``mapping``'s order."""
+    return list(mapping).index(key)
 
 
 def _port_index(port: str) -> int:
@@ -303,25 +332,40 @@ class Graph:
             )
 
     def remove_node(self, name: str) -> RemovedNode:
-        """Delete a node and its wires; the returned record restores both."""
+        """Delete a node and its wires; the returned record restores both.
+
+        Announces ``edge_removed(edge, slot)`` for each wire, then ``node_removed(node, index)``:
+        the slot and index say where they stood, for an exact undo.
+        """
         node = self.node(name)
         edges = list(dict.fromkeys(self.in_edges(name) + self.out_edges(name)))  # a self-loop once
-        for edge in edges:
-            self._remove_edge(edge)
+        slots = [self._remove_edge(edge) for edge in edges]
+        index = _index_of(self._nodes, name)
         del self._nodes[name], self._succ[name], self._pred[name]
         self._rewired()
-        self.events.node_removed.emit(node)
+        self.events.node_removed.emit(node, index)
         self._touch(structural=True)
-        return RemovedNode(node, edges)
+        return RemovedNode(node, edges, index, slots)
 
-    def restore_node(self, removed: RemovedNode) -> None:
-        """Undo ``remove_node``: the same node with the same wires."""
-        self._check_new_name(removed.node.name)
-        self._insert_node(removed.node)
+    def restore_node(self, removed: RemovedNode, in_place: bool = False) -> None:
+        """Undo ``remove_node``: the same node with the same wires.
+
+        With ``in_place`` the node and its wires go back to the places they had in every order
+        (nodes, wires, hence the walk order and the saved file): valid when the graph is as
+        ``remove_node`` left it, as it is for an undo. Otherwise they are added at the end.
+        """
+        node = removed.node
+        self._check_new_name(node.name)
+        index = removed.index if in_place and removed.index is not None else len(self._nodes)
+        self._insert_node(node, index)
         self._rewired()
-        self.events.node_added.emit(removed.node)
-        for edge in removed.edges:
-            self._add_edge(edge)
+        self.events.node_added.emit(node)
+        if in_place and len(removed.slots) == len(removed.edges):
+            for edge, slot in reversed(list(zip(removed.edges, removed.slots, strict=True))):
+                self._add_edge(edge, slot)
+        else:
+            for edge in removed.edges:
+                self._add_edge(edge)
         self._touch(structural=True)
 
     def free_input_port(self, name: str) -> str | None:
@@ -373,46 +417,85 @@ class Graph:
         self._add_edge(edge)
         self._touch(structural=True)
 
-    def disconnect(self, edge: Edge) -> None:
-        """Remove a wire."""
-        if not self._has_edge(edge):
-            raise GraphError(f"there is no wire {edge}")
-        self._remove_edge(edge)
+    def restore_edge(self, edge: Edge, slot: EdgeSlot) -> None:
+        """Undo the removal of a wire: put it back at ``slot``, the place ``edge_removed``
+        reported (valid when the graph is as that removal left it, as it is for an undo)."""
+        self.node(edge.src)
+        self.node(edge.dst)
+        if self._has_edge(edge):
+            raise GraphError(f"the wire {edge} already exists")
+        self._add_edge(edge, slot)
         self._touch(structural=True)
 
-    def _insert_node(self, node: Node) -> None:
-        self._nodes[node.name] = node
-        self._succ[node.name] = {}
-        self._pred[node.name] = {}
+    def disconnect(self, edge: Edge) -> EdgeSlot:
+        """Remove a wire; returns the slot it stood in (for ``restore_edge``)."""
+        if not self._has_edge(edge):
+            raise GraphError(f"there is no wire {edge}")
+        slot = self._remove_edge(edge)
+        self._touch(structural=True)
+        return slot
+
+    def _insert_node(self, node: Node, index: int | None = None) -> None:
+        """Add ``node`` with no wires, at ``index`` in the node order (the end when None).
+
+        The node table and both wiring tables always list the nodes in the same order."""
+        name = node.name
+        if index is None or index >= len(self._nodes):
+            self._nodes[name] = node
+            self._succ[name] = {}
+            self._pred[name] = {}
+        else:
+            self._nodes = _inserted(self._nodes, index, name, node)
+            self._succ = _inserted(self._succ, index, name, {})
+            self._pred = _inserted(self._pred, index, name, {})
 
     def _has_edge(self, edge: Edge) -> bool:
         return (edge.src_port, edge.dst_port) in self._succ.get(edge.src, {}).get(edge.dst, {})
 
-    def _store_edge(self, edge: Edge) -> None:
+    def _store_edge(self, edge: Edge, slot: EdgeSlot | None = None) -> None:
+        """Add a wire at the end of every order, or at ``slot`` (from ``_drop_edge``)."""
         ports = (edge.src_port, edge.dst_port)
-        self._succ[edge.src].setdefault(edge.dst, {})[ports] = edge
-        self._pred[edge.dst].setdefault(edge.src, {})[ports] = edge
+        if slot is None:
+            self._succ[edge.src].setdefault(edge.dst, {})[ports] = edge
+            self._pred[edge.dst].setdefault(edge.src, {})[ports] = edge
+            return
+        for wiring, here, there, (place, port_place) in (
+            (self._succ, edge.src, edge.dst, slot[:2]),
+            (self._pred, edge.dst, edge.src, slot[2:]),
+        ):
+            neighbours = wiring[here]
+            keyed = neighbours.get(there)
+            if keyed is None:
+                wiring[here] = _inserted(neighbours, place, there, {ports: edge})
+            else:
+                neighbours[there] = _inserted(keyed, port_place, ports, edge)
 
-    def _drop_edge(self, edge: Edge) -> None:
+    def _drop_edge(self, edge: Edge) -> EdgeSlot:
+        """Remove a wire; returns where it stood (see ``EdgeSlot``)."""
         ports = (edge.src_port, edge.dst_port)
+        slot: list[int] = []
         for wiring, here, there in (
             (self._succ, edge.src, edge.dst),
             (self._pred, edge.dst, edge.src),
         ):
-            keyed = wiring[here][there]
+            neighbours = wiring[here]
+            keyed = neighbours[there]
+            slot += [_index_of(neighbours, there), _index_of(keyed, ports)]
             del keyed[ports]
             if not keyed:
-                del wiring[here][there]
+                del neighbours[there]
+        return (slot[0], slot[1], slot[2], slot[3])
 
-    def _add_edge(self, edge: Edge) -> None:
-        self._store_edge(edge)
+    def _add_edge(self, edge: Edge, slot: EdgeSlot | None = None) -> None:
+        self._store_edge(edge, slot)
         self._rewired()
         self.events.edge_added.emit(edge)
 
-    def _remove_edge(self, edge: Edge) -> None:
-        self._drop_edge(edge)
+    def _remove_edge(self, edge: Edge) -> EdgeSlot:
+        slot = self._drop_edge(edge)
         self._rewired()
-        self.events.edge_removed.emit(edge)
+        self.events.edge_removed.emit(edge, slot)
+        return slot
 
     def set_params(self, name: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Change parameters (any value is stored; inference reports bad ones). Returns old values."""

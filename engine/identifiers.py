@@ -60,13 +60,22 @@ def safe_module_path(
 _NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 
 
-def name_problem(name: str) -> str | None:
-    """Why ``name`` is not a good node name, or None. Names are dotted identifiers."""
+_EXAMPLES = {
+    "node": ("conv1", "with dots between group levels (like layer2.0.conv1)"),
+    "group": ("stage1", "with dots between nested groups (like layer2.0)"),
+}
+
+
+def name_problem(name: str, kind: str = "node") -> str | None:
+    """Why ``name`` is not a good name for a ``kind`` ("node" or "group"), or None.
+
+    Both are dotted identifiers; the message names what was being named."""
+    example, dotted = _EXAMPLES[kind]
     if not name:
-        return "a node name cannot be empty. Type a name such as conv1"
+        return f"a {kind} name cannot be empty. Type a name such as {example}"
     if not _NAME_OK.match(name):
         return (
-            f"a node name is made of letters, digits and underscores, with dots between group "
-            f"levels (like layer2.0.conv1). Received: name={name!r}. Remove the other characters"
+            f"a {kind} name is made of letters, digits and underscores, {dotted}. "
+            f"Received: name={name!r}. Remove the other characters"
         )
     return None

@@ -163,8 +163,8 @@ def group_nodes(doc: Document, names: list[str], group: str) -> None:
     names = [n for n in names if n in doc.graph]
     if not names:
         raise GraphError("group: select the blocks to group first")
-    if (problem := name_problem(group)) is not None:
-        raise GraphError(f"group name: {problem}")
+    if (problem := name_problem(group, "group")) is not None:
+        raise GraphError(problem)
     paths = [doc.graph.node(n).group for n in names]
     common: tuple[str, ...] = ()
     for parts in zip(*paths, strict=False):

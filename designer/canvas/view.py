@@ -352,15 +352,15 @@ class CanvasView(QGraphicsView):
             self.status_message.emit(f"Cannot group: {error}")
 
     def ungroup_selection(self) -> None:
-        """Take the selected blocks out of their innermost group (a selected collapsed group is
-        dissolved)."""
+        """Take the selection out of one group level, as one undo step: a selected collapsed
+        group is dissolved (its blocks stay in the groups around it), other selected blocks
+        leave their innermost group."""
+        # read the whole selection before editing: the edit redraws groups and reselects
         groups = [i for i in self.canvas.selectedItems() if isinstance(i, GroupItem)]
+        names = [n for n in self.document.selection if n in self.canvas.nodes]
+        names += [n for item in groups for n in item.members]
         try:
-            for item in groups:
-                editing.ungroup_nodes(self.document, item.members, item.group)
-            loose = [n for n in self.document.selection if n in self.canvas.nodes]
-            if loose or not groups:
-                editing.ungroup_nodes(self.document, loose)
+            self.document.ungroup(names, [item.group for item in groups])
         except DesignerError as error:
             self.status_message.emit(f"Cannot ungroup: {error}")
 
