@@ -63,3 +63,22 @@ def test_import_torchvision_on_the_command_line(tmp_path):
     project = tmp_path / "squeeze.cnnd"
     assert main(["import", "--torchvision", "squeezenet1_1", "-o", str(project)]) == 0
     assert infer(load_project(project).graph).total_params == 1_235_496
+
+
+def test_export_to_an_unwritable_path_or_from_a_non_checkpoint_is_a_message(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    args = ["export", "--preset", "lenet5", "--format", "torchscript", "-o"]
+    assert main([*args, str(blocker / "net.ts")]) == 2
+    assert f"{blocker} is a file, not a folder" in capsys.readouterr().err
+    assert main([*args, ""]) == 2
+    assert "names no file" in capsys.readouterr().err
+    assert main(["export", "--preset", "lenet5", "--format", "python", "-o", ""]) == 2
+    assert (
+        "names no file. Received: ''. Give a file name such as model.py" in capsys.readouterr().err
+    )
+    (tmp_path / "notes.pt").write_text("not weights")
+    assert main([*args, str(tmp_path / "net.ts"), "--weights", str(tmp_path / "notes.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "notes.pt: not a CNN Designer checkpoint" in err and "last.pt or best.pt" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "notes.pt"]

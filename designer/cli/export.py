@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from designer.cli.common import add_source_arguments, fail, load_graph
 from engine import DesignerError, infer
@@ -52,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         graph = load_graph(args)
         result = infer(graph)
         path = export_model(
-            graph, args.format, Path(args.output), args.weights, class_name=_class_name(args)
+            graph, args.format, args.output, args.weights, class_name=_class_name(args)
         )
     except DesignerError as error:
         return fail(str(error))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine.export.files import (
     Weights,
+    check_output_path,
     read_state_dict,
     write_onnx,
     write_python,
@@ -36,7 +37,13 @@ def export_model(
     """Write ``graph`` as ``format`` to ``out_path`` (weights: a state dict or checkpoint file)."""
     if format not in FORMATS:
         raise ExportError(f"unknown export format {format!r}. Choose one of {', '.join(FORMATS)}")
+    if not os.fspath(out_path).strip():  # Path("") would read as the current folder
+        raise ExportError(
+            "export path: names no file. Received: ''. Give a file name such as "
+            f"model{FORMATS[format]}"
+        )
     out = Path(out_path)
+    check_output_path(out, "model" + FORMATS[format])
     if format == "python":
         if out.suffix != ".py":
             raise ExportError(

@@ -3,31 +3,43 @@
 Weights come from a state dict or a checkpoint file, always read with
 ``torch.load(..., weights_only=True)`` (tensors and plain containers only, nothing executed), and
 must fit the design exactly (strict ``load_state_dict``).
+
+Every file is saved atomically: written in full to a temporary file beside its target, flushed to
+disk, then renamed over the target, so a full disk or an unwritable folder leaves the previous
+export as it was (an ExportError says which path, why, and what to do). TorchScript and weights
+are serialised in memory first: torch's own file writer aborts the whole process (an uncatchable
+C++ error) when the disk fills up.
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import pickle
 import re
+import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.compiler import compile_graph, example_inputs
-from engine.export.literals import ExportError
+from engine.export.literals import ExportError, shape_text
 from engine.export.python_code import python_source
 from engine.graph import Graph
 from engine.inference import infer
-from engine.project import write_atomic
 
 if TYPE_CHECKING:
     import torch
 
 # keys under which checkpoints commonly keep the model's state dict
 _CHECKPOINT_KEYS = ("model_state", "model_state_dict", "state_dict", "model")
+_EXAMPLE_BATCH = 2  # samples in the example run that tracing and the ONNX exporter make
 
 Weights = Mapping[str, Any] | str | os.PathLike[str]
+# what a file is made of: its bytes, or a function that writes it to the path it is given
+Content = bytes | memoryview | Callable[[str], None]
 
 
 def read_state_dict(weights: Weights) -> dict[str, torch.Tensor]:
@@ -36,18 +48,28 @@ def read_state_dict(weights: Weights) -> dict[str, torch.Tensor]:
 
     if isinstance(weights, Mapping):
         data: Any = weights
+        source = "weights"
     else:
-        path = Path(weights).expanduser()
-        if path.is_dir():  # a training run folder: its best epoch, else its last
-            path = path / "best.pt" if (path / "best.pt").is_file() else path / "last.pt"
+        path = _weights_file(Path(weights).expanduser())
+        source = f"weights file {path}"
         try:
             data = torch.load(path, map_location="cpu", weights_only=True)
         except FileNotFoundError as error:
-            raise ExportError(f"weights file {path}: not found. Check the path") from error
-        except Exception as error:  # torch raises UnpicklingError, RuntimeError, EOFError...
             raise ExportError(
-                f"weights file {path}: cannot be read as PyTorch weights ({error}). "
-                "Give a state dict or a checkpoint saved with torch.save"
+                f"{source}: not found. Give a training run folder, its last.pt or best.pt, or a "
+                "state dict saved with torch.save"
+            ) from error
+        except OSError as error:  # a folder, no permission...
+            raise ExportError(
+                f"{source}: cannot be read ({error.strerror or error}). Check the path and that "
+                "the file can be read"
+            ) from error
+        except Exception as error:  # torch raises UnpicklingError, RuntimeError, EOFError...
+            # never quote torch's text: it advises weights_only=False, which runs code in the file
+            raise ExportError(
+                f"{source}: not a CNN Designer checkpoint or a state dict, so it cannot be read "
+                f"as PyTorch weights ({_load_failure(error)}). Give a training run folder, its "
+                "last.pt or best.pt, or a state dict saved with torch.save"
             ) from error
     for key in _CHECKPOINT_KEYS:
         if isinstance(data, Mapping) and isinstance(data.get(key), Mapping):
@@ -57,10 +79,35 @@ def read_state_dict(weights: Weights) -> dict[str, torch.Tensor]:
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items()
     ):
         raise ExportError(
-            "weights: expected a state dict (names → tensors) or a checkpoint holding one under "
-            f"{', '.join(repr(k) for k in _CHECKPOINT_KEYS)}"
+            f"{source}: expected a state dict (names → tensors) or a checkpoint holding one under "
+            f"{', '.join(repr(k) for k in _CHECKPOINT_KEYS)}. Give a training run folder, its "
+            "last.pt or best.pt"
         )
     return dict(data)
+
+
+def _weights_file(path: Path) -> Path:
+    """``path``, or for a training run folder its best epoch's checkpoint, else its last."""
+    if not path.is_dir():
+        return path
+    for name in ("best.pt", "last.pt"):
+        if (path / name).is_file():
+            return path / name
+    raise ExportError(
+        f"training run folder {path}: holds no best.pt or last.pt (no epoch finished). Give a run "
+        "that finished at least one epoch, or a checkpoint file"
+    )
+
+
+def _load_failure(error: BaseException) -> str:
+    """Why ``torch.load(weights_only=True)`` refused a file, in a few words."""
+    if isinstance(error, pickle.UnpicklingError):
+        return "it holds objects other than tensors and plain data, which are never loaded"
+    if isinstance(error, EOFError):
+        return "the file is empty or cut short"
+    if isinstance(error, RuntimeError):  # torch's archive reader: a damaged or foreign zip
+        return "the file is damaged or not a PyTorch archive"
+    return "it is not a file written by torch.save"
 
 
 def load_into(module: torch.nn.Module, weights: Weights) -> None:
@@ -83,20 +130,101 @@ def compiled_with_weights(graph: Graph, weights: Weights | None) -> torch.fx.Gra
     return module.eval()
 
 
+def check_output_path(out: Path, example: str) -> None:
+    """ExportError unless ``out`` names a file (not empty, not a folder)."""
+    if out.name in ("", ".", ".."):
+        raise ExportError(
+            f"export path: names no file. Received: {str(out)!r}. Give a file name such as "
+            f"{example}"
+        )
+    if out.is_dir():
+        raise ExportError(
+            f"export path {out}: is a folder. Give a file name inside it, such as {out / example}"
+        )
+
+
+def _file_mode(target: Path) -> int:
+    """The mode of the file being replaced, or what a new file gets under the current umask."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _write_error(target: Path, error: OSError) -> ExportError:
+    """An ExportError naming the file that could not be written, the reason and the fix."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        fix = "Free some disk space or export to another drive"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = "Export to a folder you can write to"
+    else:
+        fix = "Check the path and that its folder can be written"
+    reason = error.strerror or _first_line(error)
+    if isinstance(error, FileExistsError | NotADirectoryError):  # from mkdir, or on the way
+        blocking = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            reason = f"{blocking} is a file, not a folder"
+            fix = "Export to a path inside a folder"
+    return ExportError(
+        f"export file {target}: cannot be written ({reason}); any previous file there is kept. "
+        f"{fix}"
+    )
+
+
+def _save_files(files: Sequence[tuple[Path, Content]]) -> None:
+    """Write each file in full to a temporary file beside it, then rename all over their targets.
+
+    Nothing is renamed before every file is complete and on disk, so a failure (a full disk, a
+    read-only folder) keeps the previous files; temporary files are removed on any failure, and
+    an OSError becomes an ExportError naming the path.
+    """
+    temps: list[tuple[Path, Path]] = []
+    target = files[0][0]
+    try:
+        for target, content in files:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+            )
+            temps.append((target, Path(name)))
+            with os.fdopen(handle, "wb") as stream:
+                if not callable(content):
+                    stream.write(content)
+            if callable(content):
+                content(name)
+            with open(name, "rb+") as stream:
+                os.fsync(stream.fileno())  # on disk before it replaces the previous file
+            # last: mkstemp makes 0600 files, and the target's mode may forbid writing
+            os.chmod(name, _file_mode(target))
+        while temps:
+            target, temp = temps[0]
+            os.replace(temp, target)
+            temps.pop(0)
+    except OSError as error:
+        raise _write_error(target, error) from error
+    finally:
+        for _, temp in temps:
+            temp.unlink(missing_ok=True)
+
+
 def write_python(
     graph: Graph, out: Path, weights: Weights | None = None, class_name: str = "DesignedNet"
 ) -> Path:
     """The standalone ``.py`` file, and ``<same name>.pt`` beside it when weights are given."""
     import torch
 
+    check_output_path(out, "model.py")
+    files: list[tuple[Path, Content]] = []
     source = python_source(graph, class_name)
     if weights is not None:
         module = compiled_with_weights(graph, weights)
-        weights_path = out.with_suffix(".pt")
-        temp = weights_path.with_name(f".{weights_path.name}.tmp")
-        torch.save(module.state_dict(), temp)
-        os.replace(temp, weights_path)
-    write_atomic(out, source)
+        buffer = io.BytesIO()
+        torch.save(module.state_dict(), buffer)  # in memory: see the module's docstring
+        files.append((out.with_suffix(".pt"), buffer.getbuffer()))
+    files.append((out, source.encode("utf-8")))
+    _save_files(files)
     return out
 
 
@@ -111,26 +239,72 @@ def _names(graph: Graph, kind: str) -> list[str]:
     return [re.sub(r"[^0-9A-Za-z_.]", "_", n) for n in names]
 
 
+def _out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is torch (or Python) failing to allocate memory."""
+    import torch
+
+    return isinstance(error, MemoryError | torch.OutOfMemoryError) or (
+        isinstance(error, RuntimeError) and "can't allocate memory" in str(error)
+    )
+
+
+def _memory_error(graph: Graph, what: str, error: BaseException) -> ExportError:
+    """ExportError for an example run that does not fit in memory, naming the input shapes."""
+    shapes = [
+        (name, shape_text(graph.node(name).params["shape"]))
+        for name in graph.names
+        if graph.node(name).type_id == "input"
+    ]
+    received = (
+        f"input shape {shapes[0][1]}"
+        if len(shapes) == 1
+        else "input shapes " + ", ".join(f"{name}: {shape}" for name, shape in shapes)
+    )
+    needed = re.search(r"allocate (\d+) bytes", str(error))
+    gigabytes = int(needed.group(1)) / 1e9 if needed else 0.0
+    detail = f" ({gigabytes:,.{0 if gigabytes >= 10 else 1}f} GB for one tensor)" if needed else ""
+    return ExportError(
+        f"{what} export runs the design once on {_EXAMPLE_BATCH} random samples, and that run "
+        f"does not fit in memory{detail}. Received: {received}. Export with a smaller "
+        "input size (the Input block's shape)"
+    )
+
+
+def _example_inputs(graph: Graph, what: str) -> tuple[torch.Tensor, ...]:
+    """The example batch the exporters run; ExportError when it does not fit in memory."""
+    try:
+        return tuple(example_inputs(graph, batch=_EXAMPLE_BATCH))
+    except (RuntimeError, MemoryError) as error:
+        if not _out_of_memory(error):
+            raise
+        raise _memory_error(graph, what, error) from error
+
+
 def write_torchscript(graph: Graph, out: Path, weights: Weights | None = None) -> Path:
     """A TorchScript file (scripted; traced when scripting fails) for ``torch.jit.load``."""
     import torch
 
+    check_output_path(out, "model.pt")
     module = compiled_with_weights(graph, weights)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.jit is marked deprecated; the format is not
         try:
             scripted = torch.jit.script(module)
         except Exception as script_error:  # a layer TorchScript cannot compile: trace one run
+            inputs = _example_inputs(graph, "TorchScript")
             try:
-                scripted = torch.jit.trace(module, tuple(example_inputs(graph, batch=2)))
+                scripted = torch.jit.trace(module, inputs)
             except Exception as error:
+                if _out_of_memory(error):
+                    raise _memory_error(graph, "TorchScript", error) from error
                 raise ExportError(
                     "TorchScript export failed: torch can neither script nor trace this design "
                     f"({_first_line(script_error)}; {_first_line(error)}). Export it as python "
                     "or onnx instead"
                 ) from error
-        out.parent.mkdir(parents=True, exist_ok=True)
-        scripted.save(str(out))
+        buffer = io.BytesIO()
+        torch.jit.save(scripted, buffer)  # in memory: see the module's docstring
+    _save_files([(out, buffer.getbuffer())])
     return out
 
 
@@ -138,23 +312,33 @@ def write_onnx(graph: Graph, out: Path, weights: Weights | None = None) -> Path:
     """An ONNX file with a dynamic batch axis (torch's TorchScript-based exporter)."""
     import torch
 
+    check_output_path(out, "model.onnx")
     module = compiled_with_weights(graph, weights)
     inputs, outputs = _names(graph, "input"), _names(graph, "output")
     axes = {name: {0: "batch"} for name in [*inputs, *outputs]}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the legacy exporter announces its own deprecation
-        try:
-            torch.onnx.export(
-                module,
-                tuple(example_inputs(graph, batch=2)),
-                str(out),
-                dynamo=False,
-                input_names=inputs,
-                output_names=outputs,
-                dynamic_axes=axes,
-                opset_version=17,
-            )
-        except Exception as error:
-            raise ExportError(f"ONNX export failed: {_first_line(error)}") from error
+    example = _example_inputs(graph, "ONNX")
+
+    def export(path: str) -> None:
+        # to a path, not a buffer: a model over 2 GB keeps its weights in files beside it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the legacy exporter announces its own deprecation
+            try:
+                torch.onnx.export(
+                    module,
+                    example,
+                    path,
+                    dynamo=False,
+                    input_names=inputs,
+                    output_names=outputs,
+                    dynamic_axes=axes,
+                    opset_version=17,
+                )
+            except OSError:
+                raise  # writing the file failed: _save_files names the path
+            except Exception as error:
+                if _out_of_memory(error):
+                    raise _memory_error(graph, "ONNX", error) from error
+                raise ExportError(f"ONNX export failed: {_first_line(error)}") from error
+
+    _save_files([(out, export)])
     return out
