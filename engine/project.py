@@ -13,26 +13,41 @@ Format (version 2)::
      "training": {...}, "metadata": {"title": "...", "preset": "lenet5"}}
 
 Version 1 (the first release) kept positions inside each node ("x", "y") and wrote edges as
-objects {"from": "node:port", "to": "node:port"}; it is migrated on load. README.md's section
+objects {"from": "node:port", "to": "node:port"}; it is migrated on load. ``view``, ``training``
+and ``metadata`` are free-form objects, except ``view.collapsed``: the designer reads it, so it
+must be a list of group names (strings) when present. README.md's section
 "Project files" documents every field; keep the two in step (a test loads the README example).
+Reading and checking a document, and migrating old versions, is ``engine.project_format``.
 """
 
 from __future__ import annotations
 
+import codecs
+import errno
+import math
 import os
+import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.catalog import CATALOG
-from engine.errors import DesignerError, ProjectFileError
-from engine.graph import Edge, Graph
+from engine.errors import ProjectFileError
+from engine.graph import Graph
+from engine.project_format import FORMAT, SUFFIX, VERSION, read_project
 
-FORMAT = "cnn-designer-project"
-VERSION = 2
-SUFFIX = ".cnnd"
+__all__ = [
+    "FORMAT",
+    "SUFFIX",
+    "VERSION",
+    "Project",
+    "ProjectSaveError",
+    "load_project",
+    "project_from_data",
+    "project_from_text",
+    "save_project",
+    "write_atomic",
+]
 
 
 @dataclass
@@ -47,8 +62,10 @@ class Project:
 
     def to_data(self) -> dict[str, Any]:
         """The JSON document of this project."""
-        layout = {
-            n: [round(x, 2), round(y, 2)] for n, (x, y) in self.layout.items() if n in self.graph
+        layout = {  # a non-finite position would not load again: the block gets placed anew
+            n: [round(x, 2), round(y, 2)]
+            for n, (x, y) in self.layout.items()
+            if n in self.graph and math.isfinite(x) and math.isfinite(y)
         }
         return {
             "format": FORMAT,
@@ -61,17 +78,64 @@ class Project:
         }
 
 
+class ProjectSaveError(ProjectFileError, OSError):
+    """A project file that cannot be written (no permission, a folder, a full disk, ...).
+
+    It is also an OSError, so code that treats a failed save as a file-system error (the
+    autosave retries on OSError) keeps working.
+    """
+
+
 def save_project(project: Project, path: str | os.PathLike[str]) -> None:
-    """Write ``project`` to ``path`` atomically (an interrupted save leaves the old file intact)."""
+    """Write ``project`` to ``path`` atomically (an interrupted save leaves the old file intact).
+
+    A symbolic link is written through (its target is replaced, the link stays). Any failure
+    raises ProjectSaveError naming the path, the reason and what to do.
+    """
     import json  # here, not at the top: the designer opens without reading or writing files
 
+    if not os.fspath(path):
+        raise ProjectSaveError(
+            "project file name: must not be empty. Received: path=''. Choose a file name, "
+            f"such as my-net{SUFFIX}"
+        )
     target = Path(path)
-    text = json.dumps(project.to_data(), indent=1, ensure_ascii=False)
-    write_atomic(target, text)
+    data = project.to_data()
+    text = json.dumps(data, indent=1, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (e.g. from a "\ud800" escape): keep it escaped
+        text = json.dumps(data, indent=1, ensure_ascii=True)
+    try:
+        write_atomic(target, text)
+    except OSError as error:
+        raise ProjectSaveError(_save_problem(target, error)) from error
+
+
+def _save_problem(target: Path, error: OSError) -> str:
+    """The message for a failed save: the path, the reason and the fix."""
+    reason = error.strerror or str(error) or type(error).__name__
+    if isinstance(error, IsADirectoryError) or target.is_dir():
+        fix = f"Choose a file name inside that folder, such as {target / ('my-net' + SUFFIX)}"
+    elif isinstance(error, PermissionError) or error.errno in (errno.EROFS, errno.EPERM):
+        fix = "Choose a folder you can write to"
+    elif error.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = "Free some disk space or choose another drive"
+    else:
+        fix = "Choose another folder or file name"
+    return (
+        f"{target}: the project cannot be saved ({reason}). Received: path={str(target)!r}. "
+        f"{fix}{'; the previous file is unchanged' if target.is_file() else ''}"
+    )
 
 
 def write_atomic(target: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``target``, then rename it over ``target``."""
+    """Write ``text`` to a temporary file beside ``target``, then rename it over ``target``.
+
+    A symbolic link is followed, as editors do: the file it points to is replaced and the link
+    stays. Raises OSError (the temporary file is removed, the old file left intact).
+    """
+    target = Path(os.path.realpath(target)) if target.is_symlink() else target
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -104,18 +168,20 @@ def load_project(path: str | os.PathLike[str]) -> Project:
     except OSError as error:
         raise ProjectFileError(f"{source}: cannot be read ({error.strerror or error})") from error
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a leading BOM (Windows editors write one) is dropped
     except UnicodeDecodeError as error:
+        at = error.start + (3 if raw.startswith(codecs.BOM_UTF8) else 0)
         raise ProjectFileError(
-            f"{source}: not a CNN Designer project (not UTF-8 text at byte {error.start})"
+            f"{source}: not a CNN Designer project (not UTF-8 text at byte {at})"
         ) from error
     return project_from_text(text, str(source))
 
 
 def project_from_text(text: str, origin: str = "project") -> Project:
-    """Parse a project document given as text."""
+    """Parse a project document given as text (a leading BOM is ignored)."""
     import json
 
+    text = text.removeprefix("\ufeff")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -125,166 +191,21 @@ def project_from_text(text: str, origin: str = "project") -> Project:
         raise ProjectFileError(
             f"{origin}: not valid JSON at {where}: {error.msg}{ending}"
         ) from error
+    except RecursionError as error:
+        raise ProjectFileError(
+            f"{origin}: not a readable project: lists or objects are nested too deeply (more "
+            f"than about {sys.getrecursionlimit()} levels). The file is damaged or not a "
+            "project; open a saved copy"
+        ) from error
+    except ValueError as error:  # Python refuses to read whole numbers this long
+        raise ProjectFileError(
+            f"{origin}: not a readable project: it holds a whole number with more than "
+            f"{sys.get_int_max_str_digits()} digits. The file is damaged or not a project; "
+            "correct that number or open a saved copy"
+        ) from error
     return project_from_data(data, origin)
 
 
 def project_from_data(data: Any, origin: str = "project") -> Project:
     """Build a project from parsed JSON data, migrating older versions."""
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ProjectFileError(
-            f"{origin}: not a CNN Designer project (the field 'format' must be {FORMAT!r})"
-        )
-    version = data.get("version")
-    if not isinstance(version, int) or version < 1:
-        raise ProjectFileError(
-            f"{origin}: field 'version' must be a positive whole number, got {version!r}"
-        )
-    if version > VERSION:
-        raise ProjectFileError(
-            f"{origin}: saved by a newer CNN Designer (format version {version}; this one reads "
-            f"up to {VERSION}). Update the program to open it"
-        )
-    while version < VERSION:
-        data = MIGRATIONS[version](data)
-        version += 1
-    try:
-        return _build(_Reader(origin), data)
-    except ProjectFileError:
-        raise
-    except DesignerError as error:
-        raise ProjectFileError(f"{origin}: {error}") from error
-
-
-class _Reader:
-    """Typed field access that names the field in every error."""
-
-    def __init__(self, origin: str) -> None:
-        self.origin = origin
-
-    def fail(self, where: str, message: str) -> ProjectFileError:
-        return ProjectFileError(f"{self.origin}: field {where} {message}")
-
-    def get(
-        self, data: dict, key: str, kind: type | tuple[type, ...], where: str, default: Any = ...
-    ) -> Any:
-        if key not in data:
-            if default is ...:
-                raise self.fail(f"{where}.{key}".lstrip("."), "is missing")
-            return default
-        value = data[key]
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            names = (
-                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            )
-            raise self.fail(
-                f"{where}.{key}".lstrip("."), f"must be {names}, got {type(value).__name__}"
-            )
-        return value
-
-
-def _build(read: _Reader, data: dict[str, Any]) -> Project:
-    graph_data = read.get(data, "graph", dict, "")
-    graph = Graph()
-    for index, item in enumerate(read.get(graph_data, "nodes", list, "graph")):
-        where = f"graph.nodes[{index}]"
-        if not isinstance(item, dict):
-            raise read.fail(where, "must be an object")
-        name = read.get(item, "name", str, where)
-        type_id = read.get(item, "type", str, where)
-        if type_id not in CATALOG:
-            raise read.fail(f"{where}.type", f"names an unknown block type {type_id!r}")
-        params = read.get(item, "params", dict, where, {})
-        group = read.get(item, "group", list, where, [])
-        if not all(isinstance(g, str) for g in group):
-            raise read.fail(f"{where}.group", "must be a list of names")
-        spec = CATALOG.get(type_id)
-        known = {p.name for p in spec.params}
-        if unknown := sorted(set(params) - known):
-            raise read.fail(
-                f"{where}.params", f"has unknown parameter {unknown[0]!r} for {type_id}"
-            )
-        if name in graph:
-            raise read.fail(f"{where}.name", f"repeats the node name {name!r}")
-        try:
-            graph.add_node(spec.type_id, name, params, group)
-        except DesignerError as error:
-            raise read.fail(where, f"is invalid: {error}") from error
-    for index, item in enumerate(read.get(graph_data, "edges", list, "graph")):
-        where = f"graph.edges[{index}]"
-        if not (
-            isinstance(item, list) and len(item) == 4 and all(isinstance(p, str) for p in item)
-        ):
-            raise read.fail(where, "must be [source, source port, target, target port]")
-        _check_edge(read, graph, Edge(*item), where)
-        graph.add_edge_unchecked(Edge(*item))
-    layout: dict[str, tuple[float, float]] = {}
-    for name, point in read.get(data, "layout", dict, "", {}).items():
-        if not (
-            isinstance(point, list)
-            and len(point) == 2
-            and all(isinstance(v, int | float) for v in point)
-        ):
-            raise read.fail(f"layout.{name}", "must be [x, y]")
-        layout[name] = (float(point[0]), float(point[1]))
-    return Project(
-        graph=graph,
-        layout=layout,
-        view=read.get(data, "view", dict, "", {}),
-        training=read.get(data, "training", dict, "", {}),
-        metadata=read.get(data, "metadata", dict, "", {}),
-    )
-
-
-def _check_edge(read: _Reader, graph: Graph, edge: Edge, where: str) -> None:
-    """Refuse a wire between nodes or ports that do not exist (cycles load; inference reports them)."""
-    for name in (edge.src, edge.dst):
-        if name not in graph:
-            raise read.fail(where, f"refers to a node {name!r} that does not exist")
-    source, target = graph.node(edge.src), graph.node(edge.dst)
-    outputs = source.spec.outputs(source.params)
-    if edge.src_port not in outputs:
-        raise read.fail(
-            where,
-            f"starts at output port {edge.src_port!r} of {edge.src}, which has only "
-            f"{', '.join(map(repr, outputs)) or 'no outputs'}",
-        )
-    if not target.spec.accepts_port(edge.dst_port):
-        raise read.fail(
-            where, f"ends at input port {edge.dst_port!r}, which {edge.dst} does not have"
-        )
-    if graph.edge_into(edge.dst, edge.dst_port) is not None:
-        raise read.fail(where, f"is a second wire into {edge.dst}.{edge.dst_port}")
-
-
-def _migrate_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 1 kept x/y inside nodes and wrote edges as {"from": "a:out", "to": "b:in"}."""
-    graph = data.get("graph")
-    if not isinstance(graph, dict):
-        return data  # the version-2 reader names the bad field
-    layout: dict[str, list[float]] = {}
-    nodes = []
-    nodes_data, edges_data = graph.get("nodes"), graph.get("edges")
-    if not isinstance(nodes_data, list) or not isinstance(edges_data, list):
-        return {**data, "version": 2}
-    for node in nodes_data:
-        if isinstance(node, dict):
-            node = dict(node)
-            if "x" in node and "y" in node:
-                layout[str(node.get("name"))] = [node.pop("x"), node.pop("y")]
-        nodes.append(node)
-    edges = []
-    for edge in edges_data:
-        if (
-            isinstance(edge, dict)
-            and isinstance(edge.get("from"), str)
-            and isinstance(edge.get("to"), str)
-        ):
-            src, _, src_port = edge["from"].rpartition(":")
-            dst, _, dst_port = edge["to"].rpartition(":")
-            edges.append([src, src_port, dst, dst_port])
-        else:
-            edges.append(edge)
-    return {**data, "version": 2, "graph": {"nodes": nodes, "edges": edges}, "layout": layout}
-
-
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_1_to_2}
+    return Project(**read_project(data, origin))
