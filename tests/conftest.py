@@ -34,3 +34,29 @@ def _clear_clipboard_at_exit() -> Iterator[None]:
     from designer.app import clear_clipboard
 
     clear_clipboard()
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """An empty folder no file can be created in: read-only for a user, immutable for root
+    (chattr +i, since root writes through permissions); skipped where neither is possible."""
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("unwritable")
+    if sys.platform == "win32":
+        pytest.skip("folder permissions work differently on Windows")
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        yield folder
+        folder.chmod(0o700)
+        return
+    if not shutil.which("chattr"):
+        pytest.skip("root writes anywhere, and chattr is not installed")
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+        pytest.skip("this file system does not support chattr +i")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
