@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from engine.atomic_files import write_atomic
 from engine.catalog import CATALOG, CATEGORY_ORDER, BlockSpec
 from engine.params import ParamSpec
-from engine.project import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- catalog:start -->", "<!-- catalog:end -->"

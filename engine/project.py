@@ -27,11 +27,11 @@ import errno
 import math
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.atomic_files import write_atomic
 from engine.errors import ProjectFileError
 from engine.graph import Graph
 from engine.project_format import FORMAT, SUFFIX, VERSION, read_project
@@ -46,7 +46,6 @@ __all__ = [
     "project_from_data",
     "project_from_text",
     "save_project",
-    "write_atomic",
 ]
 
 
@@ -127,37 +126,6 @@ def _save_problem(target: Path, error: OSError) -> str:
         f"{target}: the project cannot be saved ({reason}). Received: path={str(target)!r}. "
         f"{fix}{'; the previous file is unchanged' if target.is_file() else ''}"
     )
-
-
-def write_atomic(target: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``target``, then rename it over ``target``.
-
-    A symbolic link is followed, as editors do: the file it points to is replaced and the link
-    stays. Raises OSError (the temporary file is removed, the old file left intact).
-    """
-    target = Path(os.path.realpath(target)) if target.is_symlink() else target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        os.chmod(temp, _file_mode(target))  # mkstemp makes 0600 files; keep the usual mode
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _file_mode(target: Path) -> int:
-    """The mode of the file being replaced, or what a new file gets under the current umask."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def load_project(path: str | os.PathLike[str]) -> Project:

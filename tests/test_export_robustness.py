@@ -9,12 +9,12 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 import torch
 
-import engine.export.files
 from engine import Graph, compile_graph
 from engine.export import ExportError, export_model, read_state_dict
 
@@ -59,7 +59,7 @@ def fail_fsync_on_call(monkeypatch: pytest.MonkeyPatch, failing_call: int) -> No
         if len(calls) == failing_call:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(engine.export.files.os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fsync)
 
 
 # --- 1 and 2: atomic saves on a full disk --------------------------------------------------
@@ -165,7 +165,7 @@ def test_unwritable_output_paths_are_messages(tmp_path, monkeypatch, format):
     def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(tmp_path))
 
-    monkeypatch.setattr(engine.export.files.tempfile, "mkstemp", refuse)  # a read-only folder
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)  # a read-only folder
     with pytest.raises(ExportError, match="Export to a folder you can write to"):
         export_model(tiny_graph(), format, tmp_path / f"model{suffix}")
     assert sorted(os.listdir(tmp_path)) == sorted(["a_file", folder.name])

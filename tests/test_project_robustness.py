@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from engine import Graph, Project, ProjectFileError, load_project, save_project
-from engine.project import ProjectSaveError, project_from_data, project_from_text, write_atomic
+from engine.atomic_files import write_atomic
+from engine.project import ProjectSaveError, project_from_data, project_from_text
 
 BIG = "1" + "0" * 400  # a whole number far beyond what a float holds
 

@@ -18,12 +18,12 @@ import io
 import os
 import pickle
 import re
-import tempfile
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.atomic_files import Content, write_files_atomic
 from engine.compiler import compile_graph, example_inputs
 from engine.export.literals import ExportError, shape_text
 from engine.export.python_code import python_source
@@ -38,8 +38,6 @@ _CHECKPOINT_KEYS = ("model_state", "model_state_dict", "state_dict", "model")
 _EXAMPLE_BATCH = 2  # samples in the example run that tracing and the ONNX exporter make
 
 Weights = Mapping[str, Any] | str | os.PathLike[str]
-# what a file is made of: its bytes, or a function that writes it to the path it is given
-Content = bytes | memoryview | Callable[[str], None]
 
 
 def read_state_dict(weights: Weights) -> dict[str, torch.Tensor]:
@@ -143,16 +141,6 @@ def check_output_path(out: Path, example: str) -> None:
         )
 
 
-def _file_mode(target: Path) -> int:
-    """The mode of the file being replaced, or what a new file gets under the current umask."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def _write_error(target: Path, error: OSError) -> ExportError:
     """An ExportError naming the file that could not be written, the reason and the fix."""
     if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
@@ -174,39 +162,11 @@ def _write_error(target: Path, error: OSError) -> ExportError:
 
 
 def _save_files(files: Sequence[tuple[Path, Content]]) -> None:
-    """Write each file in full to a temporary file beside it, then rename all over their targets.
-
-    Nothing is renamed before every file is complete and on disk, so a failure (a full disk, a
-    read-only folder) keeps the previous files; temporary files are removed on any failure, and
-    an OSError becomes an ExportError naming the path.
-    """
-    temps: list[tuple[Path, Path]] = []
-    target = files[0][0]
+    """``write_files_atomic(files)``, a failure becoming an ExportError naming the file."""
     try:
-        for target, content in files:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-            )
-            temps.append((target, Path(name)))
-            with os.fdopen(handle, "wb") as stream:
-                if not callable(content):
-                    stream.write(content)
-            if callable(content):
-                content(name)
-            with open(name, "rb+") as stream:
-                os.fsync(stream.fileno())  # on disk before it replaces the previous file
-            # last: mkstemp makes 0600 files, and the target's mode may forbid writing
-            os.chmod(name, _file_mode(target))
-        while temps:
-            target, temp = temps[0]
-            os.replace(temp, target)
-            temps.pop(0)
+        write_files_atomic(files)
     except OSError as error:
-        raise _write_error(target, error) from error
-    finally:
-        for _, temp in temps:
-            temp.unlink(missing_ok=True)
+        raise _write_error(Path(error.filename or files[0][0]), error) from error
 
 
 def write_python(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.project import write_atomic
+from engine.atomic_files import write_atomic
 
 CHECKPOINT_FORMAT = "cnn-designer-checkpoint"
 
