@@ -6,7 +6,8 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -37,26 +38,30 @@ def _clear_clipboard_at_exit() -> Iterator[None]:
 
 
 @pytest.fixture
-def unwritable_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """An empty folder no file can be created in: read-only for a user, immutable for root
-    (chattr +i, since root writes through permissions); skipped where neither is possible."""
+def lock_folder() -> Iterator[Callable[[Path], Path]]:
+    """``lock_folder(folder)`` makes ``folder`` unwritable until the test ends: read-only for a
+    user, immutable for root (chattr +i, since root writes through permissions); the test is
+    skipped where neither is possible."""
     import shutil
     import subprocess
     import sys
 
-    folder = tmp_path_factory.mktemp("unwritable")
-    if sys.platform == "win32":
-        pytest.skip("folder permissions work differently on Windows")
-    if os.geteuid() != 0:
-        folder.chmod(0o500)
-        yield folder
-        folder.chmod(0o700)
-        return
-    if not shutil.which("chattr"):
-        pytest.skip("root writes anywhere, and chattr is not installed")
-    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
-        pytest.skip("this file system does not support chattr +i")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    unlock: list[Callable[[], object]] = []
+
+    def lock(folder: Path) -> Path:
+        if sys.platform == "win32":
+            pytest.skip("folder permissions work differently on Windows")
+        if os.geteuid() != 0:
+            folder.chmod(0o500)
+            unlock.append(lambda: folder.chmod(0o700))
+            return folder
+        if not shutil.which("chattr"):
+            pytest.skip("root writes anywhere, and chattr is not installed")
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+            pytest.skip("this file system does not support chattr +i")
+        unlock.append(lambda: subprocess.run(["chattr", "-i", str(folder)], check=True))
+        return folder
+
+    yield lock
+    for undo in unlock:
+        undo()

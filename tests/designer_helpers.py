@@ -55,3 +55,17 @@ def close_clean(window: Any) -> None:
     """Close a window without the unsaved-changes prompt."""
     window.document.undo_stack.setClean()
     window.close()
+
+
+def shown_window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The designer window as a user first sees it (LeNet-5), shown, with isolated settings
+    and recorded dialogs; close it with ``close_clean``."""
+    from designer.app import create_window
+
+    isolate_user_dirs(tmp_path, monkeypatch)
+    DialogRecorder().install(monkeypatch)
+    window = create_window()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window

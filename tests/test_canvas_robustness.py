@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 from canvas_helpers import drag, scene_matches, wire
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import close_clean, shown_window
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from designer.app import create_window
 from designer.canvas import CanvasView
 from designer.canvas.edges import PendingWire
 from designer.canvas.editing import CLIP_FORMAT, MIME_NODES
@@ -31,12 +30,7 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 @pytest.fixture
 def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
     """The designer window on a new, empty design."""
-    isolate_user_dirs(tmp_path, monkeypatch)
-    DialogRecorder().install(monkeypatch)
-    win = create_window()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    win = shown_window(qtbot, tmp_path, monkeypatch)
     win.actions_by_name["new"].trigger()
     assert len(win.document.graph) == 0
     yield win

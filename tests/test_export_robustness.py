@@ -172,14 +172,15 @@ def test_unwritable_output_paths_are_messages(tmp_path, monkeypatch, format):
 
 
 @pytest.mark.parametrize("format", ["python", "torchscript"])
-def test_a_read_only_folder_is_a_message(unwritable_folder, format):
-    target = unwritable_folder / f"model.{'py' if format == 'python' else 'ts'}"
+def test_a_read_only_folder_is_a_message(tmp_path, lock_folder, format):
+    folder = lock_folder(tmp_path)
+    target = folder / f"model.{'py' if format == 'python' else 'ts'}"
     with pytest.raises(ExportError) as caught:
         export_model(tiny_graph(), format, target)
     message = str(caught.value)
     assert re.search(r"\((Permission denied|Operation not permitted)\)", message), message
     assert message.endswith("Export to a folder you can write to")
-    assert os.listdir(unwritable_folder) == []
+    assert os.listdir(folder) == []
 
 
 # --- 4: example runs too large for memory --------------------------------------------------

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 from canvas_helpers import LEFT, NONE, _send
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import close_clean, shown_window
 from PySide6.QtCore import QEvent, Qt
 
-from designer.app import create_window
 from designer.main_window import MainWindow
 from engine.identifiers import name_problem
 
@@ -26,12 +25,7 @@ CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModi
 
 @pytest.fixture
 def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
-    isolate_user_dirs(tmp_path, monkeypatch)
-    DialogRecorder().install(monkeypatch)
-    win = create_window()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    win = shown_window(qtbot, tmp_path, monkeypatch)
     yield win
     close_clean(win)
 
