@@ -21,7 +21,7 @@ from engine.compiler import example_inputs, run_and_record_shapes
 from engine.params import ParamKind, ParamSpec
 
 BLOCKS = sorted(spec.type_id for spec in CATALOG if spec.type_id not in ("input", "output"))
-BAD_VALUES = (0, -1, None, "x", 1.0, [0, 2])
+BAD_VALUES = (0, -1, None, "x", 1.0, [0, 2], [3], float("inf"))
 
 
 def _accepts(type_id: str, shape: tuple[int, ...]) -> bool:
