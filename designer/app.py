@@ -36,7 +36,16 @@ def create_application(offscreen: bool = False):
     from designer.document import dispose_all
 
     app.aboutToQuit.connect(dispose_all)
+    app.aboutToQuit.connect(wait_for_background_work)
     return app
+
+
+def wait_for_background_work() -> None:
+    """Let work on the thread pool (an export being written, torch loading for the import
+    dialog) finish before Python shuts down under it, for at most 30 s."""
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(30_000)
 
 
 def clear_clipboard() -> None:

@@ -25,6 +25,8 @@ def _dispose_documents() -> Iterator[None]:
 
     if "designer.document" in sys.modules:
         sys.modules["designer.document"].dispose_all()
+    if "designer.app" in sys.modules:  # a dialog's background job must not outlive its test
+        sys.modules["designer.app"].wait_for_background_work()
 
 
 @pytest.fixture(scope="session", autouse=True)

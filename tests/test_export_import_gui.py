@@ -7,6 +7,7 @@ boxes are replaced with recorder functions (never Mock objects: mocking PySide6 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,6 +299,34 @@ def test_import_errors_are_messages_and_the_design_stays(
     assert boxes.kinds() == ["critical"]
     assert "'Missing'" in boxes.calls[0][2] and "Net" in boxes.calls[0][2]
     assert window.isVisible() and window.document.graph.names == names
+
+
+def test_a_model_whose_forward_calls_exit_is_a_message_not_a_stuck_busy_bar(
+    qtbot, window: MainWindow, boxes: Boxes, tmp_path: Path
+) -> None:
+    source = tmp_path / "net.py"
+    source.write_text(
+        "import sys\nfrom torch import nn\n\n"
+        "class Net(nn.Module):\n    def forward(self, x):\n        sys.exit('bye')\n"
+    )
+    dialog = window.import_model()
+    dialog.from_file.setChecked(True)
+    dialog.file_path.setText(str(source))
+    dialog.class_name.setText("Net")
+    dialog.shape.setText("4")
+    press(qtbot, dialog, QDialogButtonBox.StandardButton.Ok)
+    qtbot.waitUntil(lambda: dialog.job.finished, timeout=JOB_TIMEOUT_MS)
+    assert boxes.kinds() == ["critical"]
+    assert "cannot trace its forward (SystemExit: bye)" in boxes.calls[0][2]
+
+
+def test_a_background_job_that_exits_reports_a_failure(qtbot) -> None:
+    from designer.dialogs.background import run_in_background
+
+    errors: list[Exception] = []
+    job = run_in_background(lambda: sys.exit(5), lambda value: None, errors.append)
+    qtbot.waitUntil(lambda: job.finished, timeout=JOB_TIMEOUT_MS)
+    assert [str(e) for e in errors] == ["the code called exit(5)"]
 
 
 def test_import_cancelled_at_the_unsaved_prompt_changes_nothing(

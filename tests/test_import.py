@@ -211,6 +211,10 @@ def test_wrong_shape_error_prints_no_traceback_of_its_own(capfd):
             "model.py: Net: building it failed (SystemExit: 3)",
         ),
         ("import sys\nsys.exit(4)\n", "model.py: running it failed (SystemExit: 4)"),
+        (
+            "import sys\nclass Net(nn.Module):\n    def forward(self, x):\n        sys.exit('bye')\n",
+            "Net: torch.fx cannot trace its forward (SystemExit: bye)",
+        ),
     ],
 )
 def test_a_model_file_that_fails_or_exits_is_an_import_error(tmp_path, source, expected):

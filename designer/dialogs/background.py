@@ -31,6 +31,8 @@ class _Task(QRunnable):
             value = self.fn()
         except Exception as error:  # reported to the UI thread, never raised in the pool
             self.job.failed.emit(error)
+        except SystemExit as error:  # user code (an imported model) called exit()
+            self.job.failed.emit(RuntimeError(f"the code called exit({error.code!r})"))
         else:
             self.job.succeeded.emit(value)
 

@@ -79,7 +79,7 @@ def trace(module: nn.Module, shapes: list[Shape]) -> torch.fx.GraphModule:
         tracer = _tracer_class()()
         try:
             fx_graph = tracer.trace(module)
-        except Exception as error:
+        except (Exception, SystemExit) as error:  # SystemExit: a forward that calls exit()
             raise ModelImportError(
                 f"{kind}: torch.fx cannot trace its forward ({type(error).__name__}: {error}). "
                 "Python if/for on tensor values cannot be traced: make forward's control flow "
@@ -104,7 +104,7 @@ def trace(module: nn.Module, shapes: list[Shape]) -> torch.fx.GraphModule:
 
                     mode = FakeTensorMode(allow_non_fake_inputs=True)
                     ShapeProp(traced, fake_mode=mode).propagate(*examples)
-        except Exception as error:
+        except (Exception, SystemExit) as error:
             given = ", ".join(fmt_shape(s) for s in shapes)
             raise ModelImportError(
                 f"{kind}: running it on an input of {given} failed ({type(error).__name__}: "
