@@ -102,3 +102,16 @@ def test_out_of_range_flags_are_refused_before_training(
 ) -> None:
     assert main(["train", "--preset", "lenet5_digits", *flags]) == 2
     assert expected in capsys.readouterr().err
+
+
+def test_the_run_shows_data_notes_and_names_the_setting_that_breaks_the_shape(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    args = ["train", "--preset", "lenet5_digits", "--epochs", "1", "--out", str(tmp_path)]
+    assert main([*args, "--limit", "300"]) == 0
+    assert "note: data.limit=300: a seeded sample" in capsys.readouterr().out
+    project = load_project(tiny_project(tmp_path / "net.cnnd"))
+    project.training = {"data": {"dataset": "digits", "channels": 3}}
+    save_project(project, tmp_path / "rgb.cnnd")
+    assert main(["train", str(tmp_path / "rgb.cnnd"), "--epochs", "1"]) == 1
+    assert "data.channels=3 turns the digits images" in capsys.readouterr().err

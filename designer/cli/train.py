@@ -70,7 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--flip", action="store_true", default=None, help="augment: horizontal flip"
     )
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
-    parser.add_argument("--limit", type=int, help="use only the first N samples")
+    parser.add_argument(
+        "--limit", type=int, help="use a seeded sample of N, each class keeping its share"
+    )
     parser.add_argument(
         "--out", metavar="DIR", help="folder for run folders (default: beside the project)"
     )

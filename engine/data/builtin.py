@@ -15,12 +15,17 @@ SHAPE_CLASSES = ("circle", "square", "triangle", "cross", "ring", "half-disc")
 
 @dataclass(frozen=True)
 class ImageData:
-    """Images as uint8 N×C×H×W, labels as int64 N, and the name of every class."""
+    """Images as uint8 N×C×H×W, labels as int64 N, the name of every class, and notes.
+
+    ``notes`` are short sentences a run shows the person (as ``RunStarted.notes`` does): facts
+    about the data that are not errors but would otherwise go unnoticed.
+    """
 
     name: str
     images: np.ndarray
     labels: np.ndarray
     classes: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # for the person: e.g. an empty class folder, a sampled subset
 
     def __post_init__(self) -> None:
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
@@ -41,11 +46,35 @@ class ImageData:
     def __len__(self) -> int:
         return len(self.images)
 
-    def subset(self, count: int | None) -> ImageData:
-        """The first ``count`` samples (all when None)."""
+    def subset(self, count: int | None, seed: int = 0) -> ImageData:
+        """A seeded sample of ``count`` images stratified by class (all when None).
+
+        Every class keeps its share (rounded) of the pool, so a pool stored class by class (an
+        image folder) still gives every class, not just the first ones; the chosen images keep
+        their order. The same ``seed`` gives the same sample. Adds a note saying so.
+        """
         if count is None or count >= len(self):
             return self
-        return ImageData(self.name, self.images[:count], self.labels[:count], self.classes)
+        if count < 1:
+            raise ValueError(f"{self.name}: a subset needs at least 1 sample. Received: {count}")
+        rng = np.random.default_rng(seed)
+        rank = np.empty(len(self), dtype=np.float64)  # position within its class, 0..1
+        for label in np.unique(self.labels):
+            members = np.flatnonzero(self.labels == label)
+            rank[rng.permutation(members)] = (np.arange(len(members)) + 0.5) / len(members)
+        # take images in order of their rank: each class contributes in proportion to its size
+        chosen = np.sort(np.lexsort((self.labels, rank))[:count])
+        labels = self.labels[chosen]
+        dropped = sorted(set(self.labels.tolist()) - set(labels.tolist()))
+        note = (
+            f"data.limit={count}: a seeded sample of {count} of the {len(self)} {self.name} "
+            "images, stratified by class"
+        )
+        if dropped:
+            names = ", ".join(repr(self.classes[k]) for k in dropped[:5])
+            more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+            note += f"; it holds no images of class {names}{more}: raise data.limit to train them"
+        return ImageData(self.name, self.images[chosen], labels, self.classes, (*self.notes, note))
 
 
 def load_digits() -> ImageData:

@@ -18,7 +18,8 @@ class DataSettings:
     standard deviation, "symmetric" maps pixels to [-1, 1], "none" keeps [0, 1].
     ``fit_input``: resize and convert channels to the Input block's shape when they differ.
     ``resize``/``channels``: an explicit transform (overrides ``fit_input``).
-    ``limit``: use only the first N samples of the training pool (quick experiments).
+    ``limit``: use only N samples of the training pool (quick experiments): a seeded sample
+    stratified by class, so that every class keeps its share.
     """
 
     dataset: str = "digits"

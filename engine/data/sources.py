@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from engine.data.builtin import ImageData, load_digits, make_shapes
@@ -31,7 +32,10 @@ def load_source(
 ) -> ImageData:
     """The training pool (before the train/validation split) of ``settings.dataset``.
 
-    ``input_shape`` (the Input block's C×H×W) sizes the images of an image folder.
+    ``input_shape`` (the Input block's C×H×W) sizes the images of an image folder. With
+    ``settings.limit``, a sample stratified by class and seeded by ``seed``. Raises
+    DataFormatError saying what is wrong and how to fix it; says so on stderr before it
+    downloads. ``ImageData.notes`` holds what the person should hear about the data.
     """
     name = settings.dataset
     if name == "digits":
@@ -51,7 +55,7 @@ def load_source(
         data = read_image_folder(settings.root, channels, (int(size[0]), int(size[1])))
     else:
         raise DataFormatError(f"unknown data set {name!r}. Choose one of {', '.join(DATASETS)}")
-    return data.subset(settings.limit)
+    return data.subset(settings.limit, seed)
 
 
 def _mnist(settings: DataSettings, fashion: bool) -> ImageData:
@@ -63,7 +67,8 @@ def _mnist(settings: DataSettings, fashion: bool) -> ImageData:
     except DataFormatError:
         if not settings.download:
             raise
-    return read_mnist_folder(download_mnist(cache, fashion), train=True, fashion=fashion)
+    data = read_mnist_folder(download_mnist(cache, fashion), train=True, fashion=fashion)
+    return replace(data, notes=(*data.notes, f"{data.name} downloaded into {cache}"))
 
 
 def _cifar10(settings: DataSettings) -> ImageData:
@@ -75,4 +80,5 @@ def _cifar10(settings: DataSettings) -> ImageData:
     except DataFormatError:
         if not settings.download:
             raise
-    return read_cifar10_folder(download_cifar10(cache), train=True)
+    data = read_cifar10_folder(download_cifar10(cache), train=True)
+    return replace(data, notes=(*data.notes, f"{data.name} downloaded into {cache}"))

@@ -39,7 +39,7 @@ def prepare_data(
 ) -> PreparedData:
     """Load the data set and make it fit ``input_shape`` (or raise TrainingError saying how)."""
     data = load_source(s.data, input_shape, s.seed)
-    notes = []
+    notes = list(data.notes)  # a sampled subset, an empty class folder, a download
     channels, size = s.data.channels, s.data.resize
     agreement = check_input_shape(input_shape, data.sample_shape, data.name, input_name)
     if not agreement.ok and s.data.fit_input and agreement.data_fix_possible:
@@ -49,8 +49,11 @@ def prepare_data(
             f"{data.name} images {fmt_shape(agreement.sample_shape)} converted to "
             f"{fmt_shape(input_shape)} to fit the Input block"
         )
-    if (have := _conformed_shape(data.sample_shape, channels, size)) != input_shape:
-        raise TrainingError(check_input_shape(input_shape, have, data.name, input_name).message)
+    if _conformed_shape(data.sample_shape, channels, size) != input_shape:
+        agreement = check_input_shape(
+            input_shape, data.sample_shape, data.name, input_name, channels=channels, resize=size
+        )
+        raise TrainingError(agreement.message)
     train, val = make_splits(data, s.data.val_split, s.seed, channels, size, device)
     mean, std = channel_stats(train.images, s.data.normalize)
     loader = BatchLoader(
