@@ -22,7 +22,7 @@ from designer.panels.inspector import Inspector
 from designer.panels.palette import Palette
 from designer.panels.problems import ProblemsList
 from designer.panels.summary_table import SummaryTable
-from designer.recovery import Autosaver, discard, orphaned_autosaves
+from designer.recovery import Autosaver, claim, discard, orphaned_autosaves, release
 from engine import DesignerError, Project, load_project
 
 if TYPE_CHECKING:
@@ -69,7 +69,12 @@ class MainWindow(QMainWindow):
         install_training(self)  # Training menu, toolbar actions and the Training tab
         # a user session autosaves and remembers the layout; a screenshot does neither
         self.session = session
-        self.autosaver = Autosaver(self.document) if session else None
+        self.autosaver: Autosaver | None = None
+        if session:
+            try:
+                self.autosaver = Autosaver(self.document)
+            except OSError as error:  # the recovery folder is unusable: open all the same
+                self.statusBar().showMessage(str(error))  # says so once, with the fix
         self._update_title()
         if session:
             self._restore_layout()
@@ -409,8 +414,15 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(files))
 
     def offer_recovery(self) -> bool:
-        """Offer autosaves left by a crash; True when one was restored."""
+        """Offer autosaves left by a crash; True when one was restored.
+
+        A restored design goes to this session's autosave at once, before the crashed
+        session's file is removed, so a second crash cannot lose it.
+        """
         for path in orphaned_autosaves():
+            lock = claim(path)
+            if lock is None:  # another session has taken it meanwhile
+                continue
             from PySide6.QtWidgets import QMessageBox
 
             answer = QMessageBox.question(
@@ -422,18 +434,22 @@ class MainWindow(QMainWindow):
                 QMessageBox.StandardButton.Yes,
             )
             if answer != QMessageBox.StandardButton.Yes:
-                discard(path)
+                discard(path, lock)
                 continue
             try:
                 project = load_project(path)
             except (DesignerError, OSError) as error:
                 self._show_error("Cannot recover", f"{path}\n\n{error}")
-                discard(path)
+                discard(path, lock)
                 continue
             self.document.replace_project(project)
             self.document.undo_stack.resetClean()  # recovered work is unsaved work
             self._update_title()
-            discard(path)
+            if self.autosaver is not None:
+                self.autosaver.adopt(path, lock)  # removed once the next line has written it
+                self.autosaver.autosave()
+            else:
+                release(path, lock)  # no autosave of our own: keep the file to offer again
             self.canvas.zoom_to_fit()
             return True
         return False
