@@ -313,7 +313,10 @@ class TrainingController(QObject):
         events = self.handle.poll_events(max_events=5000)
         dashboard = self.host.dashboard
         if events and dashboard is not None:
-            dashboard.apply(events)
+            try:
+                dashboard.apply(events)
+            except Exception as error:  # a drawing fault must not keep the run's end unseen
+                self._status(f"The dashboard could not draw the latest events: {error}")
         for event in events:
             kind = getattr(event, "kind", "")
             if kind == "run_started":
@@ -329,21 +332,25 @@ class TrainingController(QObject):
         self.timer.stop()
         handle, self.handle = self.handle, None
         self._reap(handle)
-        dashboard = self.host.dashboard
-        if dashboard is not None:
-            dashboard.set_banner("")
-        if event.kind == "failed":
-            status = "failed"
-            self._status(f"Training failed: {event.message}", 20_000)
-        else:
-            status = event.status
-            best = event.best_val_accuracy
-            tail = f", best validation accuracy {best:.1%}" if best is not None else ""
-            self._status(f"Training {status}{tail}", 20_000)
-        if event.run_dir:
-            self.last_run_dir = event.run_dir
-        self.host.run_ended(self.last_run_dir, self.default_run_root())
-        self._update_actions()
+        status = "failed" if event.kind == "failed" else event.status
+        try:
+            dashboard = self.host.dashboard
+            if dashboard is not None:
+                dashboard.set_banner("")
+            if event.kind == "failed":
+                self._status(f"Training failed: {event.message}", 20_000)
+            else:
+                from designer.training.dashboard import best_accuracy_text
+
+                best = best_accuracy_text(event)
+                self._status(f"Training {status}" + (f", {best}" if best else ""), 20_000)
+            if event.run_dir:
+                self.last_run_dir = event.run_dir
+            self.host.run_ended(self.last_run_dir, self.default_run_root())
+        except Exception as error:  # the run has ended: Train must come back whatever happens
+            self._status(f"Training {status}; the Training tab could not be updated: {error}")
+        finally:
+            self._update_actions()
         self.run_ended.emit(status)
 
     def _reap(self, handle: Any) -> None:
@@ -369,11 +376,17 @@ class TrainingController(QObject):
         handle = self.handle
         handle.stop()
         self._status("Stopping after the current batch…")
-        QTimer.singleShot(STOP_GRACE_MS, lambda: self._kill_if_stuck(handle))
+        grace = STOP_GRACE_MS
+        QTimer.singleShot(grace, lambda: self._kill_if_stuck(handle, grace))
 
-    def _kill_if_stuck(self, handle: Any) -> None:
+    def _kill_if_stuck(self, handle: Any, grace_ms: int = STOP_GRACE_MS) -> None:
         if handle is self.handle and handle.is_alive():
-            handle.kill()  # poll() then reports the ended process as a Failed event
+            # poll() then reports the ended process as a Failed event giving this reason, and
+            # the handle records the end in the run folder
+            handle.kill(
+                f"the training process did not answer Stop within {grace_ms / 1000:g} s (it "
+                "may be stuck inside an operation), so the designer ended it"
+            )
 
     def set_view(self, changes: dict[str, Any]) -> None:
         """Forward a dashboard view choice (layer, image) to the running process."""

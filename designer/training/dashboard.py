@@ -62,6 +62,17 @@ def format_seconds(seconds: float) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
 
 
+def best_accuracy_text(end: Finished) -> str:
+    """``best validation accuracy 91.2%``; without a validation split the figure is a training
+    accuracy and says so; "" when the run has none (stopped before its first epoch)."""
+    if end.best_val_accuracy is not None:
+        return f"best validation accuracy {end.best_val_accuracy:.1%}"
+    train = (end.extra or {}).get("best_train_accuracy")
+    if isinstance(train, int | float) and not isinstance(train, bool) and math.isfinite(train):
+        return f"best training accuracy {train:.1%} (no validation split)"
+    return ""
+
+
 class CurvesPage(PlotArea):
     """Loss (raw, smoothed, validation), accuracy, learning rate and throughput."""
 
@@ -448,11 +459,8 @@ class TrainingDashboard(QWidget):
 
     def _finish(self, end: Finished) -> None:
         self.state = end.status
-        best = (
-            f", best validation accuracy {end.best_val_accuracy:.1%}"
-            if end.best_val_accuracy is not None
-            else ""
-        )
+        best = best_accuracy_text(end)
+        best = f", {best}" if best else ""
         self.eta.setText(f"{end.status} after {format_seconds(end.seconds)}")
         if end.status == "completed":
             self.progress.setValue(1000)

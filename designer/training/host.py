@@ -35,7 +35,11 @@ class DashboardHost(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self.ensure_dashboard()
+        try:
+            self.ensure_dashboard()
+        except Exception as error:  # never out of an event handler: say it in the tab
+            self.hint.setText(f"The training dashboard could not be shown: {error}")
+            self.hint.show()
 
     def ensure_dashboard(self) -> TrainingDashboard:
         """Build the dashboard (imports pyqtgraph) on first use."""
@@ -51,15 +55,24 @@ class DashboardHost(QWidget):
             self.runs = RunsPage(self.dashboard)
             self.dashboard.pages.addTab(self.predict, "Predict")
             self.dashboard.pages.addTab(self.runs, "Runs")
-            self.runs.set_root(self.controller.default_run_root())
-            if self.controller.last_run_dir:
-                self.predict.set_run(self.controller.last_run_dir)
+            # in the tab before the run folders are read: a damaged one cannot leave it blank
             self._layout.addWidget(self.dashboard)
+            self._show_runs(self.controller.last_run_dir, self.controller.default_run_root())
         return self.dashboard
 
     def run_ended(self, run_dir: str | None, root: Path) -> None:
-        """A run finished or failed: offer its checkpoint for prediction, list it with the rest."""
+        """A run finished or failed: offer its checkpoint for prediction (or the latest run's
+        that has one), list it with the rest."""
         self.ensure_dashboard()
-        if run_dir:
-            self.predict.set_run(run_dir)
-        self.runs.set_root(root)
+        self._show_runs(run_dir, root)
+
+    def _show_runs(self, run_dir: str | None, root: Path) -> None:
+        """Fill the Runs and Predict pages; a damaged run folder is named, never raised."""
+        try:
+            self.runs.set_root(root)
+        except Exception as error:  # set_root contains what it knows; this is a backstop
+            self.runs.folder.setText(f"Runs in {root} cannot be listed: {error}")
+        try:
+            self.predict.choose_run(run_dir, root)
+        except Exception as error:
+            self.predict.info.setText(f"Cannot choose a run to predict with: {error}")

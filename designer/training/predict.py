@@ -43,6 +43,28 @@ def read_image(path: str | Path) -> np.ndarray:
     return np.ascontiguousarray(rgb.transpose(2, 0, 1))
 
 
+def _has_checkpoint(run_dir: str | Path) -> bool:
+    from designer.training.predictor import checkpoint_of
+
+    try:
+        checkpoint_of(run_dir)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _latest_with_checkpoint(root: Path | None) -> str | None:
+    """The newest run folder under ``root`` with a checkpoint (None without one)."""
+    if root is None:
+        return None
+    from engine.training.runs import list_runs
+
+    for run in reversed(list_runs(root)):
+        if _has_checkpoint(run.path):
+            return str(run.path)
+    return None
+
+
 class PredictPage(QWidget):
     """Class probabilities for a dropped image or a validation sample."""
 
@@ -99,6 +121,35 @@ class PredictPage(QWidget):
             f"Run {run_dir}: drop an image file here or pick a validation sample "
             "(the best checkpoint is used)."
         )
+        self._enable()
+
+    def choose_run(self, run_dir: str | None, root: Path | None) -> None:
+        """Use ``run_dir`` when it has a checkpoint; else (a run stopped before its first epoch
+        ended, or failed in it) the newest run under ``root`` that has one, else the run used
+        so far; the info line names the run used and why. Never raises."""
+        if run_dir is not None and _has_checkpoint(run_dir):
+            self.set_run(run_dir)
+            return
+        fallback = _latest_with_checkpoint(root)
+        if fallback is None and self.run_dir is not None and _has_checkpoint(self.run_dir):
+            fallback = self.run_dir
+        why = (
+            f"Run {Path(run_dir).name} has no checkpoint (it ended before its first epoch did). "
+            if run_dir is not None
+            else ""
+        )
+        if fallback is None:
+            self.run_dir = None
+            self.info.setText(
+                f"{why}No run of this project has a checkpoint yet: train for at least one "
+                "epoch, then drop an image here or pick a sample."
+            )
+        else:
+            self.run_dir = str(fallback)
+            self.info.setText(
+                f"{why}Using run {fallback}, the latest with a checkpoint: drop an image file "
+                "here or pick a validation sample (the best checkpoint is used)."
+            )
         self._enable()
 
     def _enable(self) -> None:

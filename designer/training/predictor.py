@@ -33,8 +33,11 @@ def checkpoint_of(run_dir: str | Path) -> Path:
     """The run's best checkpoint, else its last; FileNotFoundError naming the folder."""
     folder = Path(run_dir)
     for name in ("best.pt", "last.pt"):
-        if (folder / name).is_file():
-            return folder / name
+        try:
+            if (folder / name).is_file():
+                return folder / name
+        except OSError:  # an unreadable folder has no checkpoint to offer
+            continue
     raise FileNotFoundError(
         f"run {folder}: no checkpoint (best.pt or last.pt). Train at least one epoch first"
     )

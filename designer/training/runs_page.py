@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,20 @@ from engine.training.runs import RunInfo, list_runs, read_metrics
 
 def _percent(value: float | None) -> str:
     return f"{value:.1%}" if value is not None else "–"
+
+
+def _curves(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Epochs, validation accuracies and losses of a run (NaN, drawn as a gap, where a value
+    is missing; 0.0 is a value)."""
+    records = read_metrics(path)
+
+    def column(key: str) -> np.ndarray:
+        values = [r.get(key) for r in records]
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+    epochs = [r.get("epoch") for r in records]
+    x = np.array([i + 1 if e is None else e for i, e in enumerate(epochs)], dtype=float)
+    return x, column("val_accuracy"), column("val_loss")
 
 
 class RunsPage(QWidget):
@@ -54,24 +69,54 @@ class RunsPage(QWidget):
         layout.addWidget(self.view, 3)
 
     def set_root(self, root: Path) -> None:
-        """List the runs under ``root`` (the newest checked)."""
+        """List the runs under ``root`` (the newest checked); a damaged run is marked, with
+        what is wrong in its tooltip."""
         self.root = Path(root)
         checked = {item.data(Qt.ItemDataRole.UserRole) for item in self._items() if self._on(item)}
-        self.runs = list_runs(self.root)
-        self.folder.setText(f"Runs in {self.root}" if self.runs else f"No runs yet in {self.root}")
+        try:
+            self.runs = list_runs(self.root)
+            self.folder.setText(self._folder_text())
+        except Exception as error:  # list_runs contains what it knows; this is a backstop
+            self.runs = []
+            self.folder.setText(f"Runs in {self.root} cannot be listed: {error}")
         self.list.blockSignals(True)
         self.list.clear()
         for i, run in enumerate(self.runs):
-            item = QListWidgetItem(
-                f"{run.name}  {run.status}, {run.epochs} epoch(s), best {_percent(run.best_val_accuracy)}"
+            text = (
+                f"{run.name}  {run.status}, {run.epochs} epoch(s), "
+                f"best {_percent(run.best_val_accuracy)}"
             )
+            if run.problems:
+                more = f" and {len(run.problems) - 1} more" if len(run.problems) > 1 else ""
+                text += f"  — damaged: {run.problems[0]}{more}"
+            item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, str(run.path))
+            if run.problems:
+                item.setToolTip(
+                    f"{run.path} is damaged; what could be read is shown:\n"
+                    + "\n".join(run.problems)
+                )
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             on = str(run.path) in checked or (not checked and i == len(self.runs) - 1)
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.list.addItem(item)
         self.list.blockSignals(False)
         self.redraw()
+
+    def _folder_text(self) -> str:
+        assert self.root is not None
+        if self.runs:
+            return f"Runs in {self.root}"
+        try:
+            os.listdir(self.root)
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            return (
+                f"Runs in {self.root} cannot be listed ({error.strerror or error}): "
+                "check that the folder can be read"
+            )
+        return f"No runs yet in {self.root}"
 
     def _items(self) -> list[QListWidgetItem]:
         return [self.list.item(i) for i in range(self.list.count())]
@@ -92,10 +137,10 @@ class RunsPage(QWidget):
                     plot.removeItem(curve)
         for index, item in enumerate(wanted):
             path = item.data(Qt.ItemDataRole.UserRole)
-            records = read_metrics(path)
-            epochs = np.array([r.get("epoch", i + 1) for i, r in enumerate(records)], dtype=float)
-            acc = np.array([r.get("val_accuracy") or np.nan for r in records], dtype=float)
-            loss = np.array([r.get("val_loss") or np.nan for r in records], dtype=float)
+            try:
+                epochs, acc, loss = _curves(path)
+            except Exception:  # read_metrics skips damaged records; this is a backstop
+                epochs = acc = loss = np.zeros(0)
             if path not in self.curves:
                 pen = pg.mkPen(COLOURS[index % len(COLOURS)], width=2)
                 name = Path(path).name

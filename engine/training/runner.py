@@ -8,7 +8,9 @@ never takes the caller (the designer window) down.
 The child is started with the ``spawn`` method (no forked Qt or CUDA state), rebuilds the graph
 from ``Graph.to_data()``, compiles it with ``compile_graph`` and sends every event through a
 queue. If the child dies without a last ``Finished``/``Failed`` event (killed, crashed),
-``poll_events`` reports a ``Failed`` event with its exit code.
+``poll_events`` reports a ``Failed`` event with its exit code (or the reason the caller gave
+``kill``), and the caller writes the run folder's result.json the child could not write, so the
+run is not listed as "running" for ever.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import queue
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.training.control import TrainingControl
-from engine.training.events import TERMINAL, Event, Failed
+from engine.training.events import TERMINAL, EpochEnd, Event, Failed, RunStarted, Step
 from engine.training.settings import TrainingSettings
 
 
@@ -59,6 +62,11 @@ class TrainingHandle:
         self.control = control
         self.finished = False  # a Finished or Failed event was delivered
         self.last_event: Event | None = None
+        self.run_dir: str | None = None  # from the RunStarted event
+        self.kill_reason: str | None = None  # why the caller killed the process, if it did
+        self._epochs_done = 0  # the last epoch whose end (and checkpoint) was reported
+        self._epoch_step = 0  # the step of that epoch's end
+        self._step = 0  # the last step reported
 
     def poll_events(self, max_events: int = 10_000, timeout: float = 0.0) -> list[Event]:
         """Events that arrived since the last call, without blocking (waits up to ``timeout``
@@ -71,27 +79,91 @@ class TrainingHandle:
                 event = self._events.get(timeout=wait) if wait > 0 else self._events.get_nowait()
             except (queue.Empty, OSError, EOFError):
                 break
-            found.append(event)
-            if isinstance(event, TERMINAL):
-                self.finished = True
+            found.append(self._note(event))
         if not found and not self.finished and not self.process.is_alive():
             # drain once more: the last events may have landed just before the exit
             try:
-                found.append(self._events.get(timeout=0.5))
-                if isinstance(found[-1], TERMINAL):
-                    self.finished = True
+                found.append(self._note(self._events.get(timeout=0.5)))
             except (queue.Empty, OSError, EOFError):
                 self.finished = True
-                found.append(
-                    Failed(
-                        f"the training process ended unexpectedly (exit code {self.process.exitcode}); "
-                        "it may have run out of memory: try a smaller batch size",
-                        reason="crash",
-                    )
-                )
+                found.append(self._died())
         if found:
             self.last_event = found[-1]
         return found
+
+    def _note(self, event: Event) -> Event:
+        """Keep what the caller needs to record the run's end itself."""
+        if isinstance(event, RunStarted):
+            self.run_dir = event.run_dir
+        elif isinstance(event, Step):
+            self._step = event.step
+        elif isinstance(event, EpochEnd):
+            self._epochs_done, self._epoch_step = event.epoch, event.step
+            self._step = max(self._step, event.step)
+        elif isinstance(event, TERMINAL):
+            self.finished = True
+            if isinstance(event, Failed):  # the trainer wrote result.json; a backstop did not
+                self._record_end("failed", event.reason, event.message)
+        return event
+
+    def _died(self) -> Failed:
+        """The Failed event of a process that ended without one (killed, crashed)."""
+        code = self.process.exitcode
+        if self.kill_reason is not None:
+            message = f"{self.kill_reason} (exit code {code})"
+            status, reason = "killed", "killed"
+        else:
+            how = f"exit code {code}"
+            if isinstance(code, int) and code < 0:
+                with contextlib.suppress(ValueError):
+                    how = f"killed by {signal.Signals(-code).name}, exit code {code}"
+            message = (
+                f"the training process ended unexpectedly ({how}); "
+                "it may have run out of memory: try a smaller batch size"
+            )
+            status, reason = "crashed", "crash"
+        if self._epochs_done and self.run_dir is not None:
+            message += (
+                f". The run folder keeps the checkpoint of epoch {self._epochs_done} "
+                f"(step {self._epoch_step})"
+            )
+        problem = self._record_end(status, reason, message)
+        return Failed(message, self._step or None, reason, problem, self.run_dir)
+
+    def _record_end(self, status: str, reason: str, message: str) -> str:
+        """Write result.json for a run whose process ended without writing it; returns a
+        problem text when that fails (the run folder may be gone or read-only)."""
+        if self.run_dir is None:
+            return ""
+        path = Path(self.run_dir) / "result.json"
+        try:
+            if path.exists():  # the child recorded its end itself
+                return ""
+            from engine.training import runs
+
+            records = runs.read_metrics(self.run_dir)
+            vals = [r["val_accuracy"] for r in records if r.get("val_accuracy") is not None]
+            trains = [r["train_accuracy"] for r in records if r.get("train_accuracy") is not None]
+            best: dict[str, Any] = {"best_val_accuracy": max(vals) if vals else None}
+            if not vals and trains:  # no validation split: the figure is a training accuracy
+                best["best_train_accuracy"] = max(trains)
+            runs.write_json(
+                path,
+                {
+                    "status": status,
+                    "reason": reason,
+                    "message": message,
+                    "exit_code": self.process.exitcode,
+                    "step": self._step,
+                    "epochs_done": self._epochs_done,
+                    **best,
+                    "final_val_accuracy": vals[-1] if vals else None,
+                    "recorded_by": "designer",  # the training process could not write it
+                },
+            )
+        except OSError as error:
+            return f"{path}: the end of the run could not be recorded ({error})"
+        return ""
 
     def stop(self) -> None:
         """Ask the run to stop after the current batch (it then sends Finished "stopped")."""
@@ -119,17 +191,28 @@ class TrainingHandle:
         self.process.join(timeout)
         return not self.process.is_alive()
 
-    def kill(self) -> None:
-        """End a process that does not respond to ``stop`` (e.g. hung inside an operation)."""
+    def kill(self, reason: str | None = None) -> None:
+        """End a process that does not respond to ``stop`` (e.g. hung inside an operation).
+
+        ``reason`` says why the caller ends it (e.g. "the training process did not answer Stop
+        within 15 s, so the designer ended it"): the Failed event then gives it instead of
+        guessing at a crash, and the run folder's result.json has status "killed"."""
         if self.process.is_alive():
+            if reason is not None and not self.finished:
+                self.kill_reason = reason
             self.process.kill()
             self.process.join(5)
 
     def shutdown(self, grace: float = 5.0) -> None:
-        """Stop, wait up to ``grace`` seconds, then kill if needed."""
+        """Stop, wait up to ``grace`` seconds, then kill if needed (and record the run's end)."""
         self.stop()
-        if not self.join(grace):
-            self.kill()
+        if self.join(grace):
+            return
+        self.kill(f"the training process did not stop within {grace:g} s, so it was ended")
+        for _ in range(100):  # take the events left, then note the end in the run folder
+            if self.finished or self.process.is_alive():
+                break
+            self.poll_events()
 
 
 @contextlib.contextmanager

@@ -58,17 +58,76 @@ def append_metrics(run_dir: Path, record: dict[str, Any]) -> None:
 
 
 def read_metrics(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Every epoch record of a run (a truncated last line is skipped)."""
+    """Every epoch record of a run; damaged lines are skipped (see ``check_metrics``)."""
+    return check_metrics(run_dir)[0]
+
+
+# the numbers of an epoch record: each is a finite number or null
+METRIC_FIELDS = (
+    "epoch",
+    "step",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "lr",
+    "seconds",
+)
+
+
+def check_metrics(run_dir: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The epoch records of a run's metrics.jsonl and what is wrong with the file.
+
+    A line that is not valid UTF-8, not JSON, not a JSON object, or whose numbers (epoch,
+    losses, accuracies, ...) are not numbers is skipped and named in the problems; a truncated
+    last line (a run writing it, or killed while writing) is skipped silently. Never raises."""
     path = Path(run_dir) / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return [], []
+    except OSError as error:
+        return [], [f"metrics.jsonl cannot be read ({_reason(error)})"]
+    records: list[dict[str, Any]] = []
+    problems: list[str] = []
+    lines = data.split(b"\n")
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
             continue
-    return records
+        last = number == len(lines)  # no newline after it: still being written
+        try:
+            record = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            problems.append(f"metrics.jsonl line {number}: not UTF-8 text")
+            continue
+        except (ValueError, RecursionError):  # json.JSONDecodeError; nesting too deep
+            if not last:
+                problems.append(f"metrics.jsonl line {number}: not valid JSON")
+            continue
+        if not isinstance(record, dict):
+            problems.append(
+                f"metrics.jsonl line {number}: a JSON {type(record).__name__}, "
+                "not an object of epoch numbers"
+            )
+            continue
+        bad = next((key for key in METRIC_FIELDS if not _number_or_none(record.get(key))), None)
+        if bad is not None:
+            problems.append(f"metrics.jsonl line {number}: {bad} is {record[bad]!r}, not a number")
+            continue
+        records.append(record)
+    return records, problems
+
+
+def _number_or_none(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value)
+
+
+def _reason(error: BaseException) -> str:
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__
 
 
 def _finite(value: Any) -> Any:
@@ -131,7 +190,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class RunInfo:
-    """One run of a project as listed: folder, status and headline numbers."""
+    """One run of a project as listed: folder, status and headline numbers.
+
+    ``problems`` names what is damaged in the run folder (skipped lines, unreadable files);
+    a run whose result.json cannot be read has status "unknown"."""
 
     path: Path
     name: str
@@ -141,6 +203,7 @@ class RunInfo:
     final_val_accuracy: float | None
     dataset: str | None
     settings: dict[str, Any]
+    problems: tuple[str, ...] = ()
 
     def metrics(self) -> list[dict[str, Any]]:
         """The run's per-epoch records (for overlaying curves)."""
@@ -148,37 +211,96 @@ class RunInfo:
 
 
 def list_runs(root: str | os.PathLike[str]) -> list[RunInfo]:
-    """Every run folder under ``root``, oldest first; runs still going show status "running"."""
+    """Every run folder under ``root``, oldest first; runs still going show status "running".
+
+    Never raises: a damaged run is listed with its ``problems``; an unreadable ``root`` or
+    run folder is left out."""
     base = Path(root).expanduser()
-    if not base.is_dir():
+    try:
+        folders = sorted(p for p in base.iterdir() if _is_file(p / "settings.json"))
+    except OSError:
         return []
     runs = []
-    for path in sorted(p for p in base.iterdir() if (p / "settings.json").is_file()):
-        settings = _read_json(path / "settings.json")
-        result = _read_json(path / "result.json")
-        metrics = read_metrics(path)
-        finals = [float(m["val_accuracy"]) for m in metrics if m.get("val_accuracy") is not None]
-        runs.append(
-            RunInfo(
-                path=path,
-                name=path.name,
-                status=str(result.get("status", "running")),
-                epochs=len(metrics),
-                best_val_accuracy=max(finals) if finals else None,
-                final_val_accuracy=finals[-1] if finals else None,
-                dataset=(settings.get("settings", {}).get("data") or {}).get("dataset"),
-                settings=settings.get("settings", {}),
-            )
-        )
+    for path in folders:
+        try:
+            runs.append(read_run(path))
+        except Exception as error:  # a backstop: read_run names every damage it knows of
+            problem = f"cannot be read ({type(error).__name__}: {error})"
+            runs.append(RunInfo(path, path.name, "unknown", 0, None, None, None, {}, (problem,)))
     return runs
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_run(path: Path) -> RunInfo:
+    """One run folder as listed (damage is named in ``problems``, never raised)."""
+    problems: list[str] = []
+    settings = _read_json(path / "settings.json", problems) or {}
+    run_settings = settings.get("settings", {})
+    if not isinstance(run_settings, dict):
+        problems.append(
+            f'settings.json: "settings" is a JSON {type(run_settings).__name__}, not an object'
+        )
+        run_settings = {}
+    data = run_settings.get("data")
+    if data is not None and not isinstance(data, dict):
+        problems.append(f'settings.json: "data" is a JSON {type(data).__name__}, not an object')
+    dataset = data.get("dataset") if isinstance(data, dict) else None
+    before = len(problems)
+    result = _read_json(path / "result.json", problems, missing_ok=True)
+    status = "unknown"
+    if result is None:  # no result.json: still running (or the designer died with it)
+        status = "running"
+    elif len(problems) == before:  # else what is wrong is named in problems
+        written = result.get("status")
+        if isinstance(written, str) and written:
+            status = written
+        else:
+            problems.append(f"result.json: status is {written!r}, not a word such as completed")
+    metrics, metric_problems = check_metrics(path)
+    problems += metric_problems
+    finals = [float(m["val_accuracy"]) for m in metrics if m.get("val_accuracy") is not None]
+    return RunInfo(
+        path=path,
+        name=path.name,
+        status=status,
+        epochs=len(metrics),
+        best_val_accuracy=max(finals) if finals else None,
+        final_val_accuracy=finals[-1] if finals else None,
+        dataset=dataset if isinstance(dataset, str) else None,
+        settings=run_settings,
+        problems=tuple(problems),
+    )
+
+
+def _is_file(path: Path) -> bool:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _read_json(path: Path, problems: list[str], missing_ok: bool = False) -> dict[str, Any] | None:
+    """A JSON object file; None when it is missing (a problem unless ``missing_ok``); {} with
+    the reason added to ``problems`` when it cannot be read."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+        data = json.loads(text)
+    except FileNotFoundError:
+        if not missing_ok:
+            problems.append(f"{path.name}: missing")
+        return None
+    except OSError as error:
+        problems.append(f"{path.name}: cannot be read ({_reason(error)})")
         return {}
-    return data if isinstance(data, dict) else {}
+    except UnicodeDecodeError:
+        problems.append(f"{path.name}: not UTF-8 text")
+        return {}
+    except (ValueError, RecursionError):  # json.JSONDecodeError; nesting too deep
+        problems.append(f"{path.name}: not valid JSON")
+        return {}
+    if not isinstance(data, dict):
+        problems.append(f"{path.name}: a JSON {type(data).__name__}, not an object")
+        return {}
+    return data
 
 
 def default_run_root(

@@ -189,6 +189,10 @@ class Trainer:
             notes=tuple(self.notes),
         )
         if self.run_dir is not None:
+            # a resumed run's folder holds the result of its earlier session: the run is going
+            # again, and a process that dies now must not leave that old status behind
+            with contextlib.suppress(OSError):
+                (self.run_dir / "result.json").unlink(missing_ok=True)
             facts = {k: v for k, v in vars(started).items() if k not in ("settings", "layers")}
             runs.write_json(self.run_dir / "settings.json", {"settings": s.to_dict(), "run": facts})
             runs.write_json(self.run_dir / "graph.json", self.graph.to_data())
@@ -293,6 +297,19 @@ class Trainer:
                 f"training failed at step {self.step + 1}: {type(error).__name__}: {error}", "error"
             )
 
+    @property
+    def has_validation(self) -> bool:
+        """Whether accuracies are measured on a validation split (else ``best`` is the best
+        training accuracy: val_split 0)."""
+        return getattr(self, "val_loader", None) is not None
+
+    def best_accuracies(self) -> dict[str, float | None]:
+        """The best accuracy under its true name, for result.json and the Finished event:
+        without a validation split it is a training accuracy, never called a validation one."""
+        if self.has_validation or self.best is None:
+            return {"best_val_accuracy": self.best}
+        return {"best_val_accuracy": None, "best_train_accuracy": self.best}
+
     def _fail(self, message: str, reason: str) -> Failed:
         if self.run_dir is not None:
             runs.write_json(
@@ -303,7 +320,7 @@ class Trainer:
                     "message": message,
                     "step": self.step,
                     "epochs_done": self.epochs_done,
-                    "best_val_accuracy": self.best,
+                    **self.best_accuracies(),
                 },
             )
         details = traceback.format_exc() if reason != "nan" else ""
@@ -490,10 +507,13 @@ class Trainer:
         }
 
     def _finish(self, status: str, seconds: float) -> Finished:
+        best = self.best_accuracies()
         extra: dict[str, Any] = {
             "world_size": self.dist.world_size,
             "global_batch_size": self.s.batch_size * self.dist.world_size,
         }
+        if "best_train_accuracy" in best:  # no validation split: say what the figure is
+            extra["best_train_accuracy"] = best["best_train_accuracy"]
         if self.dist.active:
             extra["replicas_max_abs_diff"] = replica_spread(self.module, self.dist)
         if self.run_dir is not None:
@@ -503,7 +523,7 @@ class Trainer:
                     "status": status,
                     "epochs_done": self.epochs_done,
                     "steps": self.step,
-                    "best_val_accuracy": self.best,
+                    **best,
                     "final_val_accuracy": self.last_val,
                     "seconds": round(seconds, 3),
                     "device": device_label(self.device),
@@ -514,7 +534,7 @@ class Trainer:
             status,
             self.epochs_done,
             self.step,
-            self.best,
+            best["best_val_accuracy"],
             self.last_val,
             seconds,
             str(self.run_dir) if self.run_dir else None,
