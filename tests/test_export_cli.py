@@ -82,3 +82,19 @@ def test_export_to_an_unwritable_path_or_from_a_non_checkpoint_is_a_message(tmp_
     err = capsys.readouterr().err
     assert "notes.pt: not a CNN Designer checkpoint" in err and "last.pt or best.pt" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "notes.pt"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("model", "Class name 'model': the exported file already uses the name 'model'"),
+        ("1Net", "Class name '1Net': a class name cannot start with a digit. Use a name such as"),
+        ("print", "'print' is a Python built-in name, which the class would hide"),
+    ],
+)
+def test_export_refuses_a_class_name_that_would_break_the_file(tmp_path, capsys, name, expected):
+    out = tmp_path / "net.py"
+    args = ["export", "--preset", "lenet5", "--format", "python", "--class-name", name, "-o"]
+    assert main([*args, str(out)]) == 2
+    assert expected in capsys.readouterr().err
+    assert not out.exists()

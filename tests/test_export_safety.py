@@ -69,9 +69,11 @@ def test_hostile_names_that_bypass_validation_are_sanitised(monkeypatch, tmp_pat
     monkeypatch.setattr(engine.graph, "name_problem", lambda text: None)
     monkeypatch.setattr(engine.graph, "_check_group", lambda path: None, raising=False)
     graph = small_graph((name, f"head.{name}"), group=(name, "0"))
-    source = python_source(graph, class_name=name)
+    with pytest.raises(ExportError, match="a class name is letters, digits and underscores"):
+        python_source(graph, class_name=name)  # a class name is refused, never rewritten
+    source = python_source(graph)
     assert_harmless(source)
-    path = export_model(graph, "python", tmp_path / "model.py", class_name=name)
+    path = export_model(graph, "python", tmp_path / "model.py")
     called = []
     monkeypatch.setattr(os, "system", lambda *a: called.append(a))
     namespace: dict = {"__name__": "generated"}

@@ -31,7 +31,7 @@ from designer.dialogs.background import (
 )
 from designer.dialogs.form import error_label, lay_out, with_browse
 from engine import DesignerError
-from engine.export import FORMATS
+from engine.export import DEFAULT_CLASS, FORMATS, class_name_problem
 
 FORMAT_LABELS = {"python": "Python code (.py)", "torchscript": "TorchScript (.pt)", "onnx": "ONNX"}
 FORMAT_FILTERS = {
@@ -81,12 +81,13 @@ def default_class_name(window: Any) -> str:
         from presets import PRESETS
 
         try:
-            name = "".join(ch for ch in PRESETS.get(str(preset)).display_name if ch.isalnum())
+            display = PRESETS.get(str(preset)).display_name
+            name = "".join(ch for ch in display if ch.isascii() and ch.isalnum())
         except DesignerError:
             name = ""
-        if name[:1].isalpha():
+        if name[:1].isalpha() and class_name_problem(name) is None:
             return name
-    return "DesignedNet"
+    return DEFAULT_CLASS
 
 
 class ExportDialog(QDialog):
@@ -179,7 +180,9 @@ class ExportDialog(QDialog):
             self.path.setText(new)
 
     def _on_weights(self, *_args: object) -> None:
-        self.weights_path.parentWidget().setEnabled(self.weights.currentData() == WEIGHTS_FILE)
+        row = self.weights_path.parentWidget()
+        if row is not None:
+            row.setEnabled(self.weights.currentData() == WEIGHTS_FILE)
 
     def _browse_output(self) -> None:
         format = self.chosen_format()
@@ -226,8 +229,12 @@ class ExportDialog(QDialog):
                     "or export without weights."
                 )
             weights = Path(given).expanduser()
-        class_name = self.class_name.text().strip() or "DesignedNet"
-        return ExportRequest(format, path, weights, class_name)
+        class_name = self.class_name.text().strip()
+        if format == "python":
+            problem = class_name_problem(class_name)
+            if problem:
+                raise ValueError(problem)
+        return ExportRequest(format, path, weights, class_name or DEFAULT_CLASS)
 
     def accept(self) -> None:
         try:

@@ -2,11 +2,16 @@
 
 The counts come from building the preset and inferring it, done only when an entry is first
 shown and cached (ResNet-152 takes a moment). ``chosen()`` gives the preset name and options.
+Open checks the choice first (``choice_problem``): an option value the preset refuses, a
+resolution below the minimum its tooltip states, or options that give a design with errors
+are refused with the reason under the options, and the dialog stays open.
 """
 
 from __future__ import annotations
 
 import html
+import re
+import time
 from functools import cache
 from typing import Any
 
@@ -27,8 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import fmt_shape, infer
+from designer.dialogs.form import error_label
+from engine import DesignerError, fmt_shape, infer
 from presets import PRESETS, Preset, PresetOption
+
+_STATED_MINIMUM = re.compile(r"at least (\d+)")
+_SEARCH = 512  # how far above a failing resolution to look for the smallest one that works
+_SEARCH_SECONDS = 2.0  # and for how long at most
 
 
 @cache
@@ -73,6 +83,7 @@ class PresetDialog(QDialog):
         body = QHBoxLayout()
         body.addWidget(self.list, 1)
         body.addLayout(right, 2)
+        self.error = error_label(self)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -80,6 +91,7 @@ class PresetDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(body)
+        layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.list.currentItemChanged.connect(self._show_current)
         self.list.itemDoubleClicked.connect(lambda _item: self.accept())
@@ -102,6 +114,7 @@ class PresetDialog(QDialog):
     def _show_current(self, item: QListWidgetItem | None, _previous: object = None) -> None:
         if item is None:
             return
+        self.error.hide()
         preset = self.preset
         blocks, params, macs = preset_costs(preset.name)
         paper = html.escape(f"{preset.authors} ({preset.year}), “{preset.paper}”")
@@ -138,6 +151,83 @@ class PresetDialog(QDialog):
             if value != option.default:
                 values[option.name] = value
         return preset.name, values
+
+    def accept(self) -> None:
+        """Open the chosen preset, or say why not (the dialog stays open)."""
+        try:
+            problem = choice_problem(self.preset, self.chosen()[1])
+        except (DesignerError, ValueError, TypeError) as error:
+            problem = str(error)
+        if problem:
+            self.error.setText(problem)
+            self.error.show()
+            widget = self.option_widgets.get("resolution")
+            if widget is not None and "resolution" in problem:
+                widget.setFocus()
+            return
+        self.error.hide()
+        super().accept()
+
+
+def stated_minimum(option: PresetOption) -> int | None:
+    """The least value an option's help states ("at least 63"), or None."""
+    match = _STATED_MINIMUM.search(option.help)
+    return int(match.group(1)) if match else None
+
+
+def _first_error(preset: Preset, options: dict[str, Any]) -> tuple[int, str] | None:
+    """The number of errors of the design ``options`` give, and the first one (None: none)."""
+    errors = infer(preset.create(**options)).errors
+    if not errors:
+        return None
+    # the problem itself, without the advice on editing layers (the dialog edits options)
+    return len(errors), errors[0].message.split(". ", 1)[0].rstrip(".")
+
+
+def choice_problem(preset: Preset, options: dict[str, Any]) -> str | None:
+    """Why ``preset`` cannot be opened with ``options`` (those that differ from the defaults),
+    with what to change; None when it can. Raises DesignerError for a value the preset refuses."""
+    for option in preset.options:
+        if option.name in options:
+            option.check(options[option.name])  # ParameterError: "must be at least 1", ...
+    resolution = next((o for o in preset.options if o.name == "resolution"), None)
+    value = options.get("resolution", resolution.default if resolution else None)
+    minimum = stated_minimum(resolution) if resolution is not None else None
+    if minimum is not None and value is not None and value < minimum:
+        found = _first_error(preset, options)
+        reason = (
+            f"at {value}×{value} the design would have {found[0]} error(s), the first: {found[1]}"
+            if found
+            else "its layers are built for inputs at least that large"
+        )
+        return (
+            f"{preset.display_name} needs a resolution of at least {minimum}: {reason}. "
+            f"Received: resolution={value}. Type {minimum} or more."
+        )
+    found = _first_error(preset, options)
+    if found is None:
+        return None
+    text = f"{preset.display_name} with these options gives a design with {found[0]} error(s), the first: {found[1]}"
+    if resolution is None or resolution.choices or value is None:
+        return f"{text}. Change the options."
+    works = _smallest_working(preset, options, value)
+    if works is None:
+        return f"{text}. Change the options."
+    return (
+        f"{text}. Received: resolution={value}; the smallest resolution above it that works "
+        f"is {works}. Type {works} or more."
+    )
+
+
+def _smallest_working(preset: Preset, options: dict[str, Any], value: int) -> int | None:
+    """The first resolution above ``value`` whose design has no errors (a short search)."""
+    deadline = time.monotonic() + _SEARCH_SECONDS
+    for candidate in range(value + 1, value + _SEARCH):
+        if _first_error(preset, {**options, "resolution": candidate}) is None:
+            return candidate
+        if time.monotonic() > deadline:
+            break
+    return None
 
 
 def _option_widget(option: PresetOption, parent: QWidget) -> QWidget:

@@ -1,8 +1,12 @@
 """The Training settings dialog: data set, batch size, epochs, optimiser, learning rate, weight
 decay, schedule, loss, seed, device, mixed precision, split and augmentation.
 
-The widgets only edit a copy; OK builds ``TrainingSettings`` through ``from_dict`` (the same
-checks the trainer makes) and refuses, with the message under the form, when a value is wrong.
+The widgets only edit a copy. Every field shows the stored value exactly and can hold any value
+the engine accepts (number fields from ``number_fields``: no 32-bit limit, no rounding to a few
+decimals, no clamping), so OK without edits gives back exactly the stored settings, and only the
+fields the user changed change. OK builds ``TrainingSettings`` through ``from_dict`` (the same
+checks the trainer makes) and refuses, with the engine's message under the form, when a value
+is wrong; the dialog stays open.
 """
 
 from __future__ import annotations
@@ -14,40 +18,27 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from designer.dialogs.number_fields import FieldError, IntField, RealField
 from engine.data.settings import DATASETS, NORMALIZATIONS
-from engine.training.settings import LOSSES, OPTIMIZERS, SCHEDULES, SettingsError, TrainingSettings
+from engine.training.settings import (
+    LOSSES,
+    MAX_SEED,
+    OPTIMIZERS,
+    SCHEDULES,
+    TrainingSettings,
+)
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
-
-
-def _spin(low: int, high: int, value: int) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setValue(value)
-    return box
-
-
-def _real(
-    low: float, high: float, value: float, decimals: int = 6, step: float = 0.1
-) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setDecimals(decimals)
-    box.setRange(low, high)
-    box.setSingleStep(step)
-    box.setValue(value)
-    return box
 
 
 def _choice(items: tuple[str, ...], value: str, editable: bool = False) -> QComboBox:
@@ -69,33 +60,44 @@ class TrainingSettingsDialog(QDialog):
         self.result_settings = settings
         s, d = settings, settings.data
         self.dataset = _choice(DATASETS, d.dataset)
-        self.root = QLineEdit(d.root or "")
+        self._root_text = d.root or ""
+        self.root = QLineEdit(self._root_text)
         self.root.setPlaceholderText("cache folder (downloads) or the image folder to read")
         browse = QPushButton("…")
         browse.clicked.connect(self._browse)
         root_row = QHBoxLayout()
         root_row.addWidget(self.root, 1)
         root_row.addWidget(browse)
-        self.limit = _spin(0, 10_000_000, d.limit or 0)
-        self.limit.setSpecialValueText("all samples")
-        self.val_split = _real(0.0, 0.95, d.val_split, 2, 0.05)
+        self.limit = IntField("Use", d.limit, 2, None, 1000, optional=True, example="1000")
+        self.limit.lineEdit().setPlaceholderText("all samples")
+        self.limit.setToolTip("How many samples to use (at least 2); empty: all samples")
+        self.val_split = RealField("Validation share", d.val_split, 0.0, 0.95, 0.05, example="0.2")
+        self.val_split.setToolTip("Share of the samples kept for validation, in [0, 1)")
         self.normalize = _choice(NORMALIZATIONS, d.normalize)
-        self.crop = _spin(0, 64, d.crop_padding)
+        self.crop = IntField("Random crop padding", d.crop_padding, 0, None, example="4")
         self.flip = QCheckBox("random horizontal flip")
         self.flip.setChecked(d.flip)
         self.fit = QCheckBox("resize / convert the images to fit the Input block")
         self.fit.setChecked(d.fit_input)
-        self.batch = _spin(1, 65_536, s.batch_size)
-        self.epochs = _spin(1, 100_000, s.epochs)
+        self.batch = IntField("Batch size", s.batch_size, 1, None, example="64")
+        self.epochs = IntField("Epochs", s.epochs, 1, None, example="10")
         self.optimizer = _choice(OPTIMIZERS, s.optimizer)
-        self.lr = _real(1e-7, 100.0, s.lr, 7, 0.0005)
-        self.momentum = _real(0.0, 0.999, s.momentum, 3, 0.05)
+        self.lr = RealField(
+            "Learning rate", s.lr, 0.0, None, 1e-4, log_steps=True, example="0.001 or 1e-4"
+        )
+        self.lr.setToolTip("A positive number; e.g. 0.001 or 1e-3 (the arrows multiply by 10)")
+        self.momentum = RealField("Momentum", s.momentum, 0.0, 0.999, 0.05, example="0.9")
+        self.momentum.setToolTip("In [0, 1), e.g. 0.9")
         self.nesterov = QCheckBox("Nesterov momentum (SGD)")
         self.nesterov.setChecked(s.nesterov)
-        self.weight_decay = _real(0.0, 1.0, s.weight_decay, 6, 0.0001)
+        self.weight_decay = RealField(
+            "Weight decay", s.weight_decay, 0.0, None, 1e-4, log_steps=True, example="5e-4"
+        )
+        self.weight_decay.setToolTip("0 or a small positive number, e.g. 5e-4")
         self.schedule = _choice(SCHEDULES, s.schedule)
         self.loss = _choice(LOSSES, s.loss)
-        self.seed = _spin(0, 2**31 - 1, s.seed)
+        self.seed = IntField("Seed", s.seed, 0, MAX_SEED, example="0")
+        self.seed.setToolTip(f"A whole number from 0 to {MAX_SEED:,}")
         self.device = _choice(DEVICES, s.device, editable=True)
         self.amp = QCheckBox("mixed precision (CUDA only)")
         self.amp.setChecked(s.mixed_precision)
@@ -127,29 +129,35 @@ class TrainingSettingsDialog(QDialog):
         self.error.setObjectName("settings_error")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020")
-        buttons = QDialogButtonBox(
+        self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        layout.addWidget(self.buttons)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Data folder", self.root.text())
         if folder:
             self.root.setText(folder)
 
+    def _root(self) -> str | None:
+        text = self.root.text()
+        if text == self._root_text:
+            return self.initial.data.root  # untouched: exactly as stored ("" stays "")
+        return text.strip() or None
+
     def values(self) -> dict[str, Any]:
-        """The form as settings data (unchecked)."""
+        """The form as settings data (unchecked); FieldError for text that is not a number."""
         data = dict(self.initial.to_dict())
         data["data"] = {
             **data["data"],
             "dataset": self.dataset.currentText(),
-            "root": self.root.text().strip() or None,
-            "limit": self.limit.value() or None,
+            "root": self._root(),
+            "limit": self.limit.value(),
             "val_split": self.val_split.value(),
             "normalize": self.normalize.currentText(),
             "crop_padding": self.crop.value(),
@@ -175,7 +183,13 @@ class TrainingSettingsDialog(QDialog):
     def accept(self) -> None:
         try:
             self.result_settings = TrainingSettings.from_dict(self.values())
-        except SettingsError as error:
+        except FieldError as error:  # text that is not a number: show it and go to the field
+            self.error.setText(str(error))
+            if error.field is not None:
+                error.field.setFocus()
+            return
+        except (ValueError, TypeError) as error:  # SettingsError: the engine says what to fix
             self.error.setText(str(error))
             return
+        self.error.setText("")
         super().accept()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from engine.export.class_names import DEFAULT_CLASS, class_name_problem
 from engine.export.files import (
     Weights,
     check_output_path,
@@ -63,8 +64,10 @@ def export_model(
 
 
 __all__ = [
+    "DEFAULT_CLASS",
     "FORMATS",
     "ExportError",
+    "class_name_problem",
     "export_model",
     "python_source",
     "read_state_dict",

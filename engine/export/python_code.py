@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from engine.catalog import CATALOG
+from engine.export.class_names import class_name_problem
 from engine.export.layers import GRAPH_TYPES, INLINE_TYPES, constructor, inline
-from engine.export.literals import literal, shape_text
+from engine.export.literals import ExportError, literal, shape_text
 from engine.graph import Graph
 from engine.identifiers import safe_identifier
 from engine.inference import InferenceResult, infer
@@ -159,7 +160,8 @@ def python_source(
     """The text of a standalone ``.py`` file defining the design as an ``nn.Module``."""
     result = result or infer(graph)
     paths = module_paths(graph, result)  # raises CompileError on an invalid design
-    class_name = safe_identifier(class_name)
+    if (problem := class_name_problem(class_name)) is not None:
+        raise ExportError(problem)
     order = design_order(graph)
     inputs = [n for n in result.order if graph.node(n).type_id == "input"]
     outputs = [n for n in result.order if graph.node(n).type_id == "output"]
