@@ -88,6 +88,7 @@ def resolution_option(default: int, minimum: int) -> PresetOption:
         default,
         help=f"Input height and width (the standard is {default}; at least {minimum}).",
         structural=False,
+        minimum=minimum,
     )
 
 

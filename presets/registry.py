@@ -18,6 +18,7 @@ class PresetOption:
     choices: tuple[Any, ...] = ()
     help: str = ""
     structural: bool = True  # changes the graph's structure (tests build each value)
+    minimum: int = 1  # the least value of a whole-number option
 
     def parse(self, text: str) -> Any:
         """Read the option's value from ``--option KEY=VALUE`` text."""
@@ -46,8 +47,12 @@ class PresetOption:
         """Raise ParameterError when ``value`` is not allowed."""
         if self.choices and value not in self.choices:
             raise ParameterError(f"option {self.name}: {value!r} is not allowed. {self._allowed()}")
-        if isinstance(self.default, int) and not isinstance(self.default, bool) and value < 1:
-            raise ParameterError(f"option {self.name}: must be at least 1. Received: {value!r}")
+        whole = isinstance(self.default, int) and not isinstance(self.default, bool)
+        if whole and value < self.minimum:
+            raise ParameterError(
+                f"option {self.name}: must be at least {self.minimum}. Received: "
+                f"{self.name}={value!r}. Use {self.minimum} or more"
+            )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ exporter would rename is refused with the reason and a name to use.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,9 @@ from PySide6.QtWidgets import (
 from designer.dialogs.export_dialog import ExportDialog
 from designer.dialogs.preset_dialog import PresetDialog
 from designer.training.settings_dialog import TrainingSettingsDialog
+from engine import DesignerError, infer
 from engine.training.settings import MAX_SEED, TrainingSettings
+from presets import PRESETS
 
 pytestmark = pytest.mark.gui
 
@@ -289,16 +292,33 @@ def test_preset_dialog_refuses_a_resolution_below_the_stated_minimum(
     assert dialog.chosen() == (name, {"resolution": minimum})
 
 
-def test_preset_dialog_refuses_options_that_give_a_design_with_errors(qtbot) -> None:
-    """SqueezeNet 1.0 at its stated minimum of 17 still shrinks to nothing: the dialog says
-    which resolution works instead of loading a design with errors."""
+def test_preset_dialog_refuses_options_that_give_a_design_with_errors(
+    qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Options the preset allows but whose design has errors (here: a minimum set too low) are
+    refused, with the smallest resolution that works."""
+    preset = PRESETS.get("squeezenet1_0")
+    options = tuple(
+        dataclasses.replace(o, minimum=1) if o.name == "resolution" else o for o in preset.options
+    )
+    monkeypatch.setitem(PRESETS._presets, preset.name, dataclasses.replace(preset, options=options))
     dialog = preset_dialog(qtbot, "squeezenet1_0")
     resolution = dialog.option_widgets["resolution"]
     type_into(qtbot, resolution, "17")
     press_open(qtbot, dialog)
     assert dialog.isVisible() and dialog.result() == QDialog.DialogCode.Rejected
     message = dialog.error.text()
-    assert "error" in message and "resolution=17" in message and "21" in message
+    assert "error" in message and "resolution=17" in message and "is 21. Type 21 or more" in message
+
+
+def test_every_preset_builds_without_errors_at_its_minimum_resolution() -> None:
+    for preset in PRESETS:
+        option = next((o for o in preset.options if o.name == "resolution"), None)
+        if option is None or option.choices:
+            continue
+        assert infer(preset.create(resolution=option.minimum)).ok, preset.name
+        with pytest.raises(DesignerError, match=f"must be at least {option.minimum}"):
+            option.check(option.minimum - 1)
 
 
 def test_new_from_preset_keeps_the_design_when_the_resolution_is_too_small(qtbot, window) -> None:

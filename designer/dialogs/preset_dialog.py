@@ -10,7 +10,6 @@ are refused with the reason under the options, and the dialog stays open.
 from __future__ import annotations
 
 import html
-import re
 import time
 from functools import cache
 from typing import Any
@@ -36,7 +35,6 @@ from designer.dialogs.form import error_label
 from engine import DesignerError, fmt_shape, infer
 from presets import PRESETS, Preset, PresetOption
 
-_STATED_MINIMUM = re.compile(r"at least (\d+)")
 _SEARCH = 512  # how far above a failing resolution to look for the smallest one that works
 _SEARCH_SECONDS = 2.0  # and for how long at most
 
@@ -169,12 +167,6 @@ class PresetDialog(QDialog):
         super().accept()
 
 
-def stated_minimum(option: PresetOption) -> int | None:
-    """The least value an option's help states ("at least 63"), or None."""
-    match = _STATED_MINIMUM.search(option.help)
-    return int(match.group(1)) if match else None
-
-
 def _first_error(preset: Preset, options: dict[str, Any]) -> tuple[int, str] | None:
     """The number of errors of the design ``options`` give, and the first one (None: none)."""
     errors = infer(preset.create(**options)).errors
@@ -189,21 +181,9 @@ def choice_problem(preset: Preset, options: dict[str, Any]) -> str | None:
     with what to change; None when it can. Raises DesignerError for a value the preset refuses."""
     for option in preset.options:
         if option.name in options:
-            option.check(options[option.name])  # ParameterError: "must be at least 1", ...
+            option.check(options[option.name])  # ParameterError: "must be at least 63", ...
     resolution = next((o for o in preset.options if o.name == "resolution"), None)
     value = options.get("resolution", resolution.default if resolution else None)
-    minimum = stated_minimum(resolution) if resolution is not None else None
-    if minimum is not None and value is not None and value < minimum:
-        found = _first_error(preset, options)
-        reason = (
-            f"at {value}×{value} the design would have {found[0]} error(s), the first: {found[1]}"
-            if found
-            else "its layers are built for inputs at least that large"
-        )
-        return (
-            f"{preset.display_name} needs a resolution of at least {minimum}: {reason}. "
-            f"Received: resolution={value}. Type {minimum} or more."
-        )
     found = _first_error(preset, options)
     if found is None:
         return None
