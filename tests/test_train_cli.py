@@ -115,3 +115,12 @@ def test_the_run_shows_data_notes_and_names_the_setting_that_breaks_the_shape(
     save_project(project, tmp_path / "rgb.cnnd")
     assert main(["train", str(tmp_path / "rgb.cnnd"), "--epochs", "1"]) == 1
     assert "data.channels=3 turns the digits images" in capsys.readouterr().err
+
+
+def test_without_a_validation_split_the_final_line_names_a_training_accuracy(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    args = ["train", "--preset", "lenet5_digits", "--epochs", "1", "--val-split", "0"]
+    assert main([*args, "--limit", "200", "--out", str(tmp_path)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "best training accuracy" in last and "(no validation split)" in last, last

@@ -226,13 +226,15 @@ class ProgressBar:
             if self.tty:
                 self.stream.write("\r\033[K")
             if not (self.quiet and event.run_dir is None):
-                best = (
-                    f"{event.best_val_accuracy:.2%}"
-                    if event.best_val_accuracy is not None
-                    else "n/a"
-                )
+                train_best = (event.extra or {}).get("best_train_accuracy")
+                if event.best_val_accuracy is not None:
+                    best = f"best val accuracy {event.best_val_accuracy:.2%}"
+                elif train_best is not None:
+                    best = f"best training accuracy {train_best:.2%} (no validation split)"
+                else:
+                    best = "best val accuracy n/a"
                 print(
-                    f"{event.status}: {event.epochs_done} epoch(s), best val accuracy {best}, "
+                    f"{event.status}: {event.epochs_done} epoch(s), {best}, "
                     f"{event.seconds:.1f} s"
                     + (f"; run folder {event.run_dir}" if event.run_dir else ""),
                     flush=True,
