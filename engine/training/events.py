@@ -138,16 +138,20 @@ class Finished:
     final_val_accuracy: float | None
     seconds: float
     run_dir: str | None
+    # world_size, global_batch_size (and replicas_max_abs_diff under torchrun); with a run folder
+    # "checkpoint": the epoch and step last.pt holds, and a "note" when a stop during an epoch
+    # left steps after it (``steps`` counts them, a resume continues from the checkpoint)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Failed:
-    """The run failed; ``message`` says what happened and what to try."""
+    """The run failed; ``message`` says what happened and what to try. ``run_dir`` is None
+    when the run never started in a folder (e.g. a refused resume, whose folder is untouched)."""
 
     kind: ClassVar[str] = "failed"
     message: str
-    step: int | None = None
+    step: int | None = None  # the step the message names ("at step N", "after step N")
     reason: str = "error"  # "nan", "error", "crash", "setup"
     details: str = ""  # traceback text, for a "details" box
     run_dir: str | None = None

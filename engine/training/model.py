@@ -106,8 +106,14 @@ def device_label(device: torch.device) -> str:
 
 
 def make_optimizer(model: nn.Module, s: TrainingSettings) -> torch.optim.Optimizer:
-    """The optimiser named in the settings."""
-    params = model.parameters()
+    """The optimiser named in the settings; TrainingError for a network without weights."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise TrainingError(
+            "the network has no weights to train: its layers (such as Flatten, Dropout, "
+            "pooling and activations) have no parameters. Add a layer with weights, such as "
+            "Linear or Conv2d, before the Output block"
+        )
     if s.optimizer == "sgd":
         return torch.optim.SGD(
             params, lr=s.lr, momentum=s.momentum, nesterov=s.nesterov, weight_decay=s.weight_decay

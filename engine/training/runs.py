@@ -1,19 +1,32 @@
 """Run folders: one per run, holding what it was, how it went and its checkpoints.
 
     <root>/<YYYYmmdd-HHMMSS>/
-        settings.json   the TrainingSettings as a dict (plus dataset and device facts)
+        settings.json   the TrainingSettings as a dict (plus dataset and device facts); a
+                        resumed run adds "sessions": each session's start epoch and settings
         graph.json      the graph trained (Graph.to_data())
         metrics.jsonl   one JSON object per epoch: epoch, step, train_loss, train_accuracy,
                         val_loss, val_accuracy, lr, seconds, time
-        result.json     status ("completed", "stopped", "failed"), accuracies, message
+        result.json     status ("completed", "stopped", "failed"), accuracies, message;
+                        "steps" (or a failure's "step") is how far training went, "checkpoint"
+                        the epoch and step last.pt holds (where a resume continues)
         last.pt         checkpoint after the last completed epoch
         best.pt         checkpoint of the epoch with the best validation accuracy
+
+An epoch is recorded in order: its metrics line, then last.pt (the epoch counts as done once
+last.pt is written; its metrics line is taken back when that fails), then best.pt. A run folder
+is written only once a run has really started in it: a refused resume leaves it as it was.
+
+A resumed run continues the same training, so it keeps what ``resume_conflicts`` checks (the
+graph, the data set and its split, input conversion and normalisation, the seed and the loss);
+the epochs, learning rate, optimiser and its settings, schedule, batch size, augmentation and
+device may change (each session's settings are kept in settings.json).
 
 Checkpoints hold only tensors and plain data and are read with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -24,15 +37,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.atomic_files import write_atomic
+from engine.atomic_files import write_atomic, write_files_atomic
 
 CHECKPOINT_FORMAT = "cnn-designer-checkpoint"
 
 
 def new_run_dir(root: str | os.PathLike[str]) -> Path:
-    """A fresh folder ``root/<timestamp>`` (a suffix keeps two runs in one second apart)."""
+    """A fresh folder ``root/<timestamp>`` (a suffix keeps two runs in one second apart).
+    Raises TrainingError naming the problem (a file in the way, no permission) and the fix."""
+    from engine.training.model import TrainingError  # imports torch: only when needed
+
     base = Path(root).expanduser()
-    base.mkdir(parents=True, exist_ok=True)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise TrainingError(_root_problem(base, error)) from error
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for n in range(1000):
         path = base / (stamp if n == 0 else f"{stamp}-{n}")
@@ -41,9 +60,28 @@ def new_run_dir(root: str | os.PathLike[str]) -> Path:
             return path
         except FileExistsError:
             continue
-    from engine.training.model import TrainingError  # imports torch: only when needed
-
+        except OSError as error:
+            raise TrainingError(_root_problem(base, error)) from error
     raise TrainingError(f"{base}: cannot create a run folder (too many runs at {stamp})")
+
+
+def _root_problem(base: Path, error: OSError) -> str:
+    """Why no run folder can be made under ``base``, and what to do."""
+    fix = "Choose another folder for the runs (--out DIR)"
+    blocker = next((p for p in (base, *base.parents) if p.exists() and not p.is_dir()), None)
+    if blocker == base:
+        return (
+            f"{base} is a file, not a folder, so the run folder cannot be made in it. {fix}, "
+            "or move the file away"
+        )
+    if blocker is not None:
+        return (
+            f"{base}: {blocker} is a file, not a folder, so the run folder cannot be made "
+            f"there. {fix}"
+        )
+    if isinstance(error, PermissionError):
+        return f"{base}: cannot create the run folder there (permission denied). {fix}"
+    return f"{base}: cannot create the run folder there ({_reason(error)}). {fix}"
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
@@ -51,10 +89,52 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     write_atomic(path, json.dumps(_finite(data), indent=1, ensure_ascii=False) + "\n")
 
 
-def append_metrics(run_dir: Path, record: dict[str, Any]) -> None:
-    """Add one epoch's line to metrics.jsonl."""
-    with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as stream:
+def append_metrics(run_dir: Path, record: dict[str, Any]) -> int:
+    """Add one epoch's line to metrics.jsonl; returns the file's size before it (for
+    ``take_back_metrics``)."""
+    path = run_dir / "metrics.jsonl"
+    with open(path, "a", encoding="utf-8") as stream:
+        size = stream.tell()
         stream.write(json.dumps(_finite(record)) + "\n")
+    return size
+
+
+def take_back_metrics(run_dir: Path, size: int) -> None:
+    """Cut metrics.jsonl back to ``size`` bytes (the epoch whose checkpoint failed is not
+    done); best effort: a resume drops lines past its checkpoint anyway (``trim_metrics``)."""
+    with contextlib.suppress(OSError):
+        os.truncate(run_dir / "metrics.jsonl", size)
+
+
+def trim_metrics(run_dir: Path, epochs: int) -> int:
+    """Keep the records of epochs 1..``epochs`` only (one per epoch, the last written), for a
+    run resumed from the checkpoint of epoch ``epochs``: lines of later epochs (whose weights
+    were lost) go, as those epochs are trained again. Damaged lines stay. Returns the number
+    of lines dropped; raises OSError when the file cannot be rewritten."""
+    path = run_dir / "metrics.jsonl"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    lines = data.splitlines(keepends=True)
+    last_line: dict[int, int] = {}  # epoch -> index of its last line
+    epoch_of: dict[int, int] = {}
+    for index, raw in enumerate(lines):
+        try:
+            record = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            continue
+        epoch = record.get("epoch") if isinstance(record, dict) else None
+        if isinstance(epoch, int) and not isinstance(epoch, bool):
+            epoch_of[index] = epoch
+            last_line[epoch] = index
+    drop = {
+        index for index, epoch in epoch_of.items() if epoch > epochs or last_line[epoch] != index
+    }
+    if drop:
+        kept = b"".join(line for index, line in enumerate(lines) if index not in drop)
+        write_files_atomic([(path, kept)])
+    return len(drop)
 
 
 def read_metrics(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -138,6 +218,89 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
+
+
+# settings a resumed run keeps: (key in TrainingSettings.to_dict(), data set it applies to or None)
+KEPT_ON_RESUME: tuple[tuple[str, str | None], ...] = (
+    ("data.dataset", None),
+    ("data.root", "imagefolder"),  # the folder is the data set (elsewhere, where it is cached)
+    ("data.shapes_count", "shapes"),
+    ("data.limit", None),
+    ("data.val_split", None),
+    ("data.normalize", None),
+    ("data.channels", None),
+    ("data.resize", None),
+    ("seed", None),  # it chooses the split and the sample of --limit
+    ("loss", None),  # the recorded losses would change meaning
+)
+
+
+def resume_conflicts(
+    run_settings: dict[str, Any] | None,
+    run_graph: dict[str, Any] | None,
+    settings: dict[str, Any],
+    graph: dict[str, Any],
+) -> list[str]:
+    """What differs between a run (its checkpoint's settings and graph, as plain data) and a
+    session that would resume it, among what a resumed run must keep; [] when nothing does.
+    A checkpoint without settings or graph is not compared on that side."""
+    problems: list[str] = []
+    if isinstance(run_graph, dict):
+        problems += _graph_differences(run_graph, graph)
+    if isinstance(run_settings, dict):
+        dataset = setting_at(settings, "data.dataset")
+        for key, only_for in KEPT_ON_RESUME:
+            if only_for is not None and dataset != only_for:
+                continue
+            old, new = setting_at(run_settings, key), setting_at(settings, key)
+            if _plain(old) != _plain(new):
+                problems.append(f"{key} is {_plain(new)!r}, the run's is {_plain(old)!r}")
+    return problems
+
+
+def setting_at(settings: dict[str, Any], key: str) -> Any:
+    """The value of ``key`` ("lr", "data.limit") in settings as plain data (None if absent)."""
+    value: Any = settings
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _graph_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The blocks, parameters and connections that differ (layout and groups do not count)."""
+
+    def nodes(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        items = data.get("nodes") or []
+        return {n["name"]: n for n in items if isinstance(n, dict) and "name" in n}
+
+    def edges(data: dict[str, Any]) -> list[tuple[Any, ...]]:
+        items = data.get("edges") or []
+        return [tuple(e) for e in items if isinstance(e, list | tuple) and len(e) == 4]
+
+    before, after = nodes(old), nodes(new)
+    found: list[str] = []
+    for name, node in after.items():
+        was = before.get(name)
+        if was is None:
+            found.append(f"block {name!r} is new")
+        elif was.get("type") != node.get("type"):
+            found.append(f"{name} is a {node.get('type')} block, the run's is a {was.get('type')}")
+        else:
+            params, old_params = node.get("params") or {}, was.get("params") or {}
+            for key in sorted(set(params) | set(old_params)):
+                if _plain(params.get(key)) != _plain(old_params.get(key)):
+                    found.append(
+                        f"{name}.{key} is {params.get(key)!r}, the run's is {old_params.get(key)!r}"
+                    )
+    found += [f"block {name!r} was removed" for name in before if name not in after]
+    old_edges, new_edges = set(edges(old)), set(edges(new))
+    found += [f"connection {e[0]} → {e[2]} is new" for e in edges(new) if e not in old_edges]
+    found += [f"connection {e[0]} → {e[2]} was removed" for e in edges(old) if e not in new_edges]
+    return found
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
