@@ -1,7 +1,13 @@
-"""The data side of a run's set-up: load, fit to the Input block, split, normalise, batch."""
+"""The data side of a run's set-up: load, fit to the Input block, split, normalise, batch.
+
+A model with BatchNorm over one value per channel (after Flatten or a 1×1 map) cannot train on a
+batch of one sample: when the training set leaves a last batch of 1, that batch is skipped each
+epoch (the run says so in a note); a batch size of 1 is refused (``trainable_batches``).
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +16,8 @@ import torch
 from engine.catalog import fmt_shape
 from engine.data import check_input_shape, load_source
 from engine.data.pipeline import BatchLoader, Split, channel_stats, make_splits
+from engine.graph import Graph
+from engine.inference import InferenceResult
 from engine.training.distributed import DistContext
 from engine.training.model import TrainingError
 from engine.training.settings import TrainingSettings
@@ -85,6 +93,51 @@ def prepare_data(
         std,
         notes,
     )
+
+
+def trainable_batches(
+    graph: Graph,
+    result: InferenceResult,
+    loader: BatchLoader,
+    batch_size: int,
+    notes: list[str],
+    per_process: bool,
+) -> int:
+    """The batches trained per epoch: all, but a last batch of one sample when a BatchNorm
+    layer sees one value per channel (it cannot train on a single sample; ``notes`` then says so).
+    Raises TrainingError when no batch of 2 samples can be made."""
+    batches = len(loader)
+    single = [
+        node.name
+        for node in graph.nodes_of_type("batchnorm")
+        if (shape := next(iter(result.nodes[node.name].inputs), None)) is not None
+        and math.prod(shape[1:]) == 1
+    ]
+    if not single:
+        return batches
+    names = ", ".join(single)
+    count, size = loader.sample_count(), batch_size
+    where = " per process" if per_process else ""
+    if count < 2:
+        raise TrainingError(
+            f"BatchNorm ({names}) needs batches of at least 2 samples to train, but the "
+            f"training split has {count} sample{where}: use more data (data.limit, "
+            "data.val_split)"
+        )
+    if size < 2:
+        raise TrainingError(
+            f"BatchNorm ({names}) normalises over the batch and cannot train on batches of "
+            "1 sample: set batch_size to 2 or more"
+        )
+    if count % size == 1:
+        notes.append(
+            f"{count} training samples{where} in batches of {size} leave a last batch of 1 "
+            f"sample, on which BatchNorm ({names}) cannot train: that batch is skipped in "
+            "each epoch (a different sample each time, as the order is shuffled). Choose a "
+            "batch size that leaves no single sample over to use them all"
+        )
+        return batches - 1
+    return batches
 
 
 def _conformed_shape(shape: tuple[int, ...], channels: int | None, size: Any) -> tuple[int, ...]:

@@ -8,55 +8,34 @@ out-of-memory end in a ``Failed`` event (and result.json) while the last good ch
 A failure's message and its ``step`` (in the event and result.json) name the same step: "at
 step N" for a failure inside step N, "after step N" for one between steps (at an epoch's end).
 
-The run folder is written only once the run has started in it (set-up done): a refused resume
-("already trained for N epochs", another graph or data set) leaves the folder as it was.
-
-Resuming (``resume``: a run folder, continued in place, or a checkpoint file, continued in a new
-folder) continues the same training: the graph (blocks, parameters, connections), the data set
-and its split (data.dataset, data.root of an imagefolder, data.limit, data.val_split, seed),
-input conversion (data.channels, data.resize), data.normalize and the loss must be the run's,
-else the resume is refused naming what differs. The number of epochs (above those done),
-learning rate, optimiser (its state starts afresh when it changes), momentum, weight decay,
-schedule, batch size, augmentation and device may change; the run's settings.json keeps each
-session's settings under "sessions".
-
-Under torchrun every process stops together: set-up, each epoch's records and the run's end are
-agreed between the processes (a failure on one, e.g. rank 0 unable to create the run folder or
-write a checkpoint, stops all with its message); a failure inside a step on one process makes it
-leave the group, so the others stop too instead of waiting (see ``engine.training.distributed``).
-A stop request is taken by all processes together, at the next 10-step report or epoch end.
+The run folder's records and the checks before a resume are in ``engine.training.run_record``;
+how failures are described and shared under torchrun, in ``engine.training.failures``. A stop
+request is taken by all processes together, at the next 10-step report or epoch end.
 
 A model with BatchNorm over one value per channel (after Flatten or a 1×1 map) cannot train on a
-batch of one sample: when the training set leaves a last batch of 1, that batch is skipped each
-epoch (the run says so in a note); a batch size of 1 is refused.
+batch of one sample: see ``engine.training.data_setup.trainable_batches``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import itertools
 import math
-import sys
 import time
-import traceback
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import torch
 
 from engine.compiler import compile_graph
-from engine.data import DataFormatError
-from engine.errors import DesignerError
 from engine.graph import Graph
-from engine.inference import InferenceResult, infer
-from engine.training import distributed, runs
+from engine.inference import infer
+from engine.training import distributed, failures, run_record
 from engine.training.control import TrainingControl
-from engine.training.data_setup import prepare_data
+from engine.training.data_setup import prepare_data, trainable_batches
 from engine.training.distributed import (
     DistContext,
-    RankFailure,
     all_sum,
     any_flag,
     any_flags,
@@ -66,13 +45,14 @@ from engine.training.evaluation import evaluate
 from engine.training.events import (
     EpochEnd,
     Event,
-    Failed,
     Finished,
     Paused,
     Resumed,
     RunStarted,
     Step,
 )
+from engine.training.failures import NonFiniteLossError as NonFiniteLossError
+from engine.training.failures import PeerFailedError as PeerFailedError
 from engine.training.model import (
     TrainingError,
     check_classes,
@@ -84,50 +64,10 @@ from engine.training.model import (
     loss_function,
     make_optimizer,
 )
+from engine.training.run_record import RecordError as RecordError
 from engine.training.schedule import lr_at
 from engine.training.settings import TrainingSettings
 from engine.training.snapshots import SnapshotTaker
-
-T = TypeVar("T")
-
-# settings whose change a resumed run notes (what a resume may not change is refused, see
-# runs.KEPT_ON_RESUME; epochs and what the dashboard shows are left out)
-NOTED_ON_RESUME = (
-    "batch_size",
-    "optimizer",
-    "lr",
-    "momentum",
-    "nesterov",
-    "weight_decay",
-    "schedule",
-    "step_epochs",
-    "gamma",
-    "data.crop_padding",
-    "data.flip",
-)
-
-# how long a process that failed alone waits for rank 0 to report its message
-SEEN_WAIT_SECONDS = 30.0
-
-
-class NonFiniteLossError(Exception):
-    """The loss became NaN or infinite (turned into a Failed event)."""
-
-    def __init__(self, message: str, step: int) -> None:
-        super().__init__(message)
-        self.step = step
-
-
-class RecordError(TrainingError):
-    """The run folder could not be written during training (a full disk, a removed folder)."""
-
-
-class PeerFailedError(Exception):
-    """Another process of the group failed: this one stops with its message."""
-
-    def __init__(self, failure: RankFailure) -> None:
-        super().__init__(failure.shared_message())
-        self.failure = failure
 
 
 def train(
@@ -200,13 +140,15 @@ class Trainer:
         """Set the run up; raises (on every process alike) when it cannot start. Only then is
         the run folder created or, for a resume, changed."""
         self.phase = "setup"
-        started = self._agreed(self._prepare)
-        started = self._agreed(lambda: self._open_run_folder(started))
+        started = failures.agreed(self, self._prepare)
+        started = failures.agreed(self, lambda: run_record.open_run_folder(self, started))
         if self.dist.active:
             from torch.nn.parallel import DistributedDataParallel
 
             if self.dist.is_main:  # from here on a process may fail alone (see run)
-                self.watch = distributed.FailureWatch(self.dist, self._report_posted_failure)
+                self.watch = distributed.FailureWatch(
+                    self.dist, lambda failure: failures.report_posted_failure(self, failure)
+                )
                 self.watch.start()
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model = DistributedDataParallel(self.module, device_ids=ids)
@@ -217,7 +159,9 @@ class Trainer:
         s = self.s
         node_name, input_shape = input_node(self.graph)
         result = infer(self.graph)
-        state = None if self.resume_from is None else self._check_resume(self.resume_from)
+        state = (
+            None if self.resume_from is None else run_record.check_resume(self, self.resume_from)
+        )
         self.device = choose_device(s.device)
         if self.dist.active and self.device.type == "cuda":
             self.device = torch.device("cuda", self.dist.local_rank)
@@ -238,8 +182,10 @@ class Trainer:
         self.amp = s.mixed_precision and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
         if self.resume_from is not None and state is not None:
-            self._load(self.resume_from, state)
-        self.steps_per_epoch = self._batches_per_epoch(result)
+            run_record.load_resumed(self, self.resume_from, state)
+        self.steps_per_epoch = trainable_batches(
+            self.graph, result, self.loader, s.batch_size, self.notes, self.dist.active
+        )
         self.total_steps = self.steps_per_epoch * s.epochs
         leaves, convs, relus = layer_names(self.module)
         self.snap = None
@@ -277,162 +223,6 @@ class Trainer:
             notes=tuple(self.notes),
         )
 
-    def _batches_per_epoch(self, result: InferenceResult) -> int:
-        """The batches trained per epoch: all, but a last batch of one sample when a BatchNorm
-        layer sees one value per channel (it cannot train on a single sample)."""
-        batches = len(self.loader)
-        single = [
-            node.name
-            for node in self.graph.nodes_of_type("batchnorm")
-            if (shape := next(iter(result.nodes[node.name].inputs), None)) is not None
-            and math.prod(shape[1:]) == 1
-        ]
-        if not single:
-            return batches
-        names = ", ".join(single)
-        count, size = self.loader.sample_count(), self.s.batch_size
-        where = " per process" if self.dist.active else ""
-        if count < 2:
-            raise TrainingError(
-                f"BatchNorm ({names}) needs batches of at least 2 samples to train, but the "
-                f"training split has {count} sample{where}: use more data (data.limit, "
-                "data.val_split)"
-            )
-        if size < 2:
-            raise TrainingError(
-                f"BatchNorm ({names}) normalises over the batch and cannot train on batches of "
-                "1 sample: set batch_size to 2 or more"
-            )
-        if count % size == 1:
-            self.notes.append(
-                f"{count} training samples{where} in batches of {size} leave a last batch of 1 "
-                f"sample, on which BatchNorm ({names}) cannot train: that batch is skipped in "
-                "each epoch (a different sample each time, as the order is shuffled). Choose a "
-                "batch size that leaves no single sample over to use them all"
-            )
-            return batches - 1
-        return batches
-
-    def _open_run_folder(self, started: RunStarted) -> RunStarted:
-        """Rank 0 starts the run's record: a new run folder, or the resumed one (its settings,
-        metrics past its checkpoint and earlier result). Raises TrainingError saying why not."""
-        if not self.dist.is_main:
-            return started
-        if self.resume_dir is not None:
-            return self._reopen(self.resume_dir, started)
-        if self.run_root is None:
-            return started
-        path = runs.new_run_dir(self.run_root)
-        self.run_dir = path
-        started = dataclasses.replace(started, run_dir=str(path))
-        self._write(path, "settings.json", self._settings_record(started))
-        self._write(path, "graph.json", self.graph.to_data())
-        return started
-
-    def _reopen(self, path: Path, started: RunStarted) -> RunStarted:
-        """Continue the record of the run in ``path`` (a resume in place)."""
-        started = dataclasses.replace(started, run_dir=str(path))
-        earlier: list[str] = []
-        record = runs._read_json(path / "settings.json", earlier) or {}
-        sessions = record.get("sessions")
-        if not isinstance(sessions, list):
-            first = record.get("settings")
-            first = first if isinstance(first, dict) else self.resumed_settings
-            sessions = [{"start_epoch": 0, "settings": first}] if first else []
-        sessions = [*sessions, {"start_epoch": self.start_epoch, "settings": self.s.to_dict()}]
-        self._write(path, "settings.json", {**self._settings_record(started), "sessions": sessions})
-        self.run_dir = path  # the run has started in it: its end will be recorded there
-        try:
-            dropped = runs.trim_metrics(path, self.start_epoch)
-        except OSError as error:
-            raise self._write_error(path, "metrics.jsonl", error) from error
-        if dropped:
-            note = (
-                f"metrics.jsonl: {dropped} line(s) past the checkpoint (epoch "
-                f"{self.start_epoch}) removed; those epochs are trained again"
-            )
-            started = dataclasses.replace(started, notes=(*started.notes, note))
-        # the folder holds the result of its earlier session: the run is going again, and a
-        # process that dies now must not leave that old status behind
-        with contextlib.suppress(OSError):
-            (path / "result.json").unlink(missing_ok=True)
-        return started
-
-    def _settings_record(self, started: RunStarted) -> dict[str, Any]:
-        facts = {k: v for k, v in vars(started).items() if k not in ("settings", "layers")}
-        return {"settings": self.s.to_dict(), "run": facts}
-
-    def _write(self, folder: Path, name: str, data: dict[str, Any]) -> None:
-        try:
-            runs.write_json(folder / name, data)
-        except OSError as error:
-            raise self._write_error(folder, name, error) from error
-
-    def _write_error(self, folder: Path, name: str, error: BaseException) -> TrainingError:
-        other = (
-            "resume a copy of the run folder"
-            if folder == self.resume_dir
-            else "choose another folder for the runs (--out DIR)"
-        )
-        return TrainingError(
-            f"run folder {folder}: cannot write {name} ({_first_line(error)}). Make the folder "
-            f"writable or free some disk space, or {other}"
-        )
-
-    def _check_resume(self, source: str | Path) -> dict[str, Any]:
-        """Read the checkpoint to resume and refuse one this session cannot continue (before
-        any data is loaded); changes no file (the run folder is taken over in
-        ``_open_run_folder``, once the run starts)."""
-        state = runs.load_checkpoint(source)
-        run_settings = state.get("settings")
-        conflicts = runs.resume_conflicts(
-            run_settings, state.get("graph"), self.s.to_dict(), self.graph.to_data()
-        )
-        if conflicts:
-            listed = "; ".join(conflicts[:6])
-            if len(conflicts) > 6:
-                listed += f"; and {len(conflicts) - 6} more"
-            raise TrainingError(
-                f"cannot resume {source}: this session differs from the run in what a resumed "
-                f"run keeps ({listed}). Start a new run to train this (leave out --resume), or "
-                "resume with the run's graph and settings"
-            )
-        epoch = int(state["epoch"])
-        if epoch >= self.s.epochs:
-            raise TrainingError(
-                f"checkpoint {source}: already trained for {epoch} epochs. Set epochs above {epoch} to train on"
-            )
-        return state
-
-    def _load(self, source: str | Path, state: dict[str, Any]) -> None:
-        """Continue from the checkpoint ``state`` read from ``source`` (see ``_check_resume``)."""
-        run_settings = state.get("settings")
-        epoch = int(state["epoch"])
-        try:
-            self.module.load_state_dict(state["model"])
-        except RuntimeError as error:
-            raise TrainingError(
-                f"checkpoint {source}: its weights do not fit this graph ({error})"
-            ) from error
-        if isinstance(run_settings, dict):
-            self.resumed_settings = run_settings
-            changed = _changes(run_settings, self.s.to_dict())
-            if changed:
-                self.notes.append(f"resumed at epoch {epoch} with changed settings: {changed}")
-        if (run_settings or {}).get("optimizer") == self.s.optimizer:
-            self.optimizer.load_state_dict(state["optimizer"])
-        else:
-            self.notes.append(f"optimizer changed to {self.s.optimizer}: its state starts afresh")
-        if self.scaler is not None and state.get("scaler"):
-            self.scaler.load_state_dict(state["scaler"])
-        self.start_epoch = self.epochs_done = epoch
-        self.step = int(state["step"])
-        self.best = state.get("best_val_accuracy")
-        path = Path(source).expanduser()
-        if path.is_dir():
-            self.resume_dir = path
-            self.saved = (epoch, self.step)
-
     def _feature_source(self, index: int) -> tuple[torch.Tensor, Any, int]:
         split = self.val_split if self.val_split is not None else self.train_split
         i = index % len(split)
@@ -443,32 +233,6 @@ class Trainer:
         if self.amp:
             return torch.autocast("cuda", dtype=torch.float16)
         return contextlib.nullcontext()
-
-    # ---- agreement between processes -------------------------------------------------------
-    def _agreed(self, work: Callable[[], T]) -> T:
-        """``work()``, which may fail on this process only; under torchrun every process then
-        learns whether any failed, and all raise together (with the first failure's message)."""
-        error: Exception | None = None
-        value: Any = None
-        try:
-            value = work()
-        except Exception as caught:
-            error = caught
-        if not self.dist.active:
-            if error is not None:
-                raise error
-            return value  # type: ignore[no-any-return]
-        mine = None
-        if error is not None:
-            message, reason, step = self._describe(error)
-            mine = RankFailure(self.dist.rank, message, reason, step)
-        first = distributed.agree(mine, self.dist)
-        if first is None:
-            return value  # type: ignore[no-any-return]
-        self.together = True
-        if first.rank == self.dist.rank and error is not None:
-            raise error
-        raise PeerFailedError(first)
 
     # ---- one step and validation ----------------------------------------------------------
     def train_step(
@@ -519,85 +283,18 @@ class Trainer:
             yield self.setup()
             yield from self._loop(began)
         except Exception as error:
-            self._stop_watch()  # this process reports its failure itself
+            failures.stop_watch(self)  # this process reports its failure itself
             alone = self.dist.active and not self.together
             if alone:  # failed where the other processes are not: they must not wait for it
-                error = self._leave_group(error)
-            message, reason, step = self._describe(error)
-            yield self._fail(message, reason, step, error)
+                error = failures.leave_group(self, error)
+            message, reason, step = failures.describe(self, error)
+            yield failures.failed_event(self, message, reason, step, error)
             if alone:  # the Failed event was taken (rank 0 has printed it)
-                self._after_leaving(message, own=not isinstance(error, PeerFailedError))
+                failures.after_leaving(self, message, own=not isinstance(error, PeerFailedError))
         finally:
-            self._stop_watch()
+            failures.stop_watch(self)
             if self.dist.active and not self.together:
                 distributed.abort()  # ended in no agreed place (e.g. interrupted): no barrier
-
-    def _stop_watch(self) -> None:
-        if self.watch is not None:
-            self.watch.stop()
-            self.watch = None
-
-    def _report_posted_failure(self, failure: RankFailure) -> None:
-        """(Rank 0's FailureWatch thread) another process failed alone while this one waits in
-        a collective that cannot complete: record the failure and say it, as this process ends
-        without returning to its caller."""
-        step = failure.step if failure.step is not None else self.step
-        message = self._record_failure(failure.shared_message(), failure.reason, step)
-        print(f"cnn-designer: error: {message}", file=sys.stderr, flush=True)
-
-    def _leave_group(self, error: Exception) -> Exception:
-        """This process failed where its peers may wait for it in a collective: learn whether a
-        peer failed first (this failure then is its consequence), else post this failure; then
-        leave the group, so the peers' collectives fail instead of waiting."""
-        peer = distributed.posted_failure(self.dist)
-        if peer is not None and not isinstance(error, PeerFailedError):
-            error = PeerFailedError(peer)
-        elif not isinstance(error, PeerFailedError):
-            message, reason, step = self._describe(error)
-            distributed.post_failure(RankFailure(self.dist.rank, message, reason, step))
-        distributed.abort()
-        return error
-
-    def _after_leaving(self, message: str, own: bool) -> None:
-        """Rank 0 has reported the failure; another process that failed alone waits until it
-        has (or prints its message itself), as torchrun ends the others when one exits."""
-        if self.dist.is_main:
-            distributed.mark_failure_seen()
-        elif not distributed.wait_until_failure_seen(SEEN_WAIT_SECONDS) and own:
-            # rank 0 did not report it (it may wait in a collective that never fails): say it here
-            print(f"cnn-designer: error: process {self.dist.rank}: {message}", file=sys.stderr)
-
-    def _describe(self, error: BaseException) -> tuple[str, str, int]:
-        """A failure's message, reason and step (the step its message names)."""
-        running = self.step + 1 if self.in_step else self.step  # the step the failure is in
-        if isinstance(error, PeerFailedError):
-            failure = error.failure
-            step = failure.step if failure.step is not None else running
-            return failure.shared_message(), failure.reason, step
-        if isinstance(error, NonFiniteLossError):
-            return str(error), "nan", error.step
-        if isinstance(error, RecordError):
-            return str(error), "error", self.step
-        if isinstance(error, DesignerError | DataFormatError):
-            return str(error), "setup" if self.phase == "setup" else "error", running
-        what = f"{type(error).__name__}: {error}"
-        if self.phase == "setup":
-            where = "before the first step"
-        elif self.in_step:
-            where = f"at step {running}"
-        elif self.phase == "epoch_end":
-            where = f"after step {running}, at the end of epoch {self.epochs_done + 1}"
-        else:
-            where = f"after step {running}"
-        if isinstance(error, torch.OutOfMemoryError):
-            return (
-                f"out of memory {where}: lower the batch size or use a smaller network ({error})",
-                "error",
-                running,
-            )
-        if self.phase == "setup":
-            return f"training could not start: {what}", "error", running
-        return f"training failed {where}: {what}", "error", running
 
     @property
     def has_validation(self) -> bool:
@@ -611,41 +308,6 @@ class Trainer:
         if self.has_validation or self.best is None:
             return {"best_val_accuracy": self.best}
         return {"best_val_accuracy": None, "best_train_accuracy": self.best}
-
-    def _checkpoint_record(self) -> dict[str, int] | None:
-        """The epoch and step that last.pt holds (where a resume continues)."""
-        if self.saved is None:
-            return None
-        return {"epoch": self.saved[0], "step": self.saved[1]}
-
-    def _record_failure(self, message: str, reason: str, step: int) -> str:
-        """Write the failure to result.json (once the run has started in its folder); returns
-        the message, saying so when result.json could not be written."""
-        if self.run_dir is None:
-            return message
-        try:
-            runs.write_json(
-                self.run_dir / "result.json",
-                {
-                    "status": "failed",
-                    "reason": reason,
-                    "message": message,
-                    "step": step,
-                    "epochs_done": self.epochs_done,
-                    **self.best_accuracies(),
-                    "checkpoint": self._checkpoint_record(),
-                },
-            )
-        except OSError as problem:
-            message += f" (result.json could not be written either: {_first_line(problem)})"
-        return message
-
-    def _fail(self, message: str, reason: str, step: int, error: BaseException) -> Failed:
-        message = self._record_failure(message, reason, step)
-        details = ""
-        if reason != "nan":
-            details = "".join(traceback.format_exception(error))
-        return Failed(message, step, reason, details, str(self.run_dir) if self.run_dir else None)
 
     def _loop(self, began: float) -> Iterator[Event]:
         status = "completed"
@@ -806,7 +468,7 @@ class Trainer:
             "seconds": round(seconds, 4),
             "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
-        self._agreed(lambda: self._record_epoch(record, best, is_best))
+        failures.agreed(self, lambda: run_record.record_epoch(self, record, best, is_best))
         self.epochs_done, self.best = epoch + 1, best
         self.last_val = ev.accuracy if ev is not None else None
         if self.dist.active and epoch + 1 < self.s.epochs:
@@ -829,64 +491,6 @@ class Trainer:
             is_best,
         )
 
-    def _record_epoch(self, record: dict[str, Any], best: float | None, is_best: bool) -> None:
-        """The epoch's metrics line, then last.pt (the epoch is done once it is written; the
-        line is taken back when it fails), then best.pt. Raises RecordError saying what failed."""
-        folder = self.run_dir
-        if folder is None:
-            return
-        epoch = int(record["epoch"])
-        try:
-            size = runs.append_metrics(folder, record)
-        except OSError as error:
-            raise self._record_error(folder, "metrics.jsonl", epoch, error) from error
-        state = self._checkpoint_state(epoch, best)
-        try:
-            runs.save_checkpoint(folder / "last.pt", state)
-        except Exception as error:
-            runs.take_back_metrics(folder, size)
-            raise self._record_error(folder, "last.pt", epoch, error) from error
-        self.saved = (epoch, self.step)
-        self.epochs_done, self.best = epoch, best
-        if is_best:
-            try:
-                runs.save_checkpoint(folder / "best.pt", state)
-            except Exception as error:
-                raise self._record_error(folder, "best.pt", epoch, error) from error
-
-    def _record_error(
-        self, folder: Path, name: str, epoch: int, error: BaseException
-    ) -> RecordError:
-        kept = (
-            f"last.pt keeps epoch {self.saved[0]} (step {self.saved[1]})"
-            if self.saved is not None
-            else "no epoch was saved yet"
-        )
-        again = (
-            f"then continue with --resume {folder}"
-            if self.saved is not None
-            else "then train again"
-        )
-        return RecordError(
-            f"run folder {folder}: cannot write {name} at the end of epoch {epoch} (step "
-            f"{self.step}): {_first_line(error)}. The run stopped; {kept}. Make room on the disk or make "
-            f"the folder writable, {again}"
-        )
-
-    def _checkpoint_state(self, epoch: int, best: float | None) -> dict[str, Any]:
-        return {
-            "model": self.module.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
-            "epoch": epoch,
-            "step": self.step,
-            "best_val_accuracy": best,
-            "settings": self.s.to_dict(),
-            "graph": self.graph.to_data(),
-            "classes": list(self.classes),
-            "normalization": {"mean": self.mean, "std": self.std},
-        }
-
     def _finish(self, status: str, seconds: float) -> Finished:
         self.phase = "finish"
         best = self.best_accuracies()
@@ -899,9 +503,9 @@ class Trainer:
         if self.dist.active:
             extra["replicas_max_abs_diff"] = replica_spread(self.module, self.dist)
         if self.run_dir is not None:
-            extra["checkpoint"] = self._checkpoint_record()
+            extra["checkpoint"] = run_record.checkpoint_record(self)
             if self.saved is None or self.saved[1] != self.step:
-                extra["note"] = self._checkpoint_note()
+                extra["note"] = run_record.checkpoint_note(self)
         result = {
             "status": status,
             "epochs_done": self.epochs_done,
@@ -914,9 +518,9 @@ class Trainer:
         }
         folder = self.run_dir
         if folder is not None:
-            self._agreed(lambda: self._write(folder, "result.json", result))
+            failures.agreed(self, lambda: run_record.write(self, folder, "result.json", result))
         elif self.dist.active:
-            self._agreed(lambda: None)
+            failures.agreed(self, lambda: None)
         self.together = True
         return Finished(
             status,
@@ -928,31 +532,3 @@ class Trainer:
             str(self.run_dir) if self.run_dir else None,
             extra,
         )
-
-    def _checkpoint_note(self) -> str:
-        """Why "steps" and the checkpoint's step differ (a stop during an epoch)."""
-        if self.saved is None:
-            return (
-                f"stopped at step {self.step}, during epoch {self.epochs_done + 1}, before any "
-                "checkpoint: there is nothing to resume"
-            )
-        return (
-            f"stopped at step {self.step}, during epoch {self.epochs_done + 1}: last.pt holds "
-            f"epoch {self.saved[0]} (step {self.saved[1]}), where --resume continues; the steps "
-            "after it are not kept"
-        )
-
-
-def _changes(before: dict[str, Any], after: dict[str, Any]) -> str:
-    """The noted settings that differ, as "lr 0.01 → 0.001, ..." ("" when none do)."""
-    parts = []
-    for key in NOTED_ON_RESUME:
-        old, new = runs.setting_at(before, key), runs.setting_at(after, key)
-        if old != new:
-            parts.append(f"{key} {old} → {new}")
-    return ", ".join(parts)
-
-
-def _first_line(error: BaseException) -> str:
-    text = getattr(error, "strerror", None) or str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
