@@ -152,8 +152,9 @@ def test_nan_loss_fails_with_message_and_designer_survives(qtbot, window) -> Non
     assert controller.actions["train"].isEnabled()
 
 
-def test_exception_inside_the_model_is_shown(qtbot, window) -> None:
-    """BatchNorm on a batch of one sample raises inside the forward pass of the child."""
+def test_a_run_that_cannot_train_is_shown_with_its_reason(qtbot, window) -> None:
+    """BatchNorm on batches of one sample would raise inside the child's forward pass: the run
+    refuses it first and says what to change."""
     document = window.document
 
     def add_batchnorm(graph) -> None:
@@ -171,8 +172,8 @@ def test_exception_inside_the_model_is_shown(qtbot, window) -> None:
     _wait_end(qtbot, controller)
     dashboard = controller.host.dashboard
     assert dashboard.state == "failed"
-    assert "Expected more than 1 value per channel" in dashboard.message.text()
-    assert dashboard.details.toPlainText()  # the traceback is available
+    assert "BatchNorm (bn3) normalises over the batch" in dashboard.message.text()
+    assert "set batch_size to 2 or more" in dashboard.message.text()
     _responsive(qtbot)
     assert "bn3" in document.graph
 

@@ -3,6 +3,7 @@ its failures, even a killed process, arrive as events while the caller carries o
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -92,3 +93,27 @@ def test_failures_arrive_as_events_and_the_caller_survives(tmp_path: Path) -> No
     finally:
         broken.kill()
         killed.kill()
+
+
+def test_a_process_killed_halfway_through_an_event_does_not_block_the_caller() -> None:
+    """The OOM killer can end the child while it writes an event: what reaches the pipe is a
+    header promising 1,000 bytes and then 10. Reading that blocks for ever (this side holds the
+    pipe's other end), so it must never happen on the caller's thread."""
+    import multiprocessing as mp
+    import struct
+    import time
+    from types import SimpleNamespace
+
+    from engine.training.control import TrainingControl
+    from engine.training.events import Failed
+    from engine.training.runner import TrainingHandle
+
+    events = mp.get_context("spawn").Queue()
+    os.write(events._writer.fileno(), struct.pack("!i", 1000) + b"x" * 10)
+    dead = SimpleNamespace(is_alive=lambda: False, exitcode=-9)
+    handle = TrainingHandle(dead, events, TrainingControl())
+    started = time.monotonic()
+    found = handle.poll_events(timeout=0.2)
+    assert time.monotonic() - started < 5
+    assert [type(e) for e in found] == [Failed]
+    assert "ended unexpectedly (killed by SIGKILL, exit code -9)" in found[0].message

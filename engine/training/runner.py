@@ -20,6 +20,7 @@ import multiprocessing as mp
 import queue
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,13 +54,28 @@ def _child(
         events.join_thread()
 
 
+def _forward(events: Any, inbox: queue.Queue[Event]) -> None:
+    """Move events from the process's queue to ``inbox`` until the queue is closed or broken."""
+    while True:
+        try:
+            inbox.put(events.get())
+        except (OSError, EOFError, ValueError):  # closed, or the process's end of it is gone
+            return
+
+
 class TrainingHandle:
     """The caller's side of a training process."""
 
     def __init__(self, process: Any, events: Any, control: TrainingControl) -> None:
         self.process = process
-        self._events = events
         self.control = control
+        # A thread reads the process's queue into this one: a process killed halfway through
+        # sending an event leaves a partial message, and reading that blocks for ever (this
+        # side holds the pipe's other end too), which must not happen on the caller's thread.
+        self._inbox: queue.Queue[Event] = queue.Queue()
+        threading.Thread(
+            target=_forward, args=(events, self._inbox), name="training-events", daemon=True
+        ).start()
         self.finished = False  # a Finished or Failed event was delivered
         self.last_event: Event | None = None
         self.run_dir: str | None = None  # from the RunStarted event
@@ -76,15 +92,15 @@ class TrainingHandle:
         while len(found) < max_events:
             try:
                 wait = max(deadline - time.monotonic(), 0.0) if not found else 0.0
-                event = self._events.get(timeout=wait) if wait > 0 else self._events.get_nowait()
-            except (queue.Empty, OSError, EOFError):
+                event = self._inbox.get(timeout=wait) if wait > 0 else self._inbox.get_nowait()
+            except queue.Empty:
                 break
             found.append(self._note(event))
         if not found and not self.finished and not self.process.is_alive():
             # drain once more: the last events may have landed just before the exit
             try:
-                found.append(self._note(self._events.get(timeout=0.5)))
-            except (queue.Empty, OSError, EOFError):
+                found.append(self._note(self._inbox.get(timeout=0.5)))
+            except queue.Empty:
                 self.finished = True
                 found.append(self._died())
         if found:
