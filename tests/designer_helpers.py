@@ -69,3 +69,19 @@ def shown_window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     window.show()
     qtbot.waitExposed(window)
     return window
+
+
+def training_window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A window on LeNet-5 without a session, its runs under ``tmp_path / "runs"``; call
+    ``window.training.shutdown()`` and ``close_clean`` after."""
+    from designer.document import Document, preset_project
+    from designer.main_window import MainWindow
+
+    isolate_user_dirs(tmp_path, monkeypatch)
+    DialogRecorder().install(monkeypatch)
+    window = MainWindow(Document(preset_project("lenet5")), session=False)
+    window.training.run_root = tmp_path / "runs"
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    return window

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tiny_graphs import digits_mlp
 
-from engine import Graph
 from engine.training.control import TrainingControl
 from engine.training.events import EpochEnd, Failed, Finished, RunStarted, Step
 from engine.training.runner import TrainingHandle
@@ -212,22 +212,11 @@ def test_a_read_only_run_folder_is_named_not_raised(tmp_path: Path, lock_folder)
 
 
 # ----- no validation split ----------------------------------------------------------------------
-def mlp() -> Graph:
-    g = Graph()
-    g.add_node("input", "input", {"shape": [1, 8, 8]})
-    g.add_node("flatten", "flatten")
-    g.add_node("linear", "fc", {"out_features": 10})
-    g.add_node("output", "output")
-    for a, b in [("input", "flatten"), ("flatten", "fc"), ("fc", "output")]:
-        g.connect(a, b)
-    return g
-
-
 def test_without_a_validation_split_the_best_accuracy_is_called_a_training_one(
     tmp_path: Path,
 ) -> None:
     settings = {"data": {"dataset": "digits", "limit": 200, "val_split": 0.0}, "epochs": 2}
-    events = list(train(mlp(), settings, run_root=tmp_path, snapshots=False))
+    events = list(train(digits_mlp(), settings, run_root=tmp_path, snapshots=False))
     finished = events[-1]
     assert isinstance(finished, Finished), finished
     ends = [e for e in events if isinstance(e, EpochEnd)]
@@ -241,12 +230,14 @@ def test_without_a_validation_split_the_best_accuracy_is_called_a_training_one(
 
 def test_a_resumed_run_drops_the_result_of_its_earlier_session(tmp_path: Path) -> None:
     settings = {"data": {"dataset": "digits", "limit": 200}, "epochs": 1}
-    first = list(train(mlp(), settings, run_root=tmp_path, snapshots=False))[-1]
+    first = list(train(digits_mlp(), settings, run_root=tmp_path, snapshots=False))[-1]
     run = Path(first.run_dir)
     assert json.loads((run / "result.json").read_text())["status"] == "completed"
     control = TrainingControl()
     control.stop()  # the second session stops before its first step: "stopped" replaces it
-    resumed = train(mlp(), {**settings, "epochs": 3}, resume=run, control=control, snapshots=False)
+    resumed = train(
+        digits_mlp(), {**settings, "epochs": 3}, resume=run, control=control, snapshots=False
+    )
     assert isinstance(next(resumed), RunStarted)
     assert not (run / "result.json").exists()  # going again: a death now is not "completed"
     assert list(resumed)[-1].status == "stopped"

@@ -6,27 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from tiny_graphs import digits_cnn
 
 from designer.cli import main
-from engine import Graph, Project, load_project, save_project
+from engine import Project, load_project, save_project
 
 
 def tiny_project(path: Path) -> Path:
-    g = Graph()
-    g.add_node("input", "input", {"shape": [1, 8, 8]})
-    g.add_node("conv2d", "conv1", {"out_channels": 8, "kernel_size": 3, "padding": 1})
-    g.add_node("relu", "relu1")
-    g.add_node("flatten", "flatten")
-    g.add_node("linear", "fc", {"out_features": 10})
-    g.add_node("output", "output")
-    for a, b in [
-        ("input", "conv1"),
-        ("conv1", "relu1"),
-        ("relu1", "flatten"),
-        ("flatten", "fc"),
-        ("fc", "output"),
-    ]:
-        g.connect(a, b)
+    g = digits_cnn()
     save_project(Project(graph=g, training={"epochs": 5, "lr": 0.01, "batch_size": 32}), path)
     return path
 

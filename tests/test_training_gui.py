@@ -9,12 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import close_clean, training_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from designer.document import Document, preset_project
-from designer.main_window import MainWindow
 from engine import Graph, Project
 
 pytestmark = pytest.mark.timeout(120)
@@ -24,13 +22,7 @@ FAST = {"data": {"dataset": "digits", "limit": 400}, "batch_size": 32, "snapshot
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    isolate_user_dirs(tmp_path, monkeypatch)
-    DialogRecorder().install(monkeypatch)
-    win = MainWindow(Document(preset_project("lenet5")), session=False)
-    win.training.run_root = tmp_path / "runs"
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
+    win = training_window(qtbot, tmp_path, monkeypatch)
     yield win
     win.training.shutdown()
     close_clean(win)

@@ -12,13 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import close_clean, training_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QPushButton
+from tiny_graphs import digits_cnn, digits_mlp
 
-from designer.document import Document, preset_project
-from designer.main_window import MainWindow
-from engine import Graph, Project
+from engine import Project
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -29,13 +28,7 @@ EPOCHS = '{"epoch": 1, "val_accuracy": 0.4, "val_loss": 1.5}\n'
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    isolate_user_dirs(tmp_path, monkeypatch)
-    DialogRecorder().install(monkeypatch)
-    win = MainWindow(Document(preset_project("lenet5")), session=False)
-    win.training.run_root = tmp_path / "runs"
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
+    win = training_window(qtbot, tmp_path, monkeypatch)
     yield win
     win.training.shutdown()
     close_clean(win)
@@ -199,19 +192,8 @@ def test_a_run_killed_from_outside_is_listed_as_crashed_not_running(qtbot, windo
 
 
 # ----- no validation split -----------------------------------------------------------------------
-def mlp() -> Graph:
-    g = Graph()
-    g.add_node("input", "input", {"shape": [1, 8, 8]})
-    g.add_node("flatten", "flatten")
-    g.add_node("linear", "fc", {"out_features": 10})
-    g.add_node("output", "output")
-    for a, b in [("input", "flatten"), ("flatten", "fc"), ("fc", "output")]:
-        g.connect(a, b)
-    return g
-
-
 def test_without_a_validation_split_the_accuracy_is_called_a_training_one(qtbot, window) -> None:
-    window.document.replace_project(Project(graph=mlp()))
+    window.document.replace_project(Project(graph=digits_mlp()))
     controller = window.training
     window.document.project.training = {
         "data": {"dataset": "digits", "limit": 400, "val_split": 0.0},
@@ -231,25 +213,6 @@ def test_without_a_validation_split_the_accuracy_is_called_a_training_one(qtbot,
 
 
 # ----- Predict after a run without a checkpoint ---------------------------------------------------
-def tiny_graph() -> Graph:
-    g = Graph()
-    g.add_node("input", "input", {"shape": [1, 8, 8]})
-    g.add_node("conv2d", "conv1", {"out_channels": 8, "kernel_size": 3, "padding": 1})
-    g.add_node("relu", "relu1")
-    g.add_node("flatten", "flatten")
-    g.add_node("linear", "fc", {"out_features": 10})
-    g.add_node("output", "output")
-    for a, b in [
-        ("input", "conv1"),
-        ("conv1", "relu1"),
-        ("relu1", "flatten"),
-        ("flatten", "fc"),
-        ("fc", "output"),
-    ]:
-        g.connect(a, b)
-    return g
-
-
 @pytest.mark.parametrize("ending", ["stopped at once", "NaN in the first epoch"])
 def test_predict_keeps_the_latest_run_with_a_checkpoint(qtbot, window, tmp_path, ending) -> None:
     earlier = make_run(
@@ -265,7 +228,7 @@ def test_predict_keeps_the_latest_run_with_a_checkpoint(qtbot, window, tmp_path,
         window.actions_by_name["train"].trigger()
         window.actions_by_name["stop"].trigger()  # before the first epoch can end
     else:
-        window.document.replace_project(Project(graph=tiny_graph()))
+        window.document.replace_project(Project(graph=digits_cnn()))
         window.document.project.training = {
             "data": {"dataset": "digits", "limit": 400},
             "epochs": 5,

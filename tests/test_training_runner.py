@@ -8,29 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+from tiny_graphs import digits_cnn
 
-from engine import Graph
 from engine.training import SettingsError
 from engine.training.runner import TrainingHandle, start_training
-
-
-def tiny_graph(classes: int = 10) -> Graph:
-    g = Graph()
-    g.add_node("input", "input", {"shape": [1, 8, 8]})
-    g.add_node("conv2d", "conv1", {"out_channels": 4, "kernel_size": 3, "padding": 1})
-    g.add_node("relu", "relu1")
-    g.add_node("flatten", "flatten")
-    g.add_node("linear", "fc", {"out_features": classes})
-    g.add_node("output", "output")
-    for a, b in [
-        ("input", "conv1"),
-        ("conv1", "relu1"),
-        ("relu1", "flatten"),
-        ("flatten", "fc"),
-        ("fc", "output"),
-    ]:
-        g.connect(a, b)
-    return g
 
 
 def wait_for(handle: TrainingHandle, kind: str, limit: float = 60.0) -> list:
@@ -48,7 +29,7 @@ def wait_for(handle: TrainingHandle, kind: str, limit: float = 60.0) -> list:
 
 def test_pause_resume_stop_across_processes(tmp_path: Path) -> None:
     settings = {"epochs": 200, "batch_size": 16, "step_interval": 0.0}
-    handle = start_training(tiny_graph().to_data(), settings, tmp_path)
+    handle = start_training(digits_cnn(filters=4).to_data(), settings, tmp_path)
     try:
         seen = wait_for(handle, "step")
         assert seen[0].kind == "run_started" and seen[0].run_dir.startswith(str(tmp_path))
@@ -79,9 +60,9 @@ def test_pause_resume_stop_across_processes(tmp_path: Path) -> None:
 
 def test_failures_arrive_as_events_and_the_caller_survives(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="batch_size"):  # bad settings fail at once, here
-        start_training(tiny_graph().to_data(), {"batch_size": 0})
-    broken = start_training(tiny_graph(classes=3).to_data(), {"epochs": 1}, tmp_path)
-    killed = start_training(tiny_graph().to_data(), {"epochs": 500, "step_interval": 0.0})
+        start_training(digits_cnn(filters=4).to_data(), {"batch_size": 0})
+    broken = start_training(digits_cnn(filters=4, classes=3).to_data(), {"epochs": 1}, tmp_path)
+    killed = start_training(digits_cnn(filters=4).to_data(), {"epochs": 500, "step_interval": 0.0})
     try:
         failed = wait_for(broken, "failed")[-1]
         assert failed.reason == "setup" and "set out_features of 'fc' to 10" in failed.message
