@@ -113,6 +113,7 @@ def shutdown() -> None:
     except Exception as error:  # a peer left the group: there is nobody to wait for
         print(f"note: the process group ended early ({_first_line(error)})", file=sys.stderr)
     finally:
+        _state["store"] = None  # released with the group, not at interpreter exit
         dist.destroy_process_group()
 
 
