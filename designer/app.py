@@ -121,6 +121,13 @@ def run_app(
     """Run the designer; returns the exit status."""
     from engine import DesignerError
 
+    if screenshot is None:
+        from designer.system_libraries import missing_libraries_message
+
+        message = missing_libraries_message()
+        if message is not None:  # Qt would abort with a page of plugin diagnostics
+            print(message, file=sys.stderr)
+            return 2
     app = create_application(offscreen=screenshot is not None)
     try:
         window = create_window(file, preset, session=screenshot is None)
