@@ -52,3 +52,25 @@ class CompileError(DesignerError, RuntimeError):
 
 class ProjectFileError(DesignerError, ValueError):
     """A project file that cannot be read: corrupt, truncated, foreign or too new."""
+
+
+class FileReadError(DesignerError, OSError):
+    """A file that is not read: missing, unreadable, not a regular file (a FIFO, a device, a
+    folder) or larger than the cap for its kind. ``engine.safe_files`` raises it.
+
+    ``path``, ``reason`` and ``fix`` are kept apart so that callers can reword the message for
+    their own kind of file; ``errno`` is the operating system's code when one was reported.
+    """
+
+    def __init__(self, path: str, reason: str, fix: str, what: str = "file") -> None:
+        self.message = f"{what} {path}: {reason}. Received: path={path!r}. {fix}"
+        super().__init__(self.message)
+        self.filename = path
+        self.strerror = reason
+        self.path = path
+        self.reason = reason
+        self.fix = fix
+        self.what = what
+
+    def __str__(self) -> str:
+        return self.message
