@@ -72,7 +72,7 @@ def _too_large(path: str, size: int | None, max_bytes: int, what: str) -> FileRe
 def _os_failure(path: str, error: OSError, what: str, fix: str) -> FileReadError:
     reason = error.strerror or str(error) or type(error).__name__
     if isinstance(error, FileNotFoundError):
-        reason = "not found"
+        reason = "cannot be read (no such file or folder)"
     elif isinstance(error, PermissionError):
         reason, fix = "cannot be read (permission denied)", "Check that the file can be read"
     else:
