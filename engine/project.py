@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.atomic_files import write_atomic
+from engine.atomic_files import NotRegularFileError, write_atomic
 from engine.errors import ProjectFileError
 from engine.graph import Graph
 from engine.project_format import FORMAT, SUFFIX, VERSION, read_project
+from engine.safe_files import PROJECT_MAX_BYTES, FileReadError, read_regular_file
 
 __all__ = [
     "FORMAT",
@@ -114,7 +115,9 @@ def save_project(project: Project, path: str | os.PathLike[str]) -> None:
 def _save_problem(target: Path, error: OSError) -> str:
     """The message for a failed save: the path, the reason and the fix."""
     reason = error.strerror or str(error) or type(error).__name__
-    if isinstance(error, IsADirectoryError) or target.is_dir():
+    if isinstance(error, NotRegularFileError):
+        fix = "Choose a file name that is free or names a regular file"
+    elif isinstance(error, IsADirectoryError) or target.is_dir():
         fix = f"Choose a file name inside that folder, such as {target / ('my-net' + SUFFIX)}"
     elif isinstance(error, PermissionError) or error.errno in (errno.EROFS, errno.EPERM):
         fix = "Choose a folder you can write to"
@@ -128,13 +131,18 @@ def _save_problem(target: Path, error: OSError) -> str:
     )
 
 
+_OPEN_FIX = f"Open a {SUFFIX} file saved by CNN Designer"
+
+
 def load_project(path: str | os.PathLike[str]) -> Project:
     """Read a project file; ProjectFileError says what is wrong and where."""
     source = Path(path)
-    try:
-        raw = source.read_bytes()
-    except OSError as error:
-        raise ProjectFileError(f"{source}: cannot be read ({error.strerror or error})") from error
+    try:  # a regular file of at most PROJECT_MAX_BYTES: never a FIFO's endless wait or /dev/zero
+        raw = read_regular_file(source, PROJECT_MAX_BYTES, "project file", _OPEN_FIX)
+    except FileReadError as error:
+        raise ProjectFileError(
+            f"{source}: {error.reason}. Received: path={str(source)!r}. {error.fix}"
+        ) from error
     try:
         text = raw.decode("utf-8-sig")  # a leading BOM (Windows editors write one) is dropped
     except UnicodeDecodeError as error:

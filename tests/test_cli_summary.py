@@ -111,7 +111,7 @@ def test_invalid_graph_prints_diagnostics_and_exits_1(
         (["BAD"], "not valid JSON at line 1"),
         (["GOOD", "--input", "3xbig"], "input: cannot read '3xbig'"),
         (["GOOD", "--input", "0x4x4"], "input must hold positive whole numbers only"),
-        (["GOOD", "--input", ""], "input: cannot read '' as a shape value"),
+        (["GOOD", "--input", ""], "--input: must not be empty. Received: --input=''"),
         ([], "name a project FILE or a --preset NAME"),
     ],
 )

@@ -35,6 +35,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _empty_option(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """Why the command line holds an empty value (``--file ""``), or None."""
+    import argparse
+
+    from designer.cli.common import empty_option_problem
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            command = action.choices.get(args.command)
+            if command is not None:
+                return empty_option_problem(command, args)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -49,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args_list[0].startswith("-") and args_list[0] not in ("-h", "--help"):
             args_list = ["gui", *args_list]
         args = parser.parse_args(args_list)
+        if (problem := _empty_option(parser, args)) is not None:
+            print(f"cnn-designer: error: {problem}", file=sys.stderr)
+            return 2
         command = functools.partial(args.run, args)
     try:
         return int(command() or 0)

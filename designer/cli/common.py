@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import DesignerError, Graph, load_project
 from engine.params import ParamKind, ParamSpec
+
+if TYPE_CHECKING:
+    from engine.inference import InferenceResult
+
+MAX_LISTED_PROBLEMS = 20  # a refusal lists this many problems, then says how many more
 
 
 def add_source_arguments(parser: argparse.ArgumentParser, file_required: bool = False) -> None:
@@ -65,3 +71,50 @@ def fail(message: str) -> int:
     """Print an error for a person and return exit status 2."""
     print(f"cnn-designer: error: {message}", file=sys.stderr)
     return 2
+
+
+def source_label(args: argparse.Namespace) -> str:
+    """The file or preset the command line names, as a person would recognise it."""
+    if args.preset:
+        options = f" with {', '.join(args.option)}" if args.option else ""
+        return f"preset {args.preset}{options}"
+    return str(args.file)
+
+
+def invalid_design(args: argparse.Namespace, result: InferenceResult, doing: str) -> str | None:
+    """The refusal of an invalid design, or None when it has no errors: first one line naming
+    the file (or preset) and what to do, then one line per problem (at most
+    MAX_LISTED_PROBLEMS). ``doing`` is what the command would have done ("exported")."""
+    errors = result.errors
+    if not errors:
+        return None
+    count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+    if args.preset:
+        fix = (
+            "choose other --option values (see `cnn-designer presets`), or open the preset in "
+            "the designer and fix it there"
+        )
+        again = f"cnn-designer summary --preset {shlex.quote(args.preset)}"
+    else:
+        quoted = shlex.quote(str(args.file))
+        fix = f"fix it in the designer (cnn-designer open {quoted}) or in the file"
+        again = f"cnn-designer summary {quoted}"
+    lines = [f"{source_label(args)}: the design has {count}, so it cannot be {doing}; {fix}:"]
+    lines += [f"  {' '.join(d.message.split())}" for d in errors[:MAX_LISTED_PROBLEMS]]
+    if len(errors) > MAX_LISTED_PROBLEMS:
+        lines.append(f"  … and {len(errors) - MAX_LISTED_PROBLEMS} more (`{again}` lists them all)")
+    return "\n".join(lines)
+
+
+def empty_option_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The refusal of an option or argument given as an empty string (``--file ""``), which no
+    option of this program accepts, or None."""
+    for action in parser._actions:  # argparse keeps no public list of a parser's arguments
+        value = getattr(args, action.dest, None)
+        if value != "" and not (isinstance(value, list) and "" in value):
+            continue
+        flag = action.option_strings[-1] if action.option_strings else action.dest.upper()
+        wanted = action.metavar or action.dest.upper()
+        what = f": {action.help}" if action.help else ""
+        return f"{flag}: must not be empty. Received: {flag}=''. Give {wanted}{what}"
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from designer.cli.common import add_source_arguments, fail, load_graph
+from designer.cli.common import add_source_arguments, fail, invalid_design, load_graph
 from engine import DesignerError, infer
 
 
@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         graph = load_graph(args)
         result = infer(graph)
+        if (refusal := invalid_design(args, result, "exported")) is not None:
+            return fail(refusal)
         path = export_model(
             graph, args.format, args.output, args.weights, class_name=_class_name(args)
         )

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         shape = parse_shape(args.input) if args.input is not None else list(DEFAULT_IMAGE_SHAPE)
-        if args.file:
+        if args.file is not None:  # "" is refused before (cnn-designer's empty-option check)
             if not args.class_name:
                 raise DesignerError("--file needs --class NAME: the nn.Module class to import")
             imported = import_file(args.file, args.class_name, shape)

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from designer.cli.common import add_source_arguments, fail, load_graph, parse_shape
+from designer.cli.common import (
+    add_source_arguments,
+    fail,
+    load_graph,
+    parse_shape,
+    source_label,
+)
 from engine import DesignerError, infer, summary_json, summary_text
 
 
@@ -38,4 +45,13 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary_json(graph, result), indent=1))
     else:
         print(summary_text(graph, result))
-    return 0 if result.ok else 1
+    if not result.ok:  # the table (or the JSON) lists every problem; stderr says what to do
+        count = f"{len(result.errors)} error{'s' if len(result.errors) != 1 else ''}"
+        where = "the table above" if not args.json else "the JSON's diagnostics"
+        print(
+            f"cnn-designer: {source_label(args)}: the design has {count} ({where} "
+            "lists them); fix them in the designer or in the file",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

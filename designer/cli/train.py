@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from designer.cli.common import add_source_arguments, fail, load_graph
-from engine import DesignerError, load_project
+from designer.cli.common import add_source_arguments, fail, invalid_design, load_graph
+from engine import DesignerError, infer, load_project
 
 # command-line flag -> (settings key, type); data settings are keys "data.<name>"
 OVERRIDES: dict[str, tuple[str, Any]] = {
@@ -109,6 +109,8 @@ def build_settings(args: argparse.Namespace, stored: dict[str, Any]) -> Any:
 def run(args: argparse.Namespace) -> int:
     try:
         graph = load_graph(args)
+        if (refusal := invalid_design(args, infer(graph), "trained")) is not None:
+            return fail(refusal)
         stored = load_project(args.file).training if args.file else {}
         settings = build_settings(args, stored)
     except DesignerError as error:

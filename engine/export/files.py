@@ -4,6 +4,7 @@ Weights come from a state dict or a checkpoint file, always read with
 ``torch.load(..., weights_only=True)`` (tensors and plain containers only, nothing executed), and
 must fit the design exactly (strict ``load_state_dict``).
 
+Only regular files are written over: a FIFO, a device or a socket at the path is refused.
 Every file is saved atomically: written in full to a temporary file beside its target, flushed to
 disk, then renamed over the target, so a full disk or an unwritable folder leaves the previous
 export as it was (an ExportError says which path, why, and what to do). TorchScript and weights
@@ -23,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.atomic_files import Content, write_files_atomic
+from engine.atomic_files import Content, NotRegularFileError, not_regular_target, write_files_atomic
 from engine.compiler import compile_graph, example_inputs
 from engine.export.literals import ExportError, shape_text
 from engine.export.python_code import python_source
@@ -139,11 +140,15 @@ def check_output_path(out: Path, example: str) -> None:
         raise ExportError(
             f"export path {out}: is a folder. Give a file name inside it, such as {out / example}"
         )
+    if (refusal := not_regular_target(out)) is not None:  # early: before compiling the design
+        raise _write_error(out, refusal)
 
 
 def _write_error(target: Path, error: OSError) -> ExportError:
     """An ExportError naming the file that could not be written, the reason and the fix."""
-    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+    if isinstance(error, NotRegularFileError):
+        fix = "Export to a file name that is free or names a regular file"
+    elif error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         fix = "Free some disk space or export to another drive"
     elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         fix = "Export to a folder you can write to"
