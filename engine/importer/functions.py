@@ -72,11 +72,27 @@ def _flatten(bound: dict[str, Any], node: Any) -> tuple[Block, list[Any]]:
 
 
 def _reshape(bound: dict[str, Any], node: Any) -> tuple[Block, list[Any]]:
-    """``x.view(x.size(0), -1)`` and friends: a Flatten when the result is (batch, C·H·W)."""
+    """``x.view(x.size(0), -1)`` and friends: a Flatten when the result is (batch, C·H·W).
+
+    The trace runs at batch 1, so ``x.view(1, -1)`` gives (1, C·H·W) too; but its batch size is
+    a constant of the code, and the original then works only at batch 1: the Flatten keeps
+    every batch, which the warning says."""
     before, after = _shape(bound["input"]), _shape(node)
-    if len(after) == 2 and after[0] == before[0] and after[1] == math.prod(before[1:]):
-        return Block("flatten"), [bound["input"]]
-    raise UnmappableError(f"reshape to {after} (only flattening to (batch, features) is a block)")
+    if not (len(after) == 2 and after[0] == before[0] and after[1] == math.prod(before[1:])):
+        raise UnmappableError(
+            f"reshape to {after} (only flattening to (batch, features) is a block)"
+        )
+    shape = bound["shape"]
+    first = shape[0] if isinstance(shape, list | tuple) and shape else shape
+    warning = None
+    if isinstance(first, int) and not isinstance(first, bool) and first != -1:
+        method = node.target if isinstance(node.target, str) else "reshape"
+        warning = (
+            f"the batch size is the constant {first} in {method}({first}, ...), fixed when the "
+            f"model was traced: the original works only at batch {first}, the imported Flatten "
+            "at any batch. Write x.view(x.size(0), -1) or torch.flatten(x, 1) in the model"
+        )
+    return Block("flatten", warning=warning), [bound["input"]]
 
 
 def _pool(type_id: str) -> Converter:
@@ -141,7 +157,17 @@ def _cat(bound: dict[str, Any], node: Any) -> tuple[Block, list[Any]]:
 
 
 def _dropout(type_id: str) -> Converter:
+    """A Dropout block for ``F.dropout(x, p, training=self.training)``, traced in eval mode as
+    training=False. ``training=True`` (F.dropout's default) drops in eval mode too, which no
+    block does: it is listed as not mapped rather than changed silently."""
+
     def convert(bound: dict[str, Any], node: Any) -> tuple[Block, list[Any]]:
+        if bound["training"] is not False:
+            raise UnmappableError(
+                f"training={bound['training']!r} (F.{node.target.__name__}'s default) drops in "
+                "evaluation mode too, and a Dropout block drops only while training. Pass "
+                "training=self.training to drop only while training"
+            )
         return normalized(type_id, {"p": float(bound["p"])}), [bound["input"]]
 
     return convert

@@ -20,10 +20,12 @@ class UnmappableError(Exception):
 
 @dataclass
 class Block:
-    """A catalog block to add: its type and parameters (None type_id: a plain wire)."""
+    """A catalog block to add: its type and parameters (None type_id: a plain wire), and a
+    warning when the block works where the original did not (the importer lists it)."""
 
     type_id: str | None
     params: dict[str, Any] = field(default_factory=dict)
+    warning: str | None = None
 
 
 WIRE = Block(None)

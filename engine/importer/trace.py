@@ -201,6 +201,8 @@ class _Builder:
         if block.type_id is None:
             self.values[node] = self.values.get(sources[0])
             return None
+        if block.warning:
+            self.warnings.append(f"{self._local_name(node)} ({self._what(node)}): {block.warning}")
         return self.add(node, self._local_name(node), block, sources)
 
     def _is_port(self, node: Any) -> bool:
