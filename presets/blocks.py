@@ -7,6 +7,9 @@ Each unit is a handful of ordinary blocks added through ``GraphBuilder``, groupe
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from presets.builder import GraphBuilder, Ref
 from presets.registry import PresetOption
 
@@ -81,15 +84,18 @@ def classes_option(default: int = 1000) -> PresetOption:
     return PresetOption("classes", default, help="Number of classes (outputs of the last layer).")
 
 
-def resolution_option(default: int, minimum: int) -> PresetOption:
-    """The ``resolution`` option: the input's height and width (no change to the layers)."""
-    return PresetOption(
-        "resolution",
-        default,
-        help=f"Input height and width (the standard is {default}; at least {minimum}).",
-        structural=False,
-        minimum=minimum,
+def resolution_option(
+    default: int, minimum: int, minimum_when: tuple[tuple[str, Any, int], ...] = ()
+) -> PresetOption:
+    """The ``resolution`` option: the input's height and width (no change to the layers).
+
+    ``minimum_when`` lists higher minimums under other options' values, (option, value, minimum).
+    """
+    option = PresetOption(
+        "resolution", default, structural=False, minimum=minimum, minimum_when=minimum_when
     )
+    help = f"Input height and width (the standard is {default}; {option.describe_minimum()})."
+    return dataclasses.replace(option, help=help)
 
 
 def batch_norm_option(default: bool, help: str) -> PresetOption:

@@ -225,7 +225,8 @@ INCEPTION_V3 = Preset(
             "The auxiliary classifier after Mixed_6e, as an extra output (training only; its cost "
             "is in the MAC total, the reference's evaluation MACs exclude it)."
         ),
-        resolution_option(299, 75),
+        # the aux head's 5×5 pool (stride 3) and 5×5 conv need Mixed_6e's 17×17 grid: 299×299
+        resolution_option(299, 75, (("aux_logits", True, 299),)),
     ),
     deviations="torchvision's form: BatchNorm (eps 0.001) after every convolution, dropout 0.5 before the classifier.",
     family="Inception",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,9 @@ class PresetOption:
     help: str = ""
     structural: bool = True  # changes the graph's structure (tests build each value)
     minimum: int = 1  # the least value of a whole-number option
+    # higher minimums that hold when another option has a value: (option, value, minimum), e.g.
+    # ("aux_logits", True, 299): Inception v3's auxiliary head needs the 17×17 grid of 299×299
+    minimum_when: tuple[tuple[str, Any, int], ...] = ()
 
     def parse(self, text: str) -> Any:
         """Read the option's value from ``--option KEY=VALUE`` text."""
@@ -43,16 +46,47 @@ class PresetOption:
             return f"Choose one of {', '.join(map(str, self.choices))}."
         return f"Default: {self.default!r}."
 
-    def check(self, value: Any) -> None:
-        """Raise ParameterError when ``value`` is not allowed."""
+    def minimum_for(self, values: Mapping[str, Any] | None = None) -> int:
+        """The least value allowed when the other options have ``values`` (None: on its own)."""
+        return max([self.minimum, *(m for _, _, m in self._conditions(values))])
+
+    def _conditions(self, values: Mapping[str, Any] | None) -> list[tuple[str, Any, int]]:
+        """The entries of ``minimum_when`` that ``values`` meet."""
+        given = values or {}
+        return [
+            (name, value, m)
+            for name, value, m in self.minimum_when
+            if name in given and given[name] == value
+        ]
+
+    def check(self, value: Any, values: Mapping[str, Any] | None = None) -> None:
+        """Raise ParameterError when ``value`` is not allowed, the other options having
+        ``values`` (every option's value; None checks this option on its own)."""
         if self.choices and value not in self.choices:
             raise ParameterError(f"option {self.name}: {value!r} is not allowed. {self._allowed()}")
         whole = isinstance(self.default, int) and not isinstance(self.default, bool)
-        if whole and value < self.minimum:
+        minimum = self.minimum_for(values)
+        if not whole or value >= minimum:
+            return
+        raising = [(n, v) for n, v, m in self._conditions(values) if m == minimum]
+        if not raising:
             raise ParameterError(
-                f"option {self.name}: must be at least {self.minimum}. Received: "
-                f"{self.name}={value!r}. Use {self.minimum} or more"
+                f"option {self.name}: must be at least {minimum}. Received: "
+                f"{self.name}={value!r}. Use {minimum} or more"
             )
+        because = ", ".join(f"{n}={v!r}" for n, v in raising)
+        raise ParameterError(
+            f"option {self.name}: must be at least {minimum} with {because} (at least "
+            f"{self.minimum} otherwise). Received: {self.name}={value!r}, {because}. Use "
+            f"{minimum} or more, or change {', '.join(n for n, _ in raising)}"
+        )
+
+    def describe_minimum(self) -> str:
+        """``at least 75, or 299 with aux_logits=True``: the minimum and when it is higher."""
+        text = f"at least {self.minimum}"
+        for name, value, m in self.minimum_when:
+            text += f", or {m} with {name}={value!r}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -87,13 +121,20 @@ class Preset:
         """Every option at its default."""
         return {o.name: o.default for o in self.options}
 
-    def create(self, **options: Any) -> Graph:
-        """Build a fresh graph of this architecture (each call returns a new, independent graph)."""
+    def values(self, **options: Any) -> dict[str, Any]:
+        """Every option's value (``options`` over the defaults), checked together: a minimum
+        may depend on the other options (ParameterError names the minimum for them)."""
         values = self.defaults()
         for key, value in options.items():
             self.option(key).check(value)
             values[key] = value
-        return self.build(**values)
+        for option in self.options:
+            option.check(values[option.name], values)
+        return values
+
+    def create(self, **options: Any) -> Graph:
+        """Build a fresh graph of this architecture (each call returns a new, independent graph)."""
+        return self.build(**self.values(**options))
 
 
 class PresetRegistry:

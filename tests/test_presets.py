@@ -8,12 +8,13 @@ literals with their source; the heavy networks run at a small ``resolution``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
 import pytest
 
-from engine import compile_graph, infer, run_and_record_shapes
+from engine import DesignerError, compile_graph, infer, run_and_record_shapes
 from presets import PRESETS
 
 # Smallest convenient input for the forward pass (the standard one for those without a choice).
@@ -276,3 +277,43 @@ def test_small_nets_fit_their_built_in_data_set(name: str, dataset: str) -> None
     assert preset.classes == len(data.classes)
     assert result.nodes[output].inputs[0] == (len(data.classes),)
     assert data.images.shape[1] == preset.input_shape[0]  # sizes are resized to fit the Input
+
+
+def _combinations() -> list[Any]:
+    """Every preset with every combination of its choice and boolean options (a resolution
+    with choices included), by name."""
+    cases = []
+    for preset in PRESETS:
+        chosen = [o for o in preset.options if o.choices]
+        for values in itertools.product(*(o.choices for o in chosen)):
+            options = dict(zip((o.name for o in chosen), values, strict=True))
+            label = ",".join(f"{k}={v}" for k, v in options.items())
+            cases.append(pytest.param(preset.name, options, id=f"{preset.name}-{label}"))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "options"), _combinations())
+def test_every_option_combination_builds_at_its_minimum(name: str, options: dict) -> None:
+    """At the least resolution the options allow the design has no errors, and one less is
+    refused with that minimum (Inception v3's auxiliary head needs 299, not 75)."""
+    preset = PRESETS.get(name)
+    resolution = next((o for o in preset.options if o.name == "resolution"), None)
+    if resolution is None or resolution.choices:
+        result = infer(preset.create(**options))
+        assert result.ok, [d.message for d in result.errors]
+        return
+    minimum = resolution.minimum_for({**preset.defaults(), **options})
+    result = infer(preset.create(**options, resolution=minimum))
+    assert result.ok, [d.message for d in result.errors]
+    with pytest.raises(DesignerError, match=f"must be at least {minimum}"):
+        preset.create(**options, resolution=minimum - 1)
+
+
+def test_inception_v3_aux_minimum_is_299() -> None:
+    preset = PRESETS.get("inception_v3")
+    option = preset.option("resolution")
+    assert option.minimum_for({"aux_logits": True}) == 299
+    assert option.minimum_for({"aux_logits": False}) == 75
+    assert not infer(
+        preset.build(**{**preset.defaults(), "aux_logits": True, "resolution": 298})
+    ).ok

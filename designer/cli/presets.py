@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from engine import fmt_shape, infer
+
+if TYPE_CHECKING:
+    from presets import PresetOption
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,16 +18,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def _describe(option: PresetOption) -> str:
+    """``resolution=299 (at least 75, or 299 with aux_logits=True)``, ``width=1.0 (1.0|0.5)``."""
+    text = f"{option.name}={option.default}"
+    if option.choices:
+        return text + f" ({'|'.join(map(str, option.choices))})"
+    if option.minimum > 1 or option.minimum_when:
+        return text + f" ({option.describe_minimum()})"
+    return text
+
+
 def run(args: argparse.Namespace) -> int:
     from presets import PRESETS
 
     rows = []
     for preset in PRESETS:
         result = infer(preset.create())
-        options = ", ".join(
-            f"{o.name}={o.default}" + (f" ({'|'.join(map(str, o.choices))})" if o.choices else "")
-            for o in preset.options
-        )
+        options = ", ".join(_describe(o) for o in preset.options)
         rows.append(
             {
                 "name": preset.name,
