@@ -1,18 +1,21 @@
 """ "New from preset": every preset with its description, input size, parameters, MACs and options.
 
-The counts come from building the preset and inferring it, done only when an entry is first
-shown and cached (ResNet-152 takes a moment). ``chosen()`` gives the preset name and options.
-Open checks the choice first (``choice_problem``): an option value the preset refuses, a
-resolution below the minimum its tooltip states, or options that give a design with errors
-are refused with the reason under the options, and the dialog stays open.
+The figures (input, blocks, parameters, MACs) are those of the preset built with the options as
+chosen: they follow every option change (building and inferring a preset is pure Python and
+takes milliseconds; results are cached per preset and options). Options that the preset refuses
+or that give a design with errors show no figures but the reason. ``chosen()`` gives the preset
+name and options. Open checks the choice first (``choice_problem``): an option value the preset
+refuses, a resolution below the minimum for the other options (its tooltip states it), or
+options that give a design with errors are refused with the reason under the options, and the
+dialog stays open. The list is as wide as its longest name, so no name is clipped.
 """
 
 from __future__ import annotations
 
 import html
 import time
-from functools import cache
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -32,19 +35,53 @@ from PySide6.QtWidgets import (
 )
 
 from designer.dialogs.form import error_label
-from engine import DesignerError, fmt_shape, infer
+from engine import DesignerError, Shape, fmt_shape, infer
 from presets import PRESETS, Preset, PresetOption
 
 _SEARCH = 512  # how far above a failing resolution to look for the smallest one that works
 _SEARCH_SECONDS = 2.0  # and for how long at most
+OptionItems = tuple[tuple[str, Any], ...]  # options as a hashable, sorted tuple
 
 
-@cache
-def preset_costs(name: str) -> tuple[int, int, int]:
-    """Blocks, parameters and MACs of a preset at its default options."""
-    graph = PRESETS.get(name).create()
+class Figures(NamedTuple):
+    """What a preset built with some options amounts to."""
+
+    input_shape: Shape
+    blocks: int
+    params: int
+    macs: int
+
+
+def preset_figures(name: str, options: OptionItems = ()) -> Figures | str:
+    """The figures of preset ``name`` built with ``options``, or why it cannot be built or has
+    errors (a short reason)."""
+    return _figures(PRESETS.get(name), options)
+
+
+@lru_cache(maxsize=512)
+def _figures(preset: Preset, options: OptionItems) -> Figures | str:
+    try:
+        graph = preset.create(**dict(options))
+    except DesignerError as error:
+        return str(error)
     result = infer(graph)
-    return len(graph), result.total_params, result.total_macs
+    if result.errors:
+        return f"the design has {len(result.errors)} error(s), the first: {_problem(result)}"
+    shapes = [tuple(n.params["shape"]) for n in graph.nodes_of_type("input")]
+    return Figures(shapes[0] if shapes else (), len(graph), result.total_params, result.total_macs)
+
+
+def preset_costs(name: str, options: OptionItems = ()) -> tuple[int, int, int]:
+    """Blocks, parameters and MACs of a preset (at its default options unless given)."""
+    figures = preset_figures(name, options)
+    if isinstance(figures, str):
+        raise DesignerError(f"preset {name}: {figures}")
+    return figures.blocks, figures.params, figures.macs
+
+
+def _problem(result: Any) -> str:
+    # the problem itself, without the advice on editing layers (the dialog edits options)
+    return str(result.errors[0].message.split(". ", 1)[0].rstrip("."))
 
 
 def _compact(value: int) -> str:
@@ -66,6 +103,8 @@ class PresetDialog(QDialog):
         for preset in PRESETS:
             item = QListWidgetItem(f"{preset.display_name} ({preset.year})", self.list)
             item.setData(Qt.ItemDataRole.UserRole, preset.name)
+            item.setToolTip(item.text())
+        self._fit_list_to_names()
         self.info = QLabel(self)
         self.info.setObjectName("preset_info")
         self.info.setWordWrap(True)
@@ -79,8 +118,8 @@ class PresetDialog(QDialog):
         right.addWidget(QLabel("<b>Options</b>", self))
         right.addWidget(self.options_host)
         body = QHBoxLayout()
-        body.addWidget(self.list, 1)
-        body.addLayout(right, 2)
+        body.addWidget(self.list, 0)
+        body.addLayout(right, 1)
         self.error = error_label(self)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel, self
@@ -109,25 +148,71 @@ class PresetDialog(QDialog):
                 return
         PRESETS.get(name)  # raises UnknownNameError with suggestions
 
+    def _fit_list_to_names(self) -> None:
+        """Make the list exactly as wide as its longest name (with room for a scroll bar), so
+        no name is clipped whatever the dialog's or the screen's size."""
+        widest = max(
+            (self.list.sizeHintForIndex(self.list.model().index(r, 0)).width())
+            for r in range(self.list.count())
+        )
+        scroll = self.list.style().pixelMetric(self.list.style().PixelMetric.PM_ScrollBarExtent)
+        spacing = 2 * self.list.spacing() + 8  # the item's own margins vary by style
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setFixedWidth(widest + spacing + scroll + 2 * self.list.frameWidth())
+
     def _show_current(self, item: QListWidgetItem | None, _previous: object = None) -> None:
         if item is None:
             return
         self.error.hide()
         preset = self.preset
-        blocks, params, macs = preset_costs(preset.name)
+        self._build_options(preset.options)
+        self._show_figures()
+
+    def _show_figures(self) -> None:
+        """Show the highlighted preset with the figures of the options as they are now."""
+        preset = self.preset
+        try:
+            options = self.chosen()[1]
+        except (DesignerError, ValueError, TypeError) as error:
+            figures: Figures | str = str(error)
+        else:
+            figures = preset_figures(preset.name, tuple(sorted(options.items())))
+        self._show_minimums(preset)
         paper = html.escape(f"{preset.authors} ({preset.year}), “{preset.paper}”")
         text = (
             f"<h3>{html.escape(preset.display_name)}</h3><p>{html.escape(preset.description)}</p>"
-            f"<p><small>{paper}</small></p><table>"
-            f"<tr><td><b>Input</b>&nbsp;</td><td>{fmt_shape(preset.input_shape)}</td></tr>"
-            f"<tr><td><b>Blocks</b>&nbsp;</td><td>{blocks}</td></tr>"
-            f"<tr><td><b>Parameters</b>&nbsp;</td><td>{params:,} ({_compact(params)})</td></tr>"
-            f"<tr><td><b>MACs</b>&nbsp;</td><td>{macs:,} ({_compact(macs)})</td></tr></table>"
+            f"<p><small>{paper}</small></p>"
         )
+        if isinstance(figures, str):
+            text += f"<p><b>With these options</b>: no figures, {html.escape(figures)}</p>"
+        else:
+            input_shape, blocks, params, macs = figures
+            text += (
+                "<table>"
+                f"<tr><td><b>Input</b>&nbsp;</td><td>{fmt_shape(input_shape)}</td></tr>"
+                f"<tr><td><b>Blocks</b>&nbsp;</td><td>{blocks}</td></tr>"
+                f"<tr><td><b>Parameters</b>&nbsp;</td><td>{params:,} ({_compact(params)})</td></tr>"
+                f"<tr><td><b>MACs</b>&nbsp;</td><td>{macs:,} ({_compact(macs)})</td></tr></table>"
+            )
         if preset.deviations:
             text += f"<p><small><i>{html.escape(preset.deviations)}</i></small></p>"
         self.info.setText(text)
-        self._build_options(preset.options)
+
+    def _show_minimums(self, preset: Preset) -> None:
+        """Say in a whole-number option's tooltip its minimum for the other options as set."""
+        values = preset.defaults()
+        for option in preset.options:
+            widget = self.option_widgets.get(option.name)
+            if widget is not None:
+                values[option.name] = _option_value(option, widget)
+        for option in preset.options:
+            widget = self.option_widgets.get(option.name)
+            if widget is None or not option.minimum_when:
+                continue
+            widget.setToolTip(
+                f"{option.help} With these options: at least {option.minimum_for(values)}."
+            )
 
     def _build_options(self, options: tuple[PresetOption, ...]) -> None:
         while self.options_form.rowCount():
@@ -139,6 +224,7 @@ class PresetDialog(QDialog):
             widget.setObjectName(f"option_{option.name}")
             self.option_widgets[option.name] = widget
             self.options_form.addRow(option.name, widget)
+            _on_change(widget, self._show_figures)
 
     def chosen(self) -> tuple[str, dict[str, Any]]:
         """The preset name and the options that differ from its defaults."""
@@ -169,19 +255,17 @@ class PresetDialog(QDialog):
 
 def _first_error(preset: Preset, options: dict[str, Any]) -> tuple[int, str] | None:
     """The number of errors of the design ``options`` give, and the first one (None: none)."""
-    errors = infer(preset.create(**options)).errors
-    if not errors:
+    result = infer(preset.create(**options))
+    if not result.errors:
         return None
-    # the problem itself, without the advice on editing layers (the dialog edits options)
-    return len(errors), errors[0].message.split(". ", 1)[0].rstrip(".")
+    return len(result.errors), _problem(result)
 
 
 def choice_problem(preset: Preset, options: dict[str, Any]) -> str | None:
     """Why ``preset`` cannot be opened with ``options`` (those that differ from the defaults),
-    with what to change; None when it can. Raises DesignerError for a value the preset refuses."""
-    for option in preset.options:
-        if option.name in options:
-            option.check(options[option.name])  # ParameterError: "must be at least 63", ...
+    with what to change; None when it can. Raises DesignerError for a value the preset refuses,
+    alone or with the other options (a resolution below the minimum for them)."""
+    preset.values(**options)  # ParameterError: "must be at least 299 with aux_logits=True", ...
     resolution = next((o for o in preset.options if o.name == "resolution"), None)
     value = options.get("resolution", resolution.default if resolution else None)
     found = _first_error(preset, options)
@@ -241,3 +325,13 @@ def _option_value(option: PresetOption, widget: QWidget) -> Any:
         return widget.isChecked()
     assert isinstance(widget, QSpinBox | QDoubleSpinBox)
     return widget.value()
+
+
+def _on_change(widget: QWidget, slot: Any) -> None:
+    """Call ``slot()`` whenever the option editor's value changes."""
+    if isinstance(widget, QComboBox):
+        widget.currentIndexChanged.connect(lambda _index: slot())
+    elif isinstance(widget, QCheckBox):
+        widget.toggled.connect(lambda _checked: slot())
+    elif isinstance(widget, QSpinBox | QDoubleSpinBox):
+        widget.valueChanged.connect(lambda _value: slot())
