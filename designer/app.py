@@ -109,10 +109,24 @@ def save_screenshot(window, path: str | Path) -> None:
         visible_height = canvas.viewport().height() / READABLE_SCALE
         canvas.centerOn(rect.center().x(), rect.top() - 30 + visible_height / 2)
     QApplication.processEvents()
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    from engine.atomic_files import write_files_atomic
+
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(target)):
+    image = QByteArray()
+    buffer = QBuffer(image)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    kind = target.suffix.lstrip(".").upper() or None  # Qt picks the format from the suffix
+    if not window.grab().save(buffer, kind):
         raise OSError(f"cannot write the screenshot to {target}: check the folder and the suffix")
+    try:  # atomic, like every file written: never into a FIFO (which would block) or a device
+        write_files_atomic([(target, bytes(image.data()))])
+    except OSError as error:
+        raise OSError(
+            f"cannot write the screenshot to {target} ({error.strerror or error}). Choose a file "
+            "name that is free or names a regular file, in a folder you can write to"
+        ) from error
 
 
 def run_app(

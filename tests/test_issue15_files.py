@@ -352,3 +352,16 @@ def test_train_of_an_invalid_design_says_which_file_and_lists_the_problem(
         f"cnn-designer: error: {bad}: the design has 1 error, so it cannot be trained; fix it"
     ), lines
     assert len(lines) == 2 and lines[1].startswith("  conv1 (conv2d): "), lines
+
+
+@posix_only
+def test_a_screenshot_never_writes_into_a_fifo(tmp_path: Path) -> None:
+    """Qt's image writer opened the FIFO and waited for a reader forever."""
+    pipe = fifo(tmp_path / "shot.png")
+    done = cli("open", "--preset", "lenet5", "--screenshot", pipe)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert f"cannot write the screenshot to {pipe} (it is a named pipe (FIFO)" in done.stderr
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    good = tmp_path / "shot2.png"
+    assert cli("open", "--preset", "lenet5", "--screenshot", good).returncode == 0
+    assert good.read_bytes().startswith(b"\x89PNG")
