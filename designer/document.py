@@ -328,7 +328,8 @@ class Document(QObject):
 
     # ----- presets -------------------------------------------------------------------------
     def load_preset(self, name: str, **options: Any) -> None:
-        """Replace every block with preset ``name`` (built with ``options``) as one undo step.
+        """Replace every block with preset ``name`` (built with ``options``) as one undo step,
+        keeping the file's name (the window's New from preset opens a new design instead).
 
         The nodes are placed by the layered layout and the preset's modules (ResNet
         blocks, Inception modules, ...) start collapsed. UnknownNameError/ParameterError from

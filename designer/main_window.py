@@ -22,8 +22,9 @@ from designer.panels.inspector import Inspector
 from designer.panels.palette import Palette
 from designer.panels.problems import ProblemsList
 from designer.panels.summary_table import SummaryTable
-from designer.recovery import Autosaver, claim, discard, orphaned_autosaves, release
-from engine import DesignerError, Project, load_project
+from designer.recovery import Autosaver
+from designer.shortcuts import SHORTCUTS
+from engine import DesignerError, Project
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 # when its name is first imported, and the window's first frame needs none of them.
 
 FILE_FILTER = "CNN Designer projects (*.cnnd);;All files (*)"
-SK = QKeySequence.StandardKey
 
 
 class MainWindow(QMainWindow):
@@ -67,6 +67,9 @@ class MainWindow(QMainWindow):
         from designer.training import install_training
 
         install_training(self)  # Training menu, toolbar actions and the Training tab
+        from designer.run_history import RunRoots
+
+        self.run_roots = RunRoots(self)  # the runs folders the Runs page lists (Save As)
         # a user session autosaves and remembers the layout; a screenshot does neither
         self.session = session
         self.autosaver: Autosaver | None = None
@@ -91,13 +94,9 @@ class MainWindow(QMainWindow):
         """Add a tab to the bottom area (e.g. the training dashboard); returns its index."""
         return self.bottom_tabs.addTab(widget, title)
 
-    def _action(
-        self, name: str, text: str, slot: Callable[[], object], shortcut: object = None
-    ) -> QAction:
+    def _action(self, name: str, text: str, slot: Callable[[], object]) -> QAction:
         action = QAction(text, self)
         action.setObjectName(name)
-        if shortcut is not None:
-            action.setShortcut(shortcut)  # type: ignore[arg-type]
         action.triggered.connect(lambda _checked=False: slot())
         self.actions_by_name[name] = action
         self.addAction(action)
@@ -106,36 +105,36 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         c = self.canvas
         a = self._action
-        a("new", "&New", self.new_file, SK.New)
-        a("new_preset", "New from &preset…", self.new_from_preset, "Ctrl+Shift+N")
-        a("open", "&Open…", lambda: self.open_file(), SK.Open)
-        a("save", "&Save", lambda: self.save(), SK.Save)
-        a("save_as", "Save &as…", lambda: self.save_as(), SK.SaveAs)
-        a("import_model", "&Import PyTorch model…", self.import_model, "Ctrl+I")
-        a("export_python", "&Python code…", lambda: self.export_design("python"), "Ctrl+E")
+        a("new", "&New", self.new_file)
+        a("new_preset", "New from &preset…", self.new_from_preset)
+        a("open", "&Open…", lambda: self.open_file())
+        a("save", "&Save", lambda: self.save())
+        a("save_as", "Save &as…", lambda: self.save_as())
+        a("import_model", "&Import PyTorch model…", self.import_model)
+        a("export_python", "&Python code…", lambda: self.export_design("python"))
         a("export_torchscript", "&TorchScript…", lambda: self.export_design("torchscript"))
         a("export_onnx", "&ONNX…", lambda: self.export_design("onnx"))
-        a("quit", "&Quit", self.close, SK.Quit)
+        a("quit", "&Quit", self.close)
         undo = self.document.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(SK.Undo)
         redo = self.document.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence(SK.Redo), QKeySequence("Ctrl+Shift+Z")])
         for name, action in (("undo", undo), ("redo", redo)):
             action.setObjectName(name)
             self.actions_by_name[name] = action
             self.addAction(action)
-        a("copy", "&Copy", c.copy_selection, SK.Copy)
-        a("paste", "&Paste", c.paste, SK.Paste)
-        a("duplicate", "D&uplicate", c.duplicate_selection, "Ctrl+D")
-        a("delete", "&Delete", c.delete_selection, SK.Delete)
-        a("select_all", "Select &all", c.select_all, SK.SelectAll)
-        a("zoom_fit", "&Zoom to fit", c.zoom_to_fit, "Ctrl+0")
-        a("auto_layout", "Auto &layout", c.auto_layout, "Ctrl+L")
-        a("group", "&Group…", self.group_selection, "Ctrl+G")
-        a("ungroup", "&Ungroup", c.ungroup_selection, "Ctrl+Shift+G")
+        a("copy", "&Copy", c.copy_selection)
+        a("paste", "&Paste", c.paste)
+        a("duplicate", "D&uplicate", c.duplicate_selection)
+        a("delete", "&Delete", c.delete_selection)
+        a("select_all", "Select &all", c.select_all)
+        a("zoom_fit", "&Zoom to fit", c.zoom_to_fit)
+        a("auto_layout", "Auto &layout", c.auto_layout)
+        a("group", "&Group…", self.group_selection)
+        a("ungroup", "&Ungroup", c.ungroup_selection)
         a("expand_all", "&Expand all groups", c.expand_all)
         a("collapse_all", "&Collapse all groups", c.collapse_all)
-        a("find", "&Find block…", self._focus_search, SK.Find)
+        a("find", "&Find block…", self._focus_search)
+        for name, keys in SHORTCUTS.items():
+            self.actions_by_name[name].setShortcuts([QKeySequence(key) for key in keys])
 
     def _build_menus_and_toolbar(self) -> None:
         acts = self.actions_by_name
@@ -322,23 +321,34 @@ class MainWindow(QMainWindow):
         if self.maybe_save():
             self.document.replace_project(Project())
 
-    def new_from_preset(self) -> None:
-        """Ask for a preset and its options, then load it (one undo step)."""
+    def new_from_preset(self) -> bool:
+        """Ask for a preset and its options, then open it as a new untitled design (after
+        asking about unsaved changes, as File ▸ New does); True when it was opened."""
         from designer.dialogs.preset_dialog import PresetDialog
 
         dialog = PresetDialog(self, self.document.project.metadata.get("preset"))
-        if dialog.exec():
-            name, options = dialog.chosen()
-            self.load_preset(name, **options)
+        if not dialog.exec():
+            return False
+        name, options = dialog.chosen()
+        return self.load_preset(name, **options)
 
-    def load_preset(self, name: str, **options: object) -> None:
-        """Replace the design with a preset, laid out and fitted to the view."""
+    def load_preset(self, name: str, **options: object) -> bool:
+        """Open preset ``name`` as a new untitled design, laid out and fitted to the view.
+
+        Like File ▸ New it closes the current design (unsaved changes are asked about first):
+        the preset never takes over the open file's name, so Save cannot overwrite that file
+        and its runs stay with it. False when the user cancels or the preset cannot be built.
+        """
         try:
-            self.document.load_preset(name, **options)
+            project = preset_project(name, **options)
         except DesignerError as error:
             self._show_error("Cannot load preset", str(error))
-            return
+            return False
+        if not self.maybe_save():
+            return False
+        self.document.replace_project(project)
         self.canvas.zoom_to_fit()
+        return True
 
     def open_file(self, path: str | Path | None = None) -> bool:
         """Open a project file; errors go to a dialog and the current design stays."""
@@ -363,6 +373,7 @@ class MainWindow(QMainWindow):
         """File ▸ Export: the export dialog (None, Problems shown, when the design has errors)."""
         from designer.dialogs.export_dialog import open_export_dialog
 
+        self.apply_typed_edits()
         return open_export_dialog(self, format)
 
     def import_model(self) -> object:
@@ -371,8 +382,16 @@ class MainWindow(QMainWindow):
 
         return open_import_dialog(self)
 
+    def apply_typed_edits(self) -> None:
+        """Apply a value or name typed in the inspector and not applied yet (Save and Export
+        must not leave it out); what cannot be applied is said in the status bar."""
+        problems = self.inspector.commit_pending()
+        if problems:
+            self.statusBar().showMessage(" ".join(problems), 10_000)
+
     def save(self) -> bool:
         """Save to the current file (asks for one if there is none)."""
+        self.apply_typed_edits()
         if self.document.path is None:
             return self.save_as()
         return self._write(self.document.path)
@@ -414,45 +433,11 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(files))
 
     def offer_recovery(self) -> bool:
-        """Offer autosaves left by a crash; True when one was restored.
+        """Offer autosaves left by a crash; True when one was restored (see
+        ``designer.recovery_offer``)."""
+        from designer.recovery_offer import offer_recovery
 
-        A restored design goes to this session's autosave at once, before the crashed
-        session's file is removed, so a second crash cannot lose it.
-        """
-        for path in orphaned_autosaves():
-            lock = claim(path)
-            if lock is None:  # another session has taken it meanwhile
-                continue
-            from PySide6.QtWidgets import QMessageBox
-
-            answer = QMessageBox.question(
-                self,
-                "Recover unsaved work",
-                "CNN Designer did not close properly last time. Recover the unsaved design "
-                f"autosaved in {path.name}?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.Yes,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                discard(path, lock)
-                continue
-            try:
-                project = load_project(path)
-            except (DesignerError, OSError) as error:
-                self._show_error("Cannot recover", f"{path}\n\n{error}")
-                discard(path, lock)
-                continue
-            self.document.replace_project(project)
-            self.document.undo_stack.resetClean()  # recovered work is unsaved work
-            self._update_title()
-            if self.autosaver is not None:
-                self.autosaver.adopt(path, lock)  # removed once the next line has written it
-                self.autosaver.autosave()
-            else:
-                release(path, lock)  # no autosave of our own: keep the file to offer again
-            self.canvas.zoom_to_fit()
-            return True
-        return False
+        return offer_recovery(self)
 
     # ----- window state --------------------------------------------------------------------
     def _restore_layout(self) -> None:

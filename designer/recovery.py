@@ -9,6 +9,10 @@ On the next start, an autosave whose lock no process holds any more is left from
 offered back, and once restored it is written to the new session's autosave before the old file
 is removed, so a second crash cannot lose it.
 
+An autosave records the file the design was being edited as (``ORIGINAL_KEY`` in its
+metadata, None for an untitled design), so that recovered work gets its name back: the offer
+names the user's file, not the autosave, and Save writes to that file.
+
 When the recovery folder cannot be used (a file in its way, a read-only home), the window still
 opens: ``Autosaver`` raises ``AutosaveError``, whose message names the folder, the reason
 and the fix, and the window shows it.
@@ -17,16 +21,21 @@ and the fix, and the window shows it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import os
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
 
 from designer.document import Document
-from engine import save_project
+from engine import Project, save_project
 
 AUTOSAVE_INTERVAL_MS = 60_000
+# the metadata entry of an autosave that names the file being edited (removed on recovery)
+ORIGINAL_KEY = "autosave_of"
+_MAX_PATH_CHARS = 4096
 _serial = itertools.count(1)  # several windows in one process get their own files
 # the autosaves this process has locked (its windows' own, and crashed ones being recovered): a
 # lock file naming this process's pid is this process's only when its lock is held here
@@ -190,6 +199,24 @@ def discard(path: Path, lock: QLockFile | None = None) -> None:
     _remove(path.with_suffix(".lock"))
 
 
+def autosaved_project(document: Document) -> Project:
+    """What an autosave holds: the project, and the file it is edited as (ORIGINAL_KEY)."""
+    project = document.project
+    original = str(Path(document.path).absolute()) if document.path is not None else None
+    return dataclasses.replace(project, metadata={**project.metadata, ORIGINAL_KEY: original})
+
+
+def take_original(project: Project) -> Path | None:
+    """Remove ORIGINAL_KEY from a recovered project; the file it names, if it names one.
+
+    Anything but a plain absolute path (an edited or damaged autosave) counts as untitled."""
+    value: Any = project.metadata.pop(ORIGINAL_KEY, None)
+    if not isinstance(value, str) or not 0 < len(value) <= _MAX_PATH_CHARS or "\0" in value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else None
+
+
 class Autosaver(QObject):
     """Writes the document to its recovery file every minute while it has unsaved changes.
 
@@ -243,7 +270,7 @@ class Autosaver(QObject):
         if not self.document.modified:
             return False
         try:
-            save_project(self.document.project, self.path)  # atomic: never half a file
+            save_project(autosaved_project(self.document), self.path)  # atomic: never half
         except OSError:
             return False  # a full disk must not interrupt the user; the next minute retries
         self._release_adopted()

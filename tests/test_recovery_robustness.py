@@ -83,7 +83,8 @@ def test_work_of_a_crashed_session_with_our_pid_is_recovered(
     qtbot.addWidget(window)
     assert window.autosaver.path != orphan
     assert window.offer_recovery()
-    assert dialogs.kinds() == ["question"] and orphan.name in dialogs.calls[0][2]
+    assert dialogs.kinds() == ["question"] and "untitled design" in dialogs.calls[0][2]
+    assert orphan.name not in dialogs.calls[0][2]  # the user's design, not an internal file
     assert window.document.graph.node("fc1").params["out_features"] == 50
     assert window.isWindowModified()
     assert not orphan.exists() and not orphan.with_suffix(".lock").exists()

@@ -129,7 +129,7 @@ def test_undo_of_a_preset_gives_back_the_whole_project(window: MainWindow) -> No
     doc = window.document
     before, before_file = copy.deepcopy(doc.project.to_data()), exact(window)["file"]
     collapsed_before = set(window.canvas.canvas.groups)
-    window.load_preset("resnet18")
+    doc.load_preset("resnet18")  # in place, as one undo step (the window opens a new design)
     after = copy.deepcopy(doc.project.to_data())
     assert after["metadata"]["preset"] == "resnet18" and "layer1.0" in doc.collapsed
     assert doc.undo_stack.undoText() == "Load preset resnet18"

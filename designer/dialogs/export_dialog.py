@@ -9,6 +9,7 @@ is reported there, and an ExportError (or any failure) in a message box. The des
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,11 @@ from designer.dialogs.form import error_label, lay_out, with_browse
 from engine import DesignerError
 from engine.export import DEFAULT_CLASS, FORMATS, class_name_problem
 
-FORMAT_LABELS = {"python": "Python code (.py)", "torchscript": "TorchScript (.pt)", "onnx": "ONNX"}
+FORMAT_LABELS = {"python": "Python code (.py)", "torchscript": "TorchScript (.ts)", "onnx": "ONNX"}
+# the file names offered: never the same for two formats, nor the weights file that a Python
+# export writes beside its code (``mynet.py`` and ``mynet.pt``), so one export cannot replace
+# another's file by default (TorchScript is ``.ts``, as in the README's command line)
+DEFAULT_SUFFIX = {"python": ".py", "torchscript": ".ts", "onnx": ".onnx"}
 FORMAT_FILTERS = {
     "python": "Python files (*.py)",
     "torchscript": "TorchScript files (*.pt *.ts)",
@@ -56,7 +61,8 @@ class ExportRequest:
 def latest_checkpoint(window: Any) -> Path | None:
     """The newest run of this project that has a checkpoint: its best.pt, else its last.pt.
 
-    Runs are looked for where Train writes them (the training controller's run folder)."""
+    Runs are looked for where Train writes them (the training controller's run folder), then in
+    the folders the design had before a Save As (``designer.run_history``)."""
     from designer.training.predictor import checkpoint_of
     from engine.training.runs import default_run_root, list_runs
 
@@ -66,11 +72,13 @@ def latest_checkpoint(window: Any) -> Path | None:
     else:
         document = window.document
         root = default_run_root(document.path, document.project.metadata.get("preset"))
-    for run in reversed(list_runs(root)):
-        try:
-            return checkpoint_of(run.path)
-        except FileNotFoundError:
-            continue
+    history = getattr(window, "run_roots", None)
+    for folder in [root, *(history.earlier if history is not None else [])]:
+        for run in reversed(list_runs(folder)):
+            try:
+                return checkpoint_of(run.path)
+            except FileNotFoundError:
+                continue
     return None
 
 
@@ -141,7 +149,7 @@ class ExportDialog(QDialog):
             folder = Path(document.path).parent if document.path else Path.cwd()
             stem = Path(document.path).stem if document.path else None
             stem = stem or str(document.project.metadata.get("preset") or "model")
-            self._auto_path = str(folder / f"{stem}{FORMATS[format]}")
+            self._auto_path = str(folder / f"{stem}{DEFAULT_SUFFIX[format]}")
             self.path.setText(self._auto_path)
         if self.class_name.text() in ("", self._auto_class):
             self._auto_class = default_class_name(self.window_)
@@ -173,8 +181,8 @@ class ExportDialog(QDialog):
         format = self.chosen_format()
         self.class_name.setEnabled(format == "python")
         text = self.path.text().strip()
-        if text and Path(text).suffix in set(FORMATS.values()) | {".ts"}:
-            new = str(Path(text).with_suffix(FORMATS[format]))
+        if text and Path(text).suffix in set(FORMATS.values()) | set(DEFAULT_SUFFIX.values()):
+            new = str(Path(text).with_suffix(DEFAULT_SUFFIX[format]))
             if text == self._auto_path:
                 self._auto_path = new
             self.path.setText(new)
@@ -187,7 +195,11 @@ class ExportDialog(QDialog):
     def _browse_output(self) -> None:
         format = self.chosen_format()
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export to", self.path.text(), f"{FORMAT_FILTERS[format]};;All files (*)"
+            self,
+            "Export to",
+            self.path.text(),
+            f"{FORMAT_FILTERS[format]};;All files (*)",
+            options=QFileDialog.Option.DontConfirmOverwrite,  # Export asks, for every file
         )
         if path:
             self.path.setText(path)
@@ -212,7 +224,7 @@ class ExportDialog(QDialog):
             raise ValueError("Choose the file to write (Save to).")
         path = Path(text).expanduser()
         if not path.suffix:
-            path = path.with_suffix(FORMATS[format])
+            path = path.with_suffix(DEFAULT_SUFFIX[format])
         if format == "python" and path.suffix != ".py":
             raise ValueError(f"Python code must go to a .py file. Received: {path.name}.")
         if not path.parent.is_dir():
@@ -238,28 +250,69 @@ class ExportDialog(QDialog):
 
     def accept(self) -> None:
         try:
-            self.request()
+            request = self.request()
         except ValueError as error:
             self.error.setText(str(error))
             self.error.show()
             return
         self.error.hide()
+        if not self._may_replace(request):
+            self.path.setFocus()
+            return
         super().accept()
+
+    def _may_replace(self, request: ExportRequest) -> bool:
+        """Ask before replacing files that exist; True when none does or the user agrees."""
+        existing = [path for path in written_files(request) if os.path.lexists(path)]
+        if not existing:
+            return True
+        names = "\n".join(f"  {path}" for path in existing)
+        weights = written_files(request)[1:]
+        note = (
+            f"\n\nPython code is written with its weights beside it, as {weights[0].name}."
+            if weights and weights[0] in existing
+            else ""
+        )
+        answer = QMessageBox.question(
+            self,
+            "Replace files?",
+            f"{'These files exist' if len(existing) > 1 else 'This file exists'} "
+            f"already:\n{names}{note}\n\nReplace "
+            f"{'them' if len(existing) > 1 else 'it'}? Choose No to pick another name.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _start(self) -> None:
         self.job = start_export(self.window_, self.request())
+
+
+def written_files(request: ExportRequest) -> list[Path]:
+    """The files an export writes: the file asked for, and for Python code with weights the
+    weights file beside it (same name, ``.pt``)."""
+    files = [request.path]
+    if request.format == "python" and request.weights is not None:
+        files.append(request.path.with_suffix(".pt"))
+    return files
 
 
 def start_export(window: Any, request: ExportRequest) -> BackgroundJob:
     """Export a copy of the design on the thread pool; the outcome goes to the window."""
     graph = window.document.graph.copy()  # edits made meanwhile do not reach the export
     busy = BusyIndicator(window, f"Exporting {FORMAT_LABELS[request.format]}…")
+    notes: list[str] = []  # filled on the thread pool, read in done()
 
     def work() -> Path:
         from engine.export import export_model
 
         return export_model(
-            graph, request.format, request.path, request.weights, class_name=request.class_name
+            graph,
+            request.format,
+            request.path,
+            request.weights,
+            class_name=request.class_name,
+            on_note=notes.append,
         )
 
     def done(path: Path) -> None:
@@ -267,6 +320,9 @@ def start_export(window: Any, request: ExportRequest) -> BackgroundJob:
         if request.format == "python" and request.weights is not None:
             extra = f" (weights: {path.with_suffix('.pt')})"
         busy.stop(f"Exported {request.format} to {path}{extra}", 30_000)
+        if notes:  # such as a TorchScript file traced, which .train() cannot change
+            text = f"{path}\n\n" + "\n\n".join(notes)
+            QMessageBox.warning(window, "Exported with limits", text)
 
     def failed(error: Exception) -> None:
         busy.stop(f"Export failed: {request.path.name}")

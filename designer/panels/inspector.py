@@ -3,6 +3,12 @@
 The form is generated from the block's ParamSpecs (one ``ParamEditor`` each). Values live in the
 model: edits go through ``Document.set_params`` / ``Document.rename`` (one undo step each) and the
 widgets are refreshed from the graph after every inference, with signals blocked.
+
+An edit applies on Enter, on leaving the field, and when another block (or none) is selected
+while it is being typed: nothing typed is dropped silently. What cannot be applied (a refused
+value or name) stays in its field, marked, or, when the form moves on to another block, is named
+in the message line. The name field checks the name as it is typed (the reason in its tooltip
+and the message line).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from designer.document import Document
 from designer.panels.arithmetic import size_lines
 from designer.panels.param_editors import INVALID_STYLE, ParamEditor, same_value
 from engine import CATALOG, DesignerError, InferenceResult, Severity, fmt_shape
+from engine.identifiers import name_problem
 
 ERROR_COLOUR = "#d32f2f"
 WARNING_COLOUR = "#b26a00"
@@ -49,6 +56,7 @@ class Inspector(QScrollArea):
         self.node_name: str | None = None
         self._type_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
+        self._committing = False  # applying typed edits before the form shows another block
         self.setWidgetResizable(True)
         body = QWidget(self)
         self.setWidget(body)
@@ -64,6 +72,7 @@ class Inspector(QScrollArea):
         self.name_edit = QLineEdit(self.form_host)
         self.name_edit.setObjectName("node_name")
         self.name_edit.editingFinished.connect(self._commit_name)
+        self.name_edit.textEdited.connect(self._check_name)
         name_form.addRow("Name", self.name_edit)
         self.form = QFormLayout()
         host_layout.addLayout(name_form)
@@ -89,8 +98,36 @@ class Inspector(QScrollArea):
 
     # ----- building the form -------------------------------------------------------------
     def _on_selection(self, names: list[str]) -> None:
+        if self._committing:
+            return  # an edit applied by commit_pending: the form moves on once it is done
         name = names[0] if len(names) == 1 else None
+        problems = self.commit_pending() if name != self.node_name else []
         self.show_node(name, count=len(names))
+        if problems:
+            self._show_message("\n".join(problems))
+
+    def commit_pending(self) -> list[str]:
+        """Apply what was typed in the form and not applied yet (each an undo step); returns
+        what could not be applied, each naming the block, the field and why."""
+        name = self.node_name
+        if name is None or name not in self.document.graph or self._committing:
+            return []
+        self._committing = True
+        problems: list[str] = []
+        try:
+            for editor in list(self.editors.values()):
+                problem = editor.flush()
+                if problem:
+                    problems.append(f"Not applied to {name}: {problem}")
+            if self.name_edit.text().strip() != name:
+                problem = self._commit_name(show=False)
+                if problem:
+                    problems.append(
+                        f"{name} was not renamed to {self.name_edit.text().strip()!r}: {problem}"
+                    )
+        finally:
+            self._committing = False
+        return problems
 
     def show_node(self, name: str | None, count: int = 1) -> None:
         """Build the form for block ``name`` (None: show what is selected instead)."""
@@ -111,6 +148,7 @@ class Inspector(QScrollArea):
         self.editors.clear()
         self.message.clear()
         self.name_edit.setStyleSheet("")
+        self.name_edit.setToolTip("")
         self.name_edit.setText(self.node_name or "")
         if self.node_name is None:
             self.form_host.hide()
@@ -147,8 +185,8 @@ class Inspector(QScrollArea):
         display = spec.display_name if spec else node.type_id
         description = _escape(spec.description) if spec else "unknown block type"
         self.title.setText(f"<b>{_escape(display)}</b><br><small>{description}</small>")
-        if not self.name_edit.hasFocus():
-            self.name_edit.setText(name)
+        if not self.name_edit.hasFocus() and not self.name_edit.toolTip():
+            self.name_edit.setText(name)  # (a refused name typed stays, marked, until changed)
         for key, editor in self.editors.items():
             editor.set_value(node.params.get(key))
         self.details.setText(self._details_text(name, node.type_id, node.params))
@@ -208,21 +246,45 @@ class Inspector(QScrollArea):
         except DesignerError as error:
             self._show_message(str(error))
 
-    def _commit_name(self) -> None:
+    def name_problem(self, new: str) -> str:
+        """Why ``new`` cannot be the selected block's name ("" when it can)."""
+        old = self.node_name
+        if old is None or new == old:
+            return ""
+        problem = name_problem(new)
+        if problem is None and new in self.document.graph:
+            problem = f"a block called {new!r} already exists. Choose another name"
+        return problem or ""
+
+    def _check_name(self, text: str) -> None:
+        """Mark a name that cannot be used while it is typed; the reason in the tooltip."""
+        problem = self.name_problem(text.strip())
+        self.name_edit.setStyleSheet(INVALID_STYLE if problem else "")
+        self.name_edit.setToolTip(problem)
+        self._show_message(f"Name: {problem}" if problem else "")
+
+    def _commit_name(self, show: bool = True) -> str:
+        """Rename the block to the typed name; returns "" or why it was refused (the field
+        then stays marked with the typed name)."""
         old = self.node_name
         new = self.name_edit.text().strip()
         if old is None or new == old:
             self.name_edit.setStyleSheet("")
-            return
+            self.name_edit.setToolTip("")
+            return ""
         try:
             self.document.rename(old, new)
         except DesignerError as error:
             self.name_edit.setStyleSheet(INVALID_STYLE)
+            self.name_edit.setToolTip(str(error))
             self._show_message(str(error))
-            return
+            return str(error)
         self.name_edit.setStyleSheet("")
+        self.name_edit.setToolTip("")
         self._show_message("")
-        self.show_node(new)
+        if show:
+            self.show_node(new)
+        return ""
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)

@@ -16,8 +16,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import QObject, QSignalBlocker, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Signal
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -111,6 +112,7 @@ class ParamEditor(QObject):
             )
             spin.setKeyboardTracking(False)  # commit on Enter, focus-out or arrows, not per key
             spin.valueChanged.connect(self.committed.emit)
+            spin.installEventFilter(self)
             box = spin
         elif spec.kind is ParamKind.FLOAT:
             double = QDoubleSpinBox(parent)
@@ -122,6 +124,7 @@ class ParamEditor(QObject):
             double.setSingleStep(0.05 if spec.maximum is not None and spec.maximum <= 1 else 0.1)
             double.setKeyboardTracking(False)
             double.valueChanged.connect(lambda v: self.committed.emit(float(v)))
+            double.installEventFilter(self)
             box = double
         elif spec.kind is ParamKind.BOOL:
             check = QCheckBox(parent)
@@ -147,10 +150,16 @@ class ParamEditor(QObject):
 
     # ----- model → widget ------------------------------------------------------------------
     def set_value(self, value: Any) -> None:
-        """Show the model's value without emitting ``committed``."""
+        """Show the model's value without emitting ``committed``.
+
+        Text the user typed that was refused stays, marked, until they change it or the
+        model's value changes (an undo): it is never silently replaced by the old value."""
+        unchanged = value is self._shown or same_value(value, self._shown)
         self._shown = value
         problem = self._model_problem(value)
         native = self.native
+        if unchanged and native is self.widget and self._typing_in(native):
+            return  # a number being typed (not applied yet): a refresh must not replace it
         if native is not None:
             with QSignalBlocker(native):
                 shown = self._show_natively(native, value)
@@ -161,11 +170,19 @@ class ParamEditor(QObject):
                 return
         edit = self.text_edit
         self.row.setCurrentWidget(edit)
-        if edit.hasFocus() and self.problem:
-            return  # the user is correcting what they typed: leave it
+        if self.problem and unchanged:
+            return  # refused text the user has yet to correct: leave it, marked
         with QSignalBlocker(edit):
             edit.setText(value_text(value))
         self._show_problem("", problem)
+
+    @staticmethod
+    def _typing_in(widget: QWidget | None) -> bool:
+        """Whether ``widget`` is a spin box holding typed text that is not its value yet."""
+        if not isinstance(widget, QSpinBox | QDoubleSpinBox):
+            return False
+        line = widget.lineEdit()
+        return line is not None and line.text() != widget.textFromValue(widget.value())
 
     def _model_problem(self, value: Any) -> str:
         try:
@@ -214,6 +231,48 @@ class ParamEditor(QObject):
         widget.setToolTip(f"{problem}\n\n{self.spec.help}" if problem else self.spec.help)
 
     # ----- widget → model ------------------------------------------------------------------
+    def flush(self) -> str:
+        """Commit what the user typed and has not committed yet (the form is about to show
+        another block); returns "" or the reason it could not be committed.
+
+        A spin box commits on Enter and focus-out, a text box on editingFinished; this catches
+        text typed and left when the selection changes before either happens."""
+        widget = self.widget
+        if isinstance(widget, QAbstractSpinBox):
+            problem = self._spin_problem(widget)
+            if not problem:
+                widget.interpretText()  # emits valueChanged, hence committed, when it changed
+            return problem
+        if widget is self.text_edit and self.text_edit.text() != value_text(self._shown):
+            self._commit_text()
+            if self.problem:
+                return f"{self.spec.name} {self.text_edit.text()!r}: {self.problem}"
+        return ""
+
+    def _spin_problem(self, spin: QAbstractSpinBox) -> str:
+        """Why the text typed in ``spin`` cannot be used ("" when it can, or nothing is
+        pending): a spin box would silently go back to its value."""
+        line = spin.lineEdit()
+        if line is None or spin.hasAcceptableInput():
+            return ""
+        typed = line.text().strip()
+        low, high = spin.minimum(), spin.maximum()  # type: ignore[attr-defined]
+        kind = "a whole number" if isinstance(spin, QSpinBox) else "a number"
+        return (
+            f"{self.spec.name} {typed!r} was not applied: it must be {kind} from "
+            f"{value_text(low)} to {value_text(high)}; it stays {value_text(self._shown)}"
+        )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A spin box left with text it cannot use says so (it goes back to its value)."""
+        if (
+            event.type() == QEvent.Type.FocusOut
+            and isinstance(watched, QAbstractSpinBox)
+            and (problem := self._spin_problem(watched))
+        ):
+            self.problem_changed.emit(problem)
+        return False
+
     def _choice_changed(self, index: int) -> None:
         if 0 <= index < len(self.spec.choices):
             self.committed.emit(self.spec.choices[index])

@@ -68,8 +68,9 @@ class DashboardHost(QWidget):
 
     def _show_runs(self, run_dir: str | None, root: Path) -> None:
         """Fill the Runs and Predict pages; a damaged run folder is named, never raised."""
+        history = getattr(self.controller.window, "run_roots", None)  # folders before Save As
         try:
-            self.runs.set_root(root)
+            self.runs.set_root(root, history.earlier if history is not None else None)
         except Exception as error:  # set_root contains what it knows; this is a backstop
             self.runs.folder.setText(f"Runs in {root} cannot be listed: {error}")
         try:

@@ -1,5 +1,9 @@
 """The Runs page: every run of the project, with the curves of the checked ones overlaid
-(read from each run's metrics.jsonl)."""
+(read from each run's metrics.jsonl).
+
+After Save As the design's runs folder changes (``designer.run_history``): the page lists the
+runs of the current folder, then those of the folders the design had before in this session,
+each marked with its folder, so that Save As never hides a run the page showed."""
 
 from __future__ import annotations
 
@@ -47,7 +51,9 @@ class RunsPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.root: Path | None = None
+        self.earlier: list[Path] = []  # the design's runs folders before its last Save As
         self.runs: list[RunInfo] = []
+        self.earlier_runs: list[RunInfo] = []
         self.folder = QLabel("", self)
         self.folder.setWordWrap(True)
         self.list = QListWidget(self)
@@ -68,10 +74,13 @@ class RunsPage(QWidget):
         layout.addLayout(side, 1)
         layout.addWidget(self.view, 3)
 
-    def set_root(self, root: Path) -> None:
-        """List the runs under ``root`` (the newest checked); a damaged run is marked, with
-        what is wrong in its tooltip."""
+    def set_root(self, root: Path, earlier: list[Path] | None = None) -> None:
+        """List the runs under ``root`` (the newest checked), then those under the ``earlier``
+        folders (None: the ones given last time); a damaged run is marked, with what is wrong
+        in its tooltip."""
         self.root = Path(root)
+        if earlier is not None:
+            self.earlier = [Path(e) for e in earlier if Path(e) != self.root]
         checked = {item.data(Qt.ItemDataRole.UserRole) for item in self._items() if self._on(item)}
         try:
             self.runs = list_runs(self.root)
@@ -79,29 +88,48 @@ class RunsPage(QWidget):
         except Exception as error:  # list_runs contains what it knows; this is a backstop
             self.runs = []
             self.folder.setText(f"Runs in {self.root} cannot be listed: {error}")
+        self.earlier_runs = []
+        for folder in self.earlier:
+            try:
+                self.earlier_runs += list_runs(folder)
+            except Exception:  # a folder that went away meanwhile lists nothing
+                continue
+        if self.earlier_runs:
+            names = ", ".join(str(folder) for folder in self.earlier)
+            self.folder.setText(
+                f"{self.folder.text()}\nAlso listed: the runs this design had in {names} "
+                "before Save As (new runs go to the folder above)."
+            )
         self.list.blockSignals(True)
         self.list.clear()
-        for i, run in enumerate(self.runs):
-            text = (
-                f"{run.name}  {run.status}, {run.epochs} epoch(s), "
-                f"best {_percent(run.best_val_accuracy)}"
-            )
-            if run.problems:
-                more = f" and {len(run.problems) - 1} more" if len(run.problems) > 1 else ""
-                text += f"  — damaged: {run.problems[0]}{more}"
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, str(run.path))
-            if run.problems:
-                item.setToolTip(
-                    f"{run.path} is damaged; what could be read is shown:\n"
-                    + "\n".join(run.problems)
-                )
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            on = str(run.path) in checked or (not checked and i == len(self.runs) - 1)
+        newest = len(self.runs) - 1 if self.runs else len(self.earlier_runs) - 1
+        for i, run in enumerate(self.runs + self.earlier_runs):
+            item = self._item(run, earlier=i >= len(self.runs))
+            on = str(run.path) in checked or (not checked and i == newest)
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.list.addItem(item)
         self.list.blockSignals(False)
         self.redraw()
+
+    @staticmethod
+    def _item(run: RunInfo, earlier: bool) -> QListWidgetItem:
+        text = (
+            f"{run.name}  {run.status}, {run.epochs} epoch(s), "
+            f"best {_percent(run.best_val_accuracy)}"
+        )
+        if earlier:
+            text += f"  (in {Path(run.path).parent.name}, before Save As)"
+        if run.problems:
+            more = f" and {len(run.problems) - 1} more" if len(run.problems) > 1 else ""
+            text += f"  — damaged: {run.problems[0]}{more}"
+        item = QListWidgetItem(text)
+        item.setData(Qt.ItemDataRole.UserRole, str(run.path))
+        tip = str(run.path)
+        if run.problems:
+            tip = f"{run.path} is damaged; what could be read is shown:\n" + "\n".join(run.problems)
+        item.setToolTip(tip)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        return item
 
     def _folder_text(self) -> str:
         assert self.root is not None
