@@ -252,6 +252,25 @@ def test_a_spin_box_left_with_unusable_text_says_it_went_back(qtbot, window: Mai
     assert doc.graph.node("conv1").params["out_channels"] == 6
 
 
+def test_a_spin_box_that_loses_the_focus_to_a_click_on_another_block_says_it_went_back(
+    qtbot, window: MainWindow
+) -> None:
+    """On a desktop the click moves the focus first (the spin box goes back to its value)
+    and selects the other block next; what was dropped is still named after that."""
+    doc = window.document
+    click_block(qtbot, window, "conv1")
+    spin = window.inspector.editors["out_channels"].widget
+    type_over(qtbot, spin.lineEdit(), "")
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Backspace)
+    QApplication.sendEvent(spin, QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.MouseFocusReason))
+    doc.set_selection(["pool1"])  # what the click does next
+    message = window.inspector.message.text()
+    assert "conv1" in message and "out_channels" in message and "stays 6" in message
+    qtbot.wait(10)  # back in the event loop: a later selection does not repeat it
+    doc.set_selection(["conv2"])
+    assert "out_channels" not in window.inspector.message.text()
+
+
 def test_a_name_typed_then_another_block_clicked_renames_as_one_step(
     qtbot, window: MainWindow
 ) -> None:

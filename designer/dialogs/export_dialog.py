@@ -41,7 +41,7 @@ FORMAT_LABELS = {"python": "Python code (.py)", "torchscript": "TorchScript (.ts
 DEFAULT_SUFFIX = {"python": ".py", "torchscript": ".ts", "onnx": ".onnx"}
 FORMAT_FILTERS = {
     "python": "Python files (*.py)",
-    "torchscript": "TorchScript files (*.pt *.ts)",
+    "torchscript": "TorchScript files (*.ts *.pt)",
     "onnx": "ONNX files (*.onnx)",
 }
 WEIGHTS_FILTER = "PyTorch weights (*.pt *.pth *.ckpt);;All files (*)"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
@@ -57,6 +57,7 @@ class Inspector(QScrollArea):
         self._type_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
         self._committing = False  # applying typed edits before the form shows another block
+        self._notices: list[str] = []  # typed values dropped on focus-out, shown past a rebuild
         self.setWidgetResizable(True)
         body = QWidget(self)
         self.setWidget(body)
@@ -103,8 +104,9 @@ class Inspector(QScrollArea):
         name = names[0] if len(names) == 1 else None
         problems = self.commit_pending() if name != self.node_name else []
         self.show_node(name, count=len(names))
-        if problems:
-            self._show_message("\n".join(problems))
+        notices, self._notices = self._notices + problems, []
+        if notices:
+            self._show_message("\n".join(notices))
 
     def commit_pending(self) -> list[str]:
         """Apply what was typed in the form and not applied yet (each an undo step); returns
@@ -167,6 +169,7 @@ class Inspector(QScrollArea):
             editor = ParamEditor(param, self.form_host)
             editor.committed.connect(lambda value, key=param.name: self._commit_param(key, value))
             editor.problem_changed.connect(self._show_message)
+            editor.reverted.connect(self._note_reverted)
             self.editors[param.name] = editor
             self.form.addRow(param.name, editor.row)
 
@@ -285,6 +288,14 @@ class Inspector(QScrollArea):
         if show:
             self.show_node(new)
         return ""
+
+    def _note_reverted(self, text: str) -> None:
+        """A spin box left with text it could not use went back to its value: say so now, and
+        again once the form shows the block selected by the click that took the focus."""
+        notice = f"Not applied to {self.node_name}: {text}"
+        self._notices.append(notice)
+        self._show_message(notice)
+        QTimer.singleShot(0, self._notices.clear)  # a click's selection comes before this
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)

@@ -79,6 +79,7 @@ class ParamEditor(QObject):
 
     committed = Signal(object)  # the new value, already checked by the spec
     problem_changed = Signal(str)  # "" when the text is acceptable
+    reverted = Signal(str)  # typed text a spin box could not use and dropped: what and why
 
     def __init__(self, spec: ParamSpec, parent: QWidget) -> None:
         super().__init__(parent)
@@ -270,7 +271,7 @@ class ParamEditor(QObject):
             and isinstance(watched, QAbstractSpinBox)
             and (problem := self._spin_problem(watched))
         ):
-            self.problem_changed.emit(problem)
+            self.reverted.emit(problem)
         return False
 
     def _choice_changed(self, index: int) -> None:
