@@ -127,6 +127,7 @@ class Graph:
         self._nodes: dict[str, Node] = {}
         self._succ: Wiring = {}  # source -> target -> ports -> edge, in insertion order
         self._pred: Wiring = {}  # target -> source -> ports -> edge
+        self._into: dict[str, dict[str, Edge]] = {}  # target -> input port -> its wire
         self.events = GraphEvents()
         self.structure_version = 0  # bumps when nodes or edges change (not on parameter edits)
         self.version = 0  # bumps on every change
@@ -205,11 +206,13 @@ class Graph:
         return [edge for keyed in by_target.values() for edge in keyed.values()]
 
     def edge_into(self, name: str, port: str) -> Edge | None:
-        """The wire into input ``port`` of ``name``, if any."""
-        for edge in self.in_edges(name):
-            if edge.dst_port == port:
-                return edge
-        return None
+        """The wire into input ``port`` of ``name``, if any (one look-up: a file's Add of 10,000
+        inputs checks each of its wires with it)."""
+        try:
+            return self._into[name].get(port)
+        except KeyError:
+            self.node(name)  # raises UnknownNameError
+            raise
 
     def predecessors(self, name: str) -> list[str]:
         """Nodes feeding ``name``."""
@@ -341,7 +344,7 @@ class Graph:
         edges = list(dict.fromkeys(self.in_edges(name) + self.out_edges(name)))  # a self-loop once
         slots = [self._remove_edge(edge) for edge in edges]
         index = _index_of(self._nodes, name)
-        del self._nodes[name], self._succ[name], self._pred[name]
+        del self._nodes[name], self._succ[name], self._pred[name], self._into[name]
         self._rewired()
         self.events.node_removed.emit(node, index)
         self._touch(structural=True)
@@ -440,6 +443,7 @@ class Graph:
 
         The node table and both wiring tables always list the nodes in the same order."""
         name = node.name
+        self._into[name] = {}
         if index is None or index >= len(self._nodes):
             self._nodes[name] = node
             self._succ[name] = {}
@@ -455,6 +459,7 @@ class Graph:
     def _store_edge(self, edge: Edge, slot: EdgeSlot | None = None) -> None:
         """Add a wire at the end of every order, or at ``slot`` (from ``_drop_edge``)."""
         ports = (edge.src_port, edge.dst_port)
+        self._into[edge.dst].setdefault(edge.dst_port, edge)  # a file may wire a port twice
         if slot is None:
             self._succ[edge.src].setdefault(edge.dst, {})[ports] = edge
             self._pred[edge.dst].setdefault(edge.src, {})[ports] = edge
@@ -484,6 +489,14 @@ class Graph:
             del keyed[ports]
             if not keyed:
                 del neighbours[there]
+        into = self._into[edge.dst]
+        if into.get(edge.dst_port) == edge:
+            del into[edge.dst_port]
+            # a second wire into the same port (only a file or add_edge_unchecked makes one)
+            for other in self.in_edges(edge.dst):
+                if other.dst_port == edge.dst_port:
+                    into[edge.dst_port] = other
+                    break
         return (slot[0], slot[1], slot[2], slot[3])
 
     def _add_edge(self, edge: Edge, slot: EdgeSlot | None = None) -> None:
@@ -532,6 +545,7 @@ class Graph:
             self._pred[target] = _renamed_key(self._pred[target], old, new)
         self._succ = _renamed_key(self._succ, old, new)
         self._pred = _renamed_key(self._pred, old, new)
+        self._into[new] = self._into.pop(old)
         node.name = new
         for edge in edges:  # the Edge records name their ends: replace them in place
             src = new if edge.src == old else edge.src
@@ -539,6 +553,8 @@ class Graph:
             renamed = Edge(src, edge.src_port, dst, edge.dst_port)
             ports = (edge.src_port, edge.dst_port)
             self._succ[src][dst][ports] = self._pred[dst][src][ports] = renamed
+            if self._into[dst].get(edge.dst_port) == edge:
+                self._into[dst][edge.dst_port] = renamed
         self._rewired()
         self.events.node_renamed.emit(old, new)
         self._touch(structural=True)
