@@ -64,6 +64,25 @@ def reachable(adjacency: Mapping[NodeT, Collection[NodeT]], start: NodeT) -> set
     return seen
 
 
+def cycle_through(
+    successors: Mapping[NodeT, Collection[NodeT]], start: NodeT, members: Collection[NodeT]
+) -> list[NodeT]:
+    """One cycle of the strongly connected ``members``, as a path that returns to its first node.
+
+    Walks from ``start`` along edges that stay inside ``members`` until a node comes round again:
+    every member has such an edge, so the walk closes within ``len(members)`` steps.
+    """
+    inside = members if isinstance(members, set | frozenset) else set(members)
+    seen: dict[NodeT, int] = {}
+    path: list[NodeT] = []
+    node = start
+    while node not in seen:
+        seen[node] = len(path)
+        path.append(node)
+        node = next(child for child in successors[node] if child in inside)
+    return path[seen[node] :]
+
+
 class OrderedDiGraph(Generic[NodeT]):
     """A directed graph without parallel edges, kept in insertion order (as networkx's DiGraph)."""
 

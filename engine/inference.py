@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from engine.catalog import CATALOG, RuleContext, Shape, ShapeRuleError, fmt_shape
 from engine.catalog.spec import BlockSpec
 from engine.diagnostics import Diagnostic, Fix, FixAction, Severity
+from engine.digraph import cycle_through
+from engine.errors import DesignerError
 from engine.graph import Edge, Graph, GroupPath, Node, group_prefixes
-from engine.params import ParamSpec
+from engine.inference_memo import (
+    OUTCOMES,
+    OUTCOMES_LIMIT,
+    outcome_key,
+    param_problem,
+    remembered,
+)
+from engine.inference_memo import clear_memo as clear_memo  # re-exported for benchmarks
 
 MACS_CONVENTION = (
     "MACs: multiply-accumulates of convolution and fully connected layers, bias excluded"
@@ -33,69 +41,16 @@ REQUIRED_SOURCES: dict[str, dict[str, tuple[str, str]]] = {
 _RESTRICTED_OUTPUTS = {source for ports in REQUIRED_SOURCES.values() for source in ports.values()}
 
 
-# ParamSpec.problem results by (spec identity, typed value): designs repeat the same values
-_PROBLEMS: dict[tuple[int, Any], tuple[ParamSpec, str | None]] = {}
-
-
-def _frozen(value: Any) -> Any:
-    """A hashable key telling apart values that compare equal across types (1, 1.0, True)."""
-    if isinstance(value, list | tuple):
-        return (type(value), tuple(_frozen(v) for v in value))
-    return (type(value), value)
-
-
-# What a block's rules gave for (type, parameters, input shapes) when they gave no diagnostic:
-# (output shapes by port, parameter count, MACs). Designs repeat the same layer many times
-# (ResNet-152 has 36 identical bottlenecks in a stage), and an edit leaves most layers as they were.
-_OUTCOMES: dict[tuple[Any, ...], tuple[dict[str, Shape], int, int]] = {}
-_OUTCOMES_LIMIT = 20_000
 _CONTEXT_CHECKED = {"maxunpool2d"}  # its result also depends on the pooling layer it undoes
-_NESTED = frozenset({list, tuple, dict, set})
+
+CHOOSE_FIXES_UP_TO_NODES = 2_000  # graphs where a diagnostic's fixes are tried on the network
+CHOOSE_FIXES_FOR = 3  # diagnostics per pass whose fixes are tried
+_CYCLE_SHOWN = 8  # names of a cycle's path a message shows at most
 
 
-def _outcome_key(type_id: str, params: dict[str, Any], shapes: list[Shape]) -> tuple:
-    """The memo key of one node's rule evaluation (hashing it raises TypeError for unhashable
-    parameter values, such as a dict read from a file).
-
-    Built from the node's own parameter dict (the parameters it leaves out take the catalog's
-    fixed defaults). Flat values are keyed with their types beside them, so that 1, 1.0 and
-    True stay apart; nested values go through ``_frozen``.
-    """
-    values = tuple(params.values())
-    types = tuple(map(type, values))
-    if not _NESTED.isdisjoint(types):
-        values, types = tuple(_frozen(v) for v in values), ()
-    return (type_id, tuple(shapes), tuple(params), values, types)
-
-
-def _remembered(key: tuple) -> tuple[dict[str, Shape], int, int] | None:
-    """The remembered outcome for ``key``, if any (None for an unhashable key)."""
-    try:
-        return _OUTCOMES.get(key)
-    except TypeError:
-        return None
-
-
-def clear_memo() -> None:
-    """Forget remembered rule results (benchmarks use it to time inference from scratch)."""
-    _OUTCOMES.clear()
-    _PROBLEMS.clear()
-
-
-def _param_problem(param: ParamSpec, value: Any) -> str | None:
-    """``param.problem(value)``, remembered for hashable values."""
-    try:
-        key = (id(param), _frozen(value))
-        hit = _PROBLEMS.get(key)
-    except TypeError:  # a dict or another unhashable value from a file
-        return param.problem(value)
-    if hit is not None and hit[0] is param:
-        return hit[1]
-    if len(_PROBLEMS) > 50_000:
-        _PROBLEMS.clear()
-    problem = param.problem(value)
-    _PROBLEMS[key] = (param, problem)
-    return problem
+def _short(name: str, limit: int = 40) -> str:
+    """A node name cut to about ``limit`` characters, for a message that lists many."""
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 @dataclass
@@ -115,10 +70,15 @@ class NodeResult:
 
     @property
     def output(self) -> Shape | None:
-        """The shape on the main output port ("out"), or on the input of an Output block."""
+        """The shape on the main output port ("out"), or on the input of an Output block.
+
+        Unknown (None) for a node that failed or whose inputs are unknown: its input shape is
+        not its output, even where the two would often agree."""
         if "out" in self.outputs:
             return self.outputs["out"]
-        return self.inputs[0] if self.inputs else None
+        if self.error or not self.known or self.outputs:
+            return None
+        return self.inputs[0] if self.inputs else None  # an Output block: it has no ports
 
 
 @dataclass
@@ -177,10 +137,13 @@ class InferenceResult:
 class _Pass:
     """One inference pass; kept as an object so each step is a small method."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, choose_fixes: bool = True) -> None:
         self.graph = graph
         self.results: dict[str, NodeResult] = {}
         self.diagnostics: list[Diagnostic] = []
+        self.choose_fixes = choose_fixes
+        # (index in diagnostics, candidate fixes in order of preference) to choose among
+        self.choices: list[tuple[int, tuple[Fix, ...]]] = []
 
     def report(
         self,
@@ -199,20 +162,39 @@ class _Pass:
         graph = self.graph
         order, in_cycles = graph.evaluation_order()
         for cycle in graph.cycles():
-            path = " → ".join([*cycle, cycle[0]])
-            for name in cycle:
-                self.report(
-                    name,
-                    f"is part of a cycle ({path}); a network must flow one way. "
-                    "Remove one of the wires of the cycle",
-                    "cycle",
-                )
-                self.results[name] = NodeResult(error=True)
+            self.report_cycle(cycle)
         for name in order:
             self.results[name] = self.visit(graph.node(name))
         self.check_whole_graph(in_cycles)
+        if self.choose_fixes:
+            self.choose_among_fixes()
         ordered = [n for n in order] + sorted(in_cycles)
         return InferenceResult(self.results, self.diagnostics, ordered, self.group_totals())
+
+    def report_cycle(self, members: list[str]) -> None:
+        """One diagnostic per cycle, on its first member, with a bounded excerpt of its path (a
+        file may close a chain of 50,000 blocks into one); every member is unknown."""
+        inside = set(members)
+        successors = {
+            name: [e.dst for e in self.graph.out_edges(name) if e.dst in inside] for name in members
+        }
+        path = cycle_through(successors, members[0], inside)
+        shown = [_short(name) for name in path]
+        if len(shown) > _CYCLE_SHOWN:
+            shown = [*shown[: _CYCLE_SHOWN - 2], "…", *shown[-2:]]
+        excerpt = " → ".join([*shown, _short(path[0])])
+        if len(members) == len(path) <= _CYCLE_SHOWN:
+            where = f"a cycle ({excerpt})"
+        else:
+            where = f"a cycle of {len(members):,} blocks feeding each other ({excerpt})"
+        self.report(
+            path[0],
+            f"is part of {where}; a network must flow one way. Remove one of the wires of the "
+            "cycle",
+            "cycle",
+        )
+        for name in members:
+            self.results[name] = NodeResult(error=True)
 
     # ----- one node ------------------------------------------------------------------------
     def visit(self, node: Node) -> NodeResult:
@@ -229,7 +211,7 @@ class _Pass:
             shapes = self.plain_inputs(node, spec)
             known = None
             if shapes is not None:
-                known = _remembered(_outcome_key(node.type_id, node.params, shapes))
+                known = remembered(outcome_key(node.type_id, node.params, shapes))
             if known is not None:  # checked and computed before: same parameters, same inputs
                 outputs_known, count, macs = known
                 return NodeResult(shapes, dict(outputs_known), count, macs)  # type: ignore[arg-type]
@@ -267,10 +249,13 @@ class _Pass:
             # an error of this node's own, or only unknown shapes from upstream
             return NodeResult(inputs=inputs, error=len(self.diagnostics) > reported)
         shapes: list[Shape] = [s for s in inputs if s is not None]
-        ctx = RuleContext(node.name, params, shapes)
+        ports = tuple(edge.dst_port for edge in self.graph.in_edges(node.name))
+        ctx = RuleContext(node.name, params, shapes, ports=ports)
         try:
             outputs = spec.shape(ctx)
         except ShapeRuleError as error:
+            if error.fix is not None and error.alternatives:
+                self.choices.append((len(self.diagnostics), (error.fix, *error.alternatives)))
             self.report(node.name, error.message, error.code, fix=error.fix)
             return NodeResult(inputs=inputs, error=True)
         except Exception as error:  # a bug in a rule must not take the designer down
@@ -287,11 +272,11 @@ class _Pass:
         macs = spec.macs(params, shapes, outputs)
         clean = len(self.diagnostics) == reported and not ctx.warnings
         if clean and node.type_id not in _CONTEXT_CHECKED:
-            if len(_OUTCOMES) >= _OUTCOMES_LIMIT:
-                _OUTCOMES.clear()
+            if len(OUTCOMES) >= OUTCOMES_LIMIT:
+                OUTCOMES.clear()
             outcome = (dict(by_port), count, macs)
             with contextlib.suppress(TypeError):  # unhashable values are checked every time
-                _OUTCOMES[_outcome_key(node.type_id, node.params, shapes)] = outcome
+                OUTCOMES[outcome_key(node.type_id, node.params, shapes)] = outcome
         return NodeResult(inputs, dict(by_port), count, macs)
 
     def check_countable(self, node: Node, outputs: tuple[Shape, ...], count: int) -> bool:
@@ -316,7 +301,7 @@ class _Pass:
     def check_params(self, node: Node, spec: BlockSpec, params: dict) -> bool:
         ok = True
         for param in spec.params:
-            problem = _param_problem(param, params[param.name])
+            problem = param_problem(param, params[param.name])
             if problem is not None:
                 fix = None
                 if param.default is not None:
@@ -415,6 +400,33 @@ class _Pass:
         return False
 
     # ----- the whole graph -----------------------------------------------------------------
+    def choose_among_fixes(self) -> None:
+        """Where a rule offers several repairs, offer the one that leaves the network cleanest.
+
+        Each candidate is tried on a copy of the graph: fewest errors, then fewest warnings win,
+        and the rule's order breaks ties (a kernel of 30 on a LeNet's 28×28 input becomes one
+        the pooling after it divides evenly). Bounded: small graphs, a few diagnostics.
+        """
+        if not self.choices or len(self.graph) > CHOOSE_FIXES_UP_TO_NODES:
+            return
+        for index, candidates in self.choices[:CHOOSE_FIXES_FOR]:
+            best = min(candidates, key=self.trial)  # min keeps the first of equals
+            if best is not candidates[0]:
+                self.diagnostics[index] = replace(self.diagnostics[index], fix=best)
+
+    def trial(self, fix: Fix) -> tuple[int, int, int]:
+        """(node still wrong, errors, warnings) of the graph with ``fix`` applied."""
+        from engine.fixes import apply_fix
+
+        trial = self.graph.copy()
+        try:
+            apply_fix(trial, fix)
+        except DesignerError:
+            return (1, len(trial), len(trial))
+        result = _Pass(trial, choose_fixes=False).run()
+        still = any(d.node == fix.node for d in result.errors)
+        return (int(still), len(result.errors), len(result.warnings))
+
     def check_whole_graph(self, in_cycles: set[str]) -> None:
         graph = self.graph
         inputs = [n.name for n in graph.nodes_of_type("input")]

@@ -37,8 +37,28 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def as_float(value: Any) -> Any:
+    """A whole number as the float torch receives, when it is one; any other value unchanged.
+
+    Torch turns a Python int into a 64-bit integer, so ``x * 10**20`` fails at the first forward
+    pass ("int too big to convert") where ``x * 1e20`` does not: decimal parameters therefore reach
+    torch as floats. An int too large for a float (10**400) stays as it is, for the rule to refuse.
+    """
+    if _is_int(value):
+        try:
+            return float(value)
+        except OverflowError:
+            return value
+    return value
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to about ``limit`` characters (a whole number may have thousands of
+    digits, and ``repr`` refuses those past 4,300)."""
+    if _is_int(value) and abs(value) >= 10**limit:
+        return f"a whole number of about 10^{math.floor(math.log10(abs(value)))}"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def pair(value: int | list[int] | tuple[int, int]) -> tuple[int, int]:
@@ -62,6 +82,8 @@ class ParamSpec:
     exclusive_maximum: bool = False
     choices: tuple[Any, ...] = ()
     required: bool = False
+    # why the range refuses values torch would take (docs/architecture.md lists every such one)
+    reason: str = ""
 
     def _range_text(self) -> str:
         low = "" if self.minimum is None else f"{self.minimum:g}"
@@ -89,7 +111,10 @@ class ParamSpec:
         rule = self._rule(value)
         if rule is None:
             return None
-        return f"{self.name} {rule}. Received: {self.name}={value!r}. {self._fix()}"
+        text = f"{self.name} {rule}. Received: {self.name}={_shown(value)}. {self._fix()}"
+        if self.reason and rule == f"must be {self._range_text()}":
+            text += f" {self.reason}"
+        return text
 
     def _fix(self) -> str:
         if self.kind is ParamKind.CHOICE:
@@ -116,9 +141,10 @@ class ParamSpec:
                 return "must be a whole number"
             return self._number_problem(value)
         if kind is ParamKind.FLOAT:
-            if not _is_number(value) or not math.isfinite(value):
+            number = as_float(value)  # what torch receives (see ``as_float``)
+            if not isinstance(number, float) or not math.isfinite(number):
                 return "must be a finite number"
-            return self._number_problem(value)
+            return self._number_problem(number)
         if kind is ParamKind.BOOL:
             return None if isinstance(value, bool) else "must be true or false"
         if kind is ParamKind.CHOICE:
@@ -151,8 +177,8 @@ class ParamSpec:
                 return value[0]
             if isinstance(value, list) and len(value) == 1:
                 return value[0]
-        if self.kind is ParamKind.FLOAT and _is_int(value):
-            return float(value)
+        if self.kind is ParamKind.FLOAT:
+            return as_float(value)
         return value
 
     def parse(self, text: str) -> Any:
@@ -219,8 +245,14 @@ def choice_param(name: str, default: Any, choices: tuple[Any, ...], help: str) -
     return ParamSpec(name, ParamKind.CHOICE, default, help, choices=choices)
 
 
-def size_param(name: str, default: Any, help: str, minimum: int = 1) -> ParamSpec:
+def size_param(name: str, default: Any, help: str, minimum: int = 1, reason: str = "") -> ParamSpec:
     """A size written as k or kh×kw (required when the default is None)."""
     return ParamSpec(
-        name, ParamKind.SIZE2, default, help, minimum=minimum, required=default is None
+        name,
+        ParamKind.SIZE2,
+        default,
+        help,
+        minimum=minimum,
+        required=default is None,
+        reason=reason,
     )

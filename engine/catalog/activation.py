@@ -103,7 +103,16 @@ SPECS = (
         "leaky_relu",
         "LeakyReLU",
         "Like ReLU but with a small slope for x < 0, so units never die completely.",
-        (float_param("negative_slope", 0.01, "Slope for negative inputs.", minimum=0.0),),
+        (
+            float_param(
+                "negative_slope",
+                0.01,
+                "Slope for negative inputs.",
+                minimum=0.0,
+                reason="A negative slope turns negative inputs positive, so the activation is no "
+                "longer monotonic (a PReLU learns its slope, of either sign).",
+            ),
+        ),
         lambda p: {"negative_slope": p["negative_slope"]},
         lambda p: f"α={p['negative_slope']:g}",
     ),
@@ -112,7 +121,16 @@ SPECS = (
         "elu",
         "ELU",
         "Exponential linear unit: smooth, negative values saturate at -alpha.",
-        (float_param("alpha", 1.0, "Saturation value for negative inputs.", minimum=0.0),),
+        (
+            float_param(
+                "alpha",
+                1.0,
+                "Saturation value for negative inputs.",
+                minimum=0.0,
+                reason="A negative alpha turns negative inputs positive, so they no longer "
+                "saturate towards -alpha.",
+            ),
+        ),
         lambda p: {"alpha": p["alpha"]},
     ),
     _activation(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine.catalog.spec import RuleContext, Shape, fmt_shape
-from engine.diagnostics import Fix, FixAction
+from engine.catalog.window_fixes import AxisRule, Window, window_fixes
 from engine.params import pair
 from engine.shapes import dropped_by_stride
 
@@ -36,10 +38,20 @@ def check_output_size(
     hw: tuple[int, int],
     kernel: tuple[int, int],
     padding: tuple[int, int],
-    dilation: tuple[int, int] = (1, 1),
+    dilation: tuple[int, int],
+    axis_output: AxisRule,
     can_pad: bool = True,
+    max_padding: Callable[[int], int] | None = None,
+    default_kernel: int = 3,
 ) -> None:
-    """Fail with the lecture's wording when a window does not fit its input."""
+    """Fail with the lecture's wording when a window does not fit its input.
+
+    ``axis_output(axis, kernel, padding)`` is the block's own size rule along one axis;
+    ``can_pad`` says whether the block has a padding, and ``max_padding(kernel)`` the most it
+    takes (None: any). The quick fixes are those of ``engine.catalog.window_fixes``: padding
+    that keeps the size where there is one, then kernels that fit (inference offers the one
+    that leaves the rest of the network cleanest).
+    """
     if out[0] > 0 and out[1] > 0:
         return
     effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
@@ -51,17 +63,15 @@ def check_output_size(
         f"(padding {axis_text(padding)}): the output would be {out[0]}×{out[1]}. "
         "Use a smaller kernel, add padding, or remove a pooling layer before it"
     )
-    fix = None
-    if can_pad:
-        # half the dilated window, rounded up: enough for a 1×1 output even from a 1×1 input
-        keep = ((dilation[0] * (kernel[0] - 1) + 1) // 2, (dilation[1] * (kernel[1] - 1) + 1) // 2)
-        fix = Fix(
-            f"set padding {axis_text(keep)} to keep the output at least 1×1",
-            FixAction.SET_PARAMS,
-            ctx.node,
-            {"padding": keep[0] if keep[0] == keep[1] else list(keep)},
-        )
-    ctx.fail(message, fix, code="output_size")
+
+    def allowed(k: int) -> int:  # the most padding a kernel of k takes
+        if not can_pad:
+            return 0
+        return max_padding(k) if max_padding is not None else k * max(dilation)
+
+    window = Window(hw, kernel, padding, dilation, axis_output, allowed, default_kernel)
+    fixes = window_fixes(ctx.node, window)
+    ctx.fail(message, fixes[0] if fixes else None, "output_size", tuple(fixes[1:]))
 
 
 def warn_uneven_stride(

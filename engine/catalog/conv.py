@@ -65,7 +65,15 @@ def conv2d_shape(ctx: RuleContext) -> tuple[Shape, ...]:
         conv_output_size(size, k, s, pd, d)
         for size, k, s, pd, d in zip((h, w), kernel, stride, padding, dilation, strict=True)
     )
-    check_output_size(ctx, out, (h, w), kernel, padding, dilation)  # type: ignore[arg-type]
+    check_output_size(
+        ctx,
+        out,  # type: ignore[arg-type]
+        (h, w),
+        kernel,
+        padding,
+        dilation,
+        lambda axis, k, pd: conv_output_size((h, w)[axis], k, stride[axis], pd, dilation[axis]),
+    )
     warn_uneven_stride(ctx, (h, w), kernel, stride, padding, dilation)
     return ((p["out_channels"], out[0], out[1]),)
 

@@ -32,6 +32,8 @@ BATCHNORM = BlockSpec(
             "Added to the variance for numerical stability.",
             minimum=0.0,
             exclusive_minimum=True,
+            reason="With eps 0, a channel whose values are all equal divides zero by zero "
+            "(torch itself refuses eps 0 while training).",
         ),
         float_param(
             "momentum",
@@ -39,6 +41,8 @@ BATCHNORM = BlockSpec(
             "Weight of the newest batch in the running statistics.",
             minimum=0.0,
             maximum=1.0,
+            reason="The running statistics move this fraction of the way to each batch's: past "
+            "1 they overshoot it, below 0 they move away from it.",
         ),
         bool_param("affine", True, "Learn a scale γ and shift β per channel."),
     ),
@@ -46,6 +50,11 @@ BATCHNORM = BlockSpec(
     build=build_batchnorm,
     name_prefix="bn",
     param_count=lambda p, ins: 2 * ins[0][0] if p["affine"] else 0,
+)
+
+
+_LRN_DIVISOR = (
+    "Below 0 the divisor k + α·Σx² can reach zero or less, giving infinite or NaN values."
 )
 
 
@@ -67,9 +76,16 @@ LOCAL_RESPONSE_NORM = BlockSpec(
     description="AlexNet's normalisation across neighbouring channels (lateral inhibition).",
     params=(
         int_param("size", 5, "Number of neighbouring channels."),
-        float_param("alpha", 1e-4, "Scale α.", minimum=0.0),
-        float_param("beta", 0.75, "Exponent β.", minimum=0.0),
-        float_param("k", 1.0, "Additive constant k.", minimum=0.0),
+        float_param("alpha", 1e-4, "Scale α.", minimum=0.0, reason=_LRN_DIVISOR),
+        float_param(
+            "beta",
+            0.75,
+            "Exponent β.",
+            minimum=0.0,
+            reason="A negative β multiplies by the neighbours' energy instead of dividing by it, "
+            "the opposite of the lateral inhibition it models.",
+        ),
+        float_param("k", 1.0, "Additive constant k.", minimum=0.0, reason=_LRN_DIVISOR),
     ),
     shape=lrn_shape,
     build=build_lrn,
@@ -84,6 +100,7 @@ _P = float_param(
     minimum=0.0,
     maximum=1.0,
     exclusive_maximum=True,
+    reason="At p = 1 every value would be zeroed while training.",
 )
 
 

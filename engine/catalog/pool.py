@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine.catalog.common import axis_text, check_output_size, warn_uneven_stride, window_label
 from engine.catalog.spec import BlockSpec, RuleContext, Shape
 from engine.diagnostics import Fix, FixAction
@@ -60,7 +62,23 @@ def _pool_shape(ctx: RuleContext, what: str, dilated: bool, padded: bool = True)
         pool_output_size(size, k, s, pd, d, ceil)
         for size, k, s, pd, d in zip((h, w), kernel, stride, padding, dilation, strict=True)
     )
-    check_output_size(ctx, out, (h, w), kernel, padding, dilation, can_pad=False)  # type: ignore[arg-type]
+
+    def axis_output(axis: int, k: int, pd: int) -> int:
+        step = stride[axis] if p["stride"] is not None else k  # no stride: the kernel's
+        return pool_output_size((h, w)[axis], k, step, pd, dilation[axis], ceil)
+
+    check_output_size(
+        ctx,
+        out,  # type: ignore[arg-type]
+        (h, w),
+        kernel,
+        padding,
+        dilation,
+        axis_output,
+        can_pad=padded,
+        max_padding=lambda k: k // 2,  # torch: at most half the kernel
+        default_kernel=2,
+    )
     if not ceil:
         warn_uneven_stride(ctx, (h, w), kernel, stride, padding, dilation)
     return (channels, out[0], out[1])
@@ -154,7 +172,14 @@ LPPOOL2D = BlockSpec(
     category=CATEGORY,
     description="Power-average (L2 by default) pooling: the p-norm of each window.",
     params=(
-        float_param("norm_type", 2.0, "The p of the p-norm (2 is L2 pooling).", minimum=1.0),
+        float_param(
+            "norm_type",
+            2.0,
+            "The p of the p-norm (2 is L2 pooling).",
+            minimum=1.0,
+            reason="Below 1 the power x^p has an infinite slope at 0, so the zeros a ReLU gives "
+            "make the gradients NaN (and torch refuses 0 itself).",
+        ),
         _KERNEL,
         _STRIDE,
         _CEIL,
@@ -199,7 +224,14 @@ MAXUNPOOL2D = BlockSpec(
     display_name="MaxUnpool2d",
     category=CATEGORY,
     description="Unpooling: puts each value back where its MaxPool2d found the maximum.",
-    params=(_KERNEL, _STRIDE, _PADDING),
+    params=(
+        replace(_KERNEL, reason="Use the kernel of the MaxPool2d whose indices it receives."),
+        _STRIDE,
+        replace(
+            _PADDING,
+            reason="Below 0 it would undo a padding no MaxPool2d has: use the pooling layer's.",
+        ),
+    ),
     shape=maxunpool_shape,
     build=build_maxunpool,
     name_prefix="unpool",
@@ -225,7 +257,14 @@ def _adaptive(type_id: str, display: str, kind: str, torch_name: str) -> BlockSp
         display_name=display,
         category=CATEGORY,
         description=f"Adaptive {kind} pooling to a fixed output size, whatever the input size.",
-        params=(size_param("output_size", 1, "Output height×width."),),
+        params=(
+            size_param(
+                "output_size",
+                1,
+                "Output height×width.",
+                reason="A size of 0 gives an empty output.",
+            ),
+        ),
         shape=_adaptive_shape,
         build=build,
         name_prefix=type_id.removesuffix("2d").replace("adaptive_", "adaptive"),
@@ -289,7 +328,13 @@ UPSAMPLE = BlockSpec(
     category=CATEGORY,
     description="Enlarges feature maps by a scale factor, by nearest neighbour or bilinear interpolation.",
     params=(
-        float_param("scale_factor", 2.0, "How much larger the output is.", minimum=0.01),
+        float_param(
+            "scale_factor",
+            2.0,
+            "How much larger the output is.",
+            minimum=0.01,
+            reason="To shrink more than 100 times, pool or use a strided convolution.",
+        ),
         choice_param("mode", "nearest", ("nearest", "bilinear"), "Interpolation."),
     ),
     shape=upsample_shape,

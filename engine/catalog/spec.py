@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from engine.diagnostics import Fix
-from engine.params import Params, ParamSpec
+from engine.params import ParamKind, Params, ParamSpec, as_float
 
 if TYPE_CHECKING:
     from torch import nn
@@ -22,13 +23,21 @@ Shape = tuple[int, ...]
 
 
 class ShapeRuleError(Exception):
-    """Raised by a shape rule: the message (without the node prefix) and an optional fix."""
+    """Raised by a shape rule: the message (without the node prefix), an optional fix, and other
+    fixes that repair the node too (inference offers whichever leaves the network cleanest)."""
 
-    def __init__(self, message: str, fix: Fix | None = None, code: str = "shape") -> None:
+    def __init__(
+        self,
+        message: str,
+        fix: Fix | None = None,
+        code: str = "shape",
+        alternatives: tuple[Fix, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fix = fix
         self.code = code
+        self.alternatives = alternatives
 
 
 @dataclass
@@ -39,14 +48,26 @@ class RuleContext:
     params: Params
     inputs: list[Shape]
     warnings: list[tuple[str, Fix | None]] = field(default_factory=list)
+    ports: tuple[str, ...] = ()  # the input port of each shape in ``inputs``, where known
+
+    def port(self, index: int) -> str:
+        """The input port that receives ``inputs[index]`` (in0, in1, ... by default)."""
+        return self.ports[index] if index < len(self.ports) else f"in{index}"
 
     def warn(self, message: str, fix: Fix | None = None) -> None:
         """Record a warning; the rule still returns its shapes."""
         self.warnings.append((message, fix))
 
-    def fail(self, message: str, fix: Fix | None = None, code: str = "shape") -> NoReturn:
-        """Stop the rule: the node gets an error diagnostic and unknown outputs."""
-        raise ShapeRuleError(message, fix, code)
+    def fail(
+        self,
+        message: str,
+        fix: Fix | None = None,
+        code: str = "shape",
+        alternatives: tuple[Fix, ...] = (),
+    ) -> NoReturn:
+        """Stop the rule: the node gets an error diagnostic and unknown outputs. ``fix`` is the
+        preferred repair, ``alternatives`` others that also make the node valid."""
+        raise ShapeRuleError(message, fix, code, alternatives)
 
     def input(self, index: int = 0) -> Shape:
         """The shape on input ``index``."""
@@ -122,10 +143,17 @@ class BlockSpec:
         return {p.name: p.default for p in self.params}
 
     def with_defaults(self, params: Params) -> Params:
-        """``params`` completed with defaults for the parameters it leaves out."""
+        """``params`` completed with defaults for the parameters it leaves out, decimal ones as
+        floats (torch reads a whole number as a 64-bit integer: see ``engine.params.as_float``)."""
         full = self.defaults()
         full.update(params)
+        for spec in self._float_params:
+            full[spec.name] = as_float(full[spec.name])
         return full
+
+    @cached_property
+    def _float_params(self) -> tuple[ParamSpec, ...]:
+        return tuple(p for p in self.params if p.kind is ParamKind.FLOAT)
 
     def input_ports(self, connected: int = 0) -> tuple[str, ...]:
         """Input port names; a variadic block shows one free port beyond those connected."""

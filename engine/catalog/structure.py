@@ -91,7 +91,12 @@ LINEAR = BlockSpec(
     category="Dense",
     description="Fully connected layer: every output is a weighted sum of every input.",
     params=(
-        int_param("out_features", 10, "Number of output units (classes for the last layer)."),
+        int_param(
+            "out_features",
+            10,
+            "Number of output units (classes for the last layer).",
+            reason="A layer of 0 outputs gives an empty output.",
+        ),
         bool_param("bias", True, "Learn one bias per output."),
     ),
     shape=linear_shape,
@@ -105,28 +110,66 @@ LINEAR = BlockSpec(
 )
 
 
-def _projection_fix(ctx: RuleContext, target: Shape) -> Fix | None:
-    """A 1×1 convolution that maps the first mismatching input onto ``target``'s shape."""
-    for index, shape in enumerate(ctx.inputs):
-        if shape == target or len(shape) != 3 or len(target) != 3:
-            continue
-        stride = max(1, -(-shape[1] // target[1]))
-        fits = all(
-            conv_output_size(size, 1, stride) == want
-            for size, want in zip(shape[1:], target[1:], strict=True)
-        )
-        if not fits:
+def _strides_onto(shape: Shape, target: Shape) -> list[int] | None:
+    """The stride per axis with which a 1×1 convolution turns ``shape``'s H×W into
+    ``target``'s (None when no stride does: a smaller input cannot grow)."""
+    strides = []
+    for size, want in zip(shape[1:], target[1:], strict=True):
+        stride = max(1, -(-size // want))
+        if conv_output_size(size, 1, stride) != want:
             return None
-        label = f"add a 1×1 convolution to match {shape[0]} → {target[0]} channels"
-        if stride > 1:
-            label += f" (stride {stride})"
+        strides.append(stride)
+    return strides
+
+
+def _projection(shape: Shape, target: Shape) -> tuple[str, str, Params] | None:
+    """(block type, what it does, parameters) of one block that turns ``shape`` into ``target``."""
+    if len(shape) == 3 and len(target) == 3:
+        strides = _strides_onto(shape, target)
+        if strides is None:
+            return None
+        stride: int | list[int] = strides[0] if strides[0] == strides[1] else strides
+        what = "a 1×1 convolution"
+        if strides != [1, 1]:
+            what += f" (stride {'×'.join(map(str, dict.fromkeys(strides)))})"
+        params = {"out_channels": target[0], "kernel_size": 1, "stride": stride, "bias": False}
+        return "conv2d", what, params
+    if len(shape) == 1 and len(target) == 1:
+        return "linear", "a Linear layer", {"out_features": target[0], "bias": False}
+    if len(shape) == 3 and len(target) == 1 and math.prod(shape) == target[0]:
+        return "flatten", "a Flatten", {}
+    return None
+
+
+def _projection_fix(ctx: RuleContext) -> Fix | None:
+    """One block on one input that makes every input of the Add agree, or None.
+
+    The target is a shape all inputs but one already have; among candidates, the one with the
+    most channels and then the fewest values comes first (a 1×1 convolution with stride, as in
+    ResNet's downsampling shortcut). With two inputs, either may be the one projected.
+    """
+    shapes = ctx.inputs
+    candidates = sorted(set(shapes), key=lambda s: (-s[0], math.prod(s), s))
+    for target in candidates:
+        others = [i for i, shape in enumerate(shapes) if shape != target]
+        if len(others) != 1:
+            continue
+        index = others[0]
+        projection = _projection(shapes[index], target)
+        if projection is None:
+            continue
+        type_id, what, params = projection
+        unit = "channels" if len(target) == 3 else "features"
+        channels = f"{shapes[index][0]} → {target[0]} {unit}"
+        same_channels = shapes[index][0] == target[0] and len(target) == len(shapes[index])
+        matched = fmt_shape(target) if same_channels or type_id == "flatten" else channels
         return Fix(
-            label,
+            f"add {what} on {ctx.port(index)} to match {matched}",
             FixAction.INSERT_BEFORE,
             ctx.node,
-            {"out_channels": target[0], "kernel_size": 1, "stride": stride, "bias": False},
-            type_id="conv2d",
-            port=f"in{index}",
+            params,
+            type_id=type_id,
+            port=ctx.port(index),
         )
     return None
 
@@ -134,11 +177,10 @@ def _projection_fix(ctx: RuleContext, target: Shape) -> Fix | None:
 def add_shape(ctx: RuleContext) -> tuple[Shape, ...]:
     shapes = ctx.inputs
     if len(set(shapes)) > 1:
-        target = max(shapes, key=lambda s: (s[0], -math.prod(s)))
         ctx.fail(
             f"all inputs of Add must have the same shape. Received: {shapes_text(shapes)}. "
             "Make the branches agree: match channels with a 1×1 convolution, sizes with stride or padding",
-            _projection_fix(ctx, target),
+            _projection_fix(ctx),
             code="add_shapes",
         )
     return (shapes[0],)
