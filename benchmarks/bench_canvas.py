@@ -12,6 +12,8 @@ import statistics
 import time
 from collections.abc import Callable
 
+from benchmarks.results import Measure, measure
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
@@ -30,7 +32,7 @@ def _big_graph():
     return PRESETS.get("resnet152").create()
 
 
-def main() -> None:
+def main() -> list[Measure]:
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QImage, QPainter
     from PySide6.QtWidgets import QApplication
@@ -60,6 +62,7 @@ def main() -> None:
         app.processEvents()
         draw()
 
+    measures: list[Measure] = []
     graph = _big_graph()
     print(f"graph: ResNet-152, {len(graph)} blocks, {len(graph.edges)} wires")
     for expanded in (False, True):
@@ -67,6 +70,7 @@ def main() -> None:
         shown = len(view.canvas.nodes) + len(view.canvas.groups)
         state = "expanded " if expanded else "collapsed"
         print(f"open + layout + draw ({state}, {shown:3d} items): {ms:7.1f} ms   (target < 1000)")
+        measures.append(measure(f"canvas.open_{state.strip()}.ms", ms, "ms", "< 1000"))
 
     conv = next(n.name for n in doc.graph if n.type_id == "conv2d" and n.name.startswith("layer3"))
     sizes = iter([1, 3] * 100)
@@ -74,6 +78,8 @@ def main() -> None:
     infer_ms = _median_ms(lambda: infer(doc.graph), 21)
     print(f"parameter edit (undo step + infer + labels): {edit_ms:6.1f} ms   (target < 30)")
     print(f"  of which inference alone:                  {infer_ms:6.1f} ms")
+    measures.append(measure("canvas.edit.ms", edit_ms, "ms", "< 30"))
+    measures.append(measure("canvas.edit_inference.ms", infer_ms, "ms"))
     changed = view.canvas.update_texts(doc.result)
     print(f"  labels repainted by a repeated update: {changed} (only changes repaint)")
 
@@ -88,6 +94,9 @@ def main() -> None:
     draw()
     fit_ms = _median_ms(draw, 5)
     print(f"paint the whole graph zoomed to fit:         {fit_ms:6.1f} ms")
+    measures.append(measure("canvas.paint_viewport.ms", paint_ms, "ms", "< 16"))
+    measures.append(measure("canvas.paint_fit.ms", fit_ms, "ms"))
+    return measures
 
 
 if __name__ == "__main__":

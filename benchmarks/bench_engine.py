@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 
+from benchmarks.results import Measure, measure
 from engine import Graph, compile_graph, infer
 
 
@@ -43,7 +44,7 @@ def residual_graph(blocks: int, channels: int = 16, size: int = 32) -> Graph:
     return g
 
 
-def bench_inference() -> None:
+def bench_inference() -> list[Measure]:
     g = residual_graph(blocks=70)  # 7 nodes a block: 497 + the stem and head
     nodes = len(g)
     infer(g)  # warm caches (catalog, evaluation order)
@@ -60,6 +61,7 @@ def bench_inference() -> None:
         f"({median * 1e6 / nodes:.1f} µs per node; target < 5 ms) "
         f"{'OK' if median < 5e-3 else 'SLOW'}"
     )
+    return [measure("engine.inference_500_nodes.ms", median * 1e3, "ms", "< 5")]
 
 
 def _hand_written(blocks: int, channels: int):
@@ -96,7 +98,9 @@ def _hand_written(blocks: int, channels: int):
     return Net()
 
 
-def bench_compiled_vs_hand_written(blocks: int = 4, channels: int = 16, batch: int = 16) -> None:
+def bench_compiled_vs_hand_written(
+    blocks: int = 4, channels: int = 16, batch: int = 16
+) -> list[Measure]:
     import torch
 
     torch.manual_seed(0)
@@ -129,11 +133,11 @@ def bench_compiled_vs_hand_written(blocks: int = 4, channels: int = 16, batch: i
         f"hand-written {statistics.median(theirs) * 1e3:.2f} ms, ratio {ratio:.3f} "
         f"(target <= 1.02) {'OK' if ratio <= 1.02 else 'SLOW'}"
     )
+    return [measure("engine.compiled_vs_hand_written.ratio", ratio, "ratio", "<= 1.02")]
 
 
-def main() -> None:
-    bench_inference()
-    bench_compiled_vs_hand_written()
+def main() -> list[Measure]:
+    return bench_inference() + bench_compiled_vs_hand_written()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import statistics
 import time
 from collections.abc import Callable
 
+from benchmarks.results import Measure, measure
 from engine import compile_graph, infer, summary_text
 from engine.inference import clear_memo
 from presets import PRESETS, Preset
@@ -26,7 +27,8 @@ def _best_ms(action: Callable[[], object], repeats: int) -> float:
     return min(times) * 1000
 
 
-def bench_build_and_infer() -> None:
+def bench_build_and_infer() -> list[Measure]:
+    measures = []
     for name in ("resnet152", "inception_v3"):
         preset = PRESETS.get(name)
         build_ms = _best_ms(preset.create, 10)
@@ -36,15 +38,18 @@ def bench_build_and_infer() -> None:
             f"{name}: build {build_ms:.1f} ms, build + infer {total_ms:.1f} ms "
             f"(target < 50 ms: {verdict})"
         )
+        measures.append(measure(f"presets.build_{name}.ms", build_ms, "ms"))
+        measures.append(measure(f"presets.build_infer_{name}.ms", total_ms, "ms", "< 50"))
+    return measures
 
 
-def bench_summary_vs_torchinfo() -> None:
+def bench_summary_vs_torchinfo() -> list[Measure]:
     try:
         import torchinfo
         import torchvision
     except ImportError:
         print("summary vs torchinfo: skipped (torchinfo or torchvision not installed)")
-        return
+        return [measure("presets.summary_resnet152.ratio", None, "ratio", "<= 0.01")]
     preset = PRESETS.get("resnet152")
     # Like torchinfo, which is handed a constructed model, ours gets a freshly built graph: the
     # timed part is inference plus the text of the summary. "From scratch" also forgets the
@@ -68,6 +73,12 @@ def bench_summary_vs_torchinfo() -> None:
         f"{cold / theirs:.4f} (target <= 0.01: {verdict}); ours with remembered layer results "
         f"{warm:.2f} ms, ratio {warm / theirs:.4f}"
     )
+    return [
+        measure("presets.summary_resnet152.ratio", cold / theirs, "ratio", "<= 0.01"),
+        measure("presets.summary_resnet152.ms", cold, "ms"),
+        measure("presets.summary_resnet152_remembered.ratio", warm / theirs, "ratio"),
+        measure("presets.summary_resnet152_torchinfo.ms", theirs, "ms"),
+    ]
 
 
 def _summary_of_fresh_graph(preset: Preset, forget: bool) -> float:
@@ -80,13 +91,13 @@ def _summary_of_fresh_graph(preset: Preset, forget: bool) -> float:
     return time.perf_counter() - started
 
 
-def bench_training_step(batch: int = 16, size: int = 112, repeats: int = 11) -> None:
+def bench_training_step(batch: int = 16, size: int = 112, repeats: int = 11) -> list[Measure]:
     try:
         import torch
         import torchvision
     except ImportError:
         print("training step vs torchvision: skipped (torchvision not installed)")
-        return
+        return [measure("presets.resnet18_vs_torchvision.ratio", None, "ratio", "<= 1.02")]
     torch.manual_seed(0)
     reference = torchvision.models.resnet18(weights=None)
     ours = compile_graph(PRESETS.get("resnet18").create())
@@ -116,12 +127,11 @@ def bench_training_step(batch: int = 16, size: int = 112, repeats: int = 11) -> 
         f"compiled {us * 1000:.1f} ms, torchvision {tv * 1000:.1f} ms, ratio {ratio:.3f} "
         f"(target <= 1.02: {verdict})"
     )
+    return [measure("presets.resnet18_vs_torchvision.ratio", ratio, "ratio", "<= 1.02")]
 
 
-def main() -> None:
-    bench_build_and_infer()
-    bench_summary_vs_torchinfo()
-    bench_training_step()
+def main() -> list[Measure]:
+    return bench_build_and_infer() + bench_summary_vs_torchinfo() + bench_training_step()
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.results import Measure, measure
+
 RUNS = 31
 TARGET_RATIO = 2.0
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +88,7 @@ def time_program(code: str, env: dict[str, str]) -> tuple[float, float]:
     return interactive - started, ended - started
 
 
-def main() -> None:
+def main() -> list[Measure]:
     with tempfile.TemporaryDirectory() as home:
         env = dict(
             os.environ, QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=home, XDG_CONFIG_HOME=home
@@ -117,6 +119,11 @@ def main() -> None:
         f"{quartiles[0]:.2f}–{quartiles[2]:.2f}×; ratio of the medians {ready[1] / ready[0]:.2f}×)"
         f" (target ≤ {TARGET_RATIO:.0f}×): {verdict}"
     )
+    return [
+        measure("startup.ratio", ratio, "ratio", f"<= {TARGET_RATIO}"),
+        measure("startup.bare_ms", ready[0] * 1000, "ms"),
+        measure("startup.designer_ms", ready[1] * 1000, "ms"),
+    ]
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import time
 import torch
 import torch.nn.functional as F  # noqa: N812
 
+from benchmarks.results import Measure, measure
 from engine import compile_graph
 from engine.training.trainer import Trainer, train
 from presets import PRESETS
@@ -18,15 +19,19 @@ from presets import PRESETS
 LENET_SETTINGS = {"epochs": 12, "batch_size": 32, "lr": 0.002, "schedule": "onecycle"}
 
 
-def lenet_on_digits() -> None:
+def lenet_on_digits() -> list[Measure]:
     """Accuracy and wall time (set-up included) of LeNet-5 on the built-in Digits."""
+    missing = [
+        measure("training.lenet5_digits.val_accuracy", None, "fraction", ">= 0.97"),
+        measure("training.lenet5_digits.seconds", None, "s", "< 60"),
+    ]
     start = time.perf_counter()
     best = None
     last = None
     for event in train(PRESETS.get("lenet5").create(), LENET_SETTINGS, snapshots=False):
         if event.kind == "failed":
             print(f"  LeNet-5 on Digits: FAILED: {event.message}")
-            return
+            return missing
         if event.kind == "finished":
             best, last = event.best_val_accuracy, event.final_val_accuracy
     seconds = time.perf_counter() - start
@@ -35,6 +40,10 @@ def lenet_on_digits() -> None:
         f"  LeNet-5 on Digits, {LENET_SETTINGS['epochs']} epochs: val accuracy {last:.2%} "
         f"(best {best:.2%}) in {seconds:.1f} s [{verdict}]"
     )
+    return [
+        measure("training.lenet5_digits.val_accuracy", last, "fraction", ">= 0.97"),
+        measure("training.lenet5_digits.seconds", seconds, "s", "< 60"),
+    ]
 
 
 def plain_epoch(
@@ -75,15 +84,16 @@ def plain_epoch(
     return time.perf_counter() - start
 
 
-def throughput_ratio(epochs: int = 20, batch: int = 64) -> None:
+def throughput_ratio(epochs: int = 20, batch: int = 64) -> list[Measure]:
     """Our trainer (snapshots on) and the plain loop, one epoch each in turn in this process;
     the fastest epoch of each is compared, so bursts of load on a shared machine do not decide."""
     trainer = Trainer(PRESETS.get("lenet5").create(), {"epochs": epochs, "batch_size": batch})
+    missing = [measure("training.throughput.ratio", None, "ratio", ">= 0.95")]
     events = trainer.run()
     started = next(events)
     if started.kind == "failed":
         print(f"  throughput: FAILED: {started.message}")
-        return
+        return missing
     split = trainer.train_split
     x, y = trainer.loader.normalize(split.images), split.labels
     model = compile_graph(PRESETS.get("lenet5").create())
@@ -97,7 +107,7 @@ def throughput_ratio(epochs: int = 20, batch: int = 64) -> None:
             plain.append(plain_epoch(model, opt, x, y, batch, len(plain)))
         elif event.kind == "failed":
             print(f"  throughput: FAILED: {event.message}")
-            return
+            return missing
     ratio = min(plain) / min(ours)
     median_ratio = statistics.median(plain) / statistics.median(ours)
     verdict = "ok" if ratio >= 0.95 else "below the 0.95 target"
@@ -108,17 +118,23 @@ def throughput_ratio(epochs: int = 20, batch: int = 64) -> None:
         f"(ratio of medians {median_ratio:.3f}); "
         f"{snaps} snapshots costing {cost:.2f} s of {sum(ours):.1f} s ({cost / sum(ours):.1%})"
     )
+    return [
+        measure("training.throughput.ratio", ratio, "ratio", ">= 0.95"),
+        measure("training.throughput.median_ratio", median_ratio, "ratio"),
+        measure("training.throughput.snapshot_share", cost / sum(ours), "fraction"),
+    ]
 
 
 def gpu_throughput_ratio(
     epochs: int = 12, batch: int = 256, images: int = 25_000, device: str = "cuda"
-) -> None:
+) -> list[Measure]:
     """ResNet-18 on the built-in 3×32×32 Shapes in mixed precision on a GPU: the trainer
     (snapshots on, as in the designer) against a plain autocast + GradScaler loop on the same
     model, data and batch size, one epoch each in turn in this process; the card is named."""
+    missing = [measure("training.gpu_throughput.ratio", None, "ratio", ">= 0.95")]
     if device.startswith("cuda") and not torch.cuda.is_available():
         print("  GPU throughput (ResNet-18, mixed precision): skipped, no CUDA device here")
-        return
+        return missing
     from engine.data import SHAPE_CLASSES
 
     graph = PRESETS.get("resnet18").create(classes=len(SHAPE_CLASSES), resolution=32)
@@ -133,7 +149,7 @@ def gpu_throughput_ratio(
     events = trainer.run()
     if (started := next(events)).kind == "failed":
         print(f"  GPU throughput: FAILED: {started.message}")
-        return
+        return missing
     split = trainer.train_split
     x = trainer.loader.normalize(split.images).to(trainer.device)
     y = split.labels.to(trainer.device)
@@ -148,7 +164,7 @@ def gpu_throughput_ratio(
             plain.append(plain_epoch(model, opt, x, y, batch, len(plain), scaler))
         elif event.kind == "failed":
             print(f"  GPU throughput: FAILED: {event.message}")
-            return
+            return missing
     # the first epoch of each side warms up cuDNN's choices: left out when there are others
     plain, ours = (plain[1:], ours[1:]) if len(ours) > 1 else (plain, ours)
     ratio = statistics.median(plain) / statistics.median(ours)
@@ -162,13 +178,17 @@ def gpu_throughput_ratio(
         f"epochs); ratio {ratio:.3f} [{verdict}], ratio of the fastest "
         f"{min(plain) / min(ours):.3f}"
     )
+    return [
+        measure("training.gpu_throughput.ratio", ratio, "ratio", ">= 0.95"),
+        measure(
+            "training.gpu_throughput.images_per_s", len(split) / statistics.median(ours), "img/s"
+        ),
+    ]
 
 
-def main() -> None:
+def main() -> list[Measure]:
     print("training:")
-    lenet_on_digits()
-    throughput_ratio()
-    gpu_throughput_ratio()
+    return lenet_on_digits() + throughput_ratio() + gpu_throughput_ratio()
 
 
 if __name__ == "__main__":
