@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from engine.catalog import CATALOG, Shape
 from engine.errors import CompileError
 from engine.graph import Graph
-from engine.identifiers import safe_identifier, safe_module_path
+from engine.identifiers import distinct_module_paths, safe_identifier
 from engine.inference import InferenceResult, infer
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ def _module_attributes() -> frozenset[str]:
     import torch.fx
 
     return frozenset(dir(torch.fx.GraphModule(torch.nn.Module(), torch.fx.Graph())))
+
+
+_INLINE = frozenset({"input", "output", "add", "concat"})  # written in forward, no module
 
 
 def _fail_on_errors(result: InferenceResult) -> None:
@@ -73,8 +76,9 @@ def compile_graph(graph: Graph, result: InferenceResult | None = None) -> torch.
     modules: dict[str, torch.nn.Module] = {}
     fx = torch.fx.Graph()
     values: dict[tuple[str, str], torch.fx.Node] = {}
-    taken_paths: set[str] = set()
     taken_vars: set[str] = set()
+    layers = [n for n in result.order if graph.node(n).type_id not in _INLINE]
+    targets = distinct_module_paths(layers, _module_attributes())
     outputs: dict[str, torch.fx.Node] = {}
 
     def tag(fx_node: torch.fx.Node, name: str, port: str) -> torch.fx.Node:
@@ -108,7 +112,7 @@ def compile_graph(graph: Graph, result: InferenceResult | None = None) -> torch.
         else:
             if spec.build is None:
                 raise CompileError(f"{name} ({node.type_id}): this block type has no torch module")
-            target = safe_module_path(name, taken_paths, _module_attributes())
+            target = targets[name]
             modules[target] = _build_layer(
                 name, node.type_id, spec.build, params, in_shapes, result
             )

@@ -19,7 +19,7 @@ from engine.catalog import CATALOG, BlockSpec
 from engine.digraph import CycleError, reachable, topological_order
 from engine.errors import DuplicateNameError, GraphError, UnknownNameError
 from engine.events import GraphEvents
-from engine.identifiers import name_problem
+from engine.identifiers import MAX_NAME_LENGTH, MAX_NAME_PARTS, name_problem, shown_name
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -86,9 +86,21 @@ def group_prefixes(path: GroupPath) -> Iterator[str]:
 
 
 def _check_group(path: GroupPath) -> None:
-    """Group path segments are identifiers or indices ("layer2", "0"), never dotted."""
+    """Group path segments are identifiers or indices ("layer2", "0"), never dotted; a path is
+    bounded as names are (MAX_NAME_PARTS levels, MAX_NAME_LENGTH characters)."""
+    text = ".".join(map(str, path))
+    if len(path) > MAX_NAME_PARTS or len(text) > MAX_NAME_LENGTH:
+        raise GraphError(
+            f"groups nest at most {MAX_NAME_PARTS} deep, with a dotted name of at most "
+            f"{MAX_NAME_LENGTH} characters. Received: group={shown_name(text)} with "
+            f"{len(path):,} levels. Use fewer or shorter levels of groups"
+        )
     for part in path:
-        if not isinstance(part, str) or not (part.isidentifier() or part.isdigit()):
+        if (
+            not isinstance(part, str)
+            or not part.isascii()
+            or not (part.isidentifier() or part.isdigit())
+        ):
             raise GraphError(
                 "a group name is one level of letters, digits and underscores (like layer2 or 0). "
                 f"Received: group={'.'.join(map(str, path))!r} with part {part!r}. "
@@ -289,11 +301,9 @@ class Graph:
         return [n.name for n in self if group in group_prefixes(n.group)]
 
     def unique_name(self, prefix: str) -> str:
-        """The first free name prefix1, prefix2, ..."""
-        counter = 1
-        while f"{prefix}{counter}" in self._nodes:
-            counter += 1
-        return f"{prefix}{counter}"
+        """The first free name prefix1, prefix2, ... (one of the first len + 1 is free)."""
+        candidates = (f"{prefix}{n}" for n in range(1, len(self._nodes) + 2))
+        return next(c for c in candidates if c not in self._nodes)
 
     # ----- editing -------------------------------------------------------------------------
     def _touch(self, structural: bool) -> None:

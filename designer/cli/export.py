@@ -47,13 +47,19 @@ def _class_name(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     from engine.export import export_model
 
+    notes: list[str] = []  # what the file written cannot do (a traced TorchScript file)
     try:
         graph = load_graph(args)
         result = infer(graph)
         if (refusal := invalid_design(args, result, "exported")) is not None:
             return fail(refusal)
         path = export_model(
-            graph, args.format, args.output, args.weights, class_name=_class_name(args)
+            graph,
+            args.format,
+            args.output,
+            args.weights,
+            class_name=_class_name(args),
+            on_note=notes.append,
         )
     except DesignerError as error:
         return fail(str(error))
@@ -61,4 +67,6 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "python" and args.weights:
         extra = f" (weights: {path.with_suffix('.pt')})"
     print(f"wrote {path}{extra}: {result.total_params:,} parameters, {args.format}")
+    for note in notes:
+        print(f"note: {note}")
     return 0

@@ -17,6 +17,7 @@ from engine.params import Params, float_param
 
 @cache
 def _scale_class() -> type:
+    import torch
     from torch import nn
 
     class Scale(nn.Module):
@@ -24,9 +25,11 @@ def _scale_class() -> type:
 
         def __init__(self, factor: float) -> None:
             super().__init__()
-            self.factor = factor
+            self.factor = float(factor)
 
-        def forward(self, x: Any) -> Any:
+        # typed, not ``Any``: torch.jit.script refuses Any, and a design it cannot script is
+        # exported as a trace, frozen in evaluation mode (Dropout and BatchNorm ignore .train())
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x * self.factor
 
         def extra_repr(self) -> str:

@@ -9,6 +9,7 @@ needs the ``onnx`` package).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.export.class_names import DEFAULT_CLASS, class_name_problem
@@ -34,8 +35,12 @@ def export_model(
     out_path: str | os.PathLike[str],
     weights: Weights | None = None,
     class_name: str = "DesignedNet",
+    on_note: Callable[[str], None] | None = None,
 ) -> Path:
-    """Write ``graph`` as ``format`` to ``out_path`` (weights: a state dict or checkpoint file)."""
+    """Write ``graph`` as ``format`` to ``out_path`` (weights: a state dict or checkpoint file).
+
+    ``on_note`` receives what the person exporting should know about the file written, such as
+    a TorchScript file traced (frozen in evaluation mode) because torch could not script it."""
     if format not in FORMATS:
         raise ExportError(f"unknown export format {format!r}. Choose one of {', '.join(FORMATS)}")
     if not os.fspath(out_path).strip():  # Path("") would read as the current folder
@@ -53,7 +58,7 @@ def export_model(
             )
         return write_python(graph, out, weights, class_name)
     if format == "torchscript":
-        return write_torchscript(graph, out, weights)
+        return write_torchscript(graph, out, weights, on_note)
     try:
         import onnx  # noqa: F401  (torch.onnx.export needs it)
     except ImportError as error:

@@ -20,7 +20,7 @@ import os
 import pickle
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from engine.atomic_files import Content, NotRegularFileError, not_regular_target
 from engine.compiler import compile_graph, example_inputs
 from engine.export.literals import ExportError, shape_text
 from engine.export.python_code import python_source
+from engine.export.tracing import script_failure, trace_note
 from engine.graph import Graph
 from engine.inference import infer
 
@@ -245,8 +246,15 @@ def _example_inputs(graph: Graph, what: str) -> tuple[torch.Tensor, ...]:
         raise _memory_error(graph, what, error) from error
 
 
-def write_torchscript(graph: Graph, out: Path, weights: Weights | None = None) -> Path:
-    """A TorchScript file (scripted; traced when scripting fails) for ``torch.jit.load``."""
+def write_torchscript(
+    graph: Graph,
+    out: Path,
+    weights: Weights | None = None,
+    on_note: Callable[[str], None] | None = None,
+) -> Path:
+    """A TorchScript file (scripted; traced when scripting fails) for ``torch.jit.load``.
+
+    A traced file is frozen in evaluation mode: ``on_note`` receives a note saying so."""
     import torch
 
     check_output_path(out, "model.pt")
@@ -264,9 +272,11 @@ def write_torchscript(graph: Graph, out: Path, weights: Weights | None = None) -
                     raise _memory_error(graph, "TorchScript", error) from error
                 raise ExportError(
                     "TorchScript export failed: torch can neither script nor trace this design "
-                    f"({_first_line(script_error)}; {_first_line(error)}). Export it as python "
-                    "or onnx instead"
+                    f"({script_failure(graph, module, script_error)}; {_first_line(error)}). "
+                    "Export it as python or onnx instead"
                 ) from error
+            if on_note is not None:
+                on_note(trace_note(graph, module, script_error))
         buffer = io.BytesIO()
         torch.jit.save(scripted, buffer)  # in memory: see the module's docstring
     _save_files([(out, buffer.getbuffer())])

@@ -11,6 +11,7 @@ one line per block, each with the shape it produces. Only sanitised identifiers
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -22,6 +23,8 @@ from engine.export.literals import ExportError, literal, shape_text
 from engine.graph import Graph
 from engine.identifiers import safe_identifier
 from engine.inference import InferenceResult, infer
+
+_INDEX = re.compile(r"[0-9]+")
 
 
 @functools.cache
@@ -40,8 +43,8 @@ class _Container:
 
     @property
     def is_list(self) -> bool:
-        keys = list(self.children)
-        return all(k.isdigit() for k in keys) and sorted(map(int, keys)) == list(range(len(keys)))
+        # only 0, 1, ... n-1 as written: ``01`` is a key of its own (a ModuleDict's), not 1
+        return sorted(self.children) == sorted(str(i) for i in range(len(self.children)))
 
     def ordered(self) -> list[tuple[str, _Container | str]]:
         if self.is_list:
@@ -53,7 +56,9 @@ class _Container:
             return f"[{int(key)}]"
         if key.isidentifier() and key not in _dict_attributes():
             return f".{key}"
-        return f"[{literal(key)}]" if not key.isdigit() else f'["{int(key)}"]'
+        if _INDEX.fullmatch(key):  # a key such as "01" stays as written: "1" is another one
+            return f'["{key}"]'
+        return f"[{literal(key)}]"
 
 
 def module_paths(graph: Graph, result: InferenceResult) -> dict[str, str]:
@@ -104,10 +109,9 @@ class _Variables:
     def define(self, key: tuple[str, str]) -> str:
         if not self.remaining.get(key):
             return "_"
-        counter, name = 0, "x"
-        while name in self.live:
-            counter += 1
-            name = f"x{counter}"
+        # bounded: len(live) + 1 different candidates, so one is free
+        candidates = ("x" if n == 0 else f"x{n}" for n in range(len(self.live) + 1))
+        name = next(c for c in candidates if c not in self.live)
         self.live.add(name)
         self.names[key] = name
         return name
