@@ -77,12 +77,14 @@ def test_subset_keeps_class_shares_and_notes_classes_it_leaves_out() -> None:
     assert data.subset(None) is data and data.subset(100) is data
 
 
-def test_empty_class_folder_is_noted(tmp_path: Path) -> None:
+def test_empty_class_folder_is_refused_by_name(tmp_path: Path) -> None:
     write_png_classes(tmp_path, {"cat": 2, "dog": 2})
     (tmp_path / "zebra").mkdir()
-    data = read_image_folder(tmp_path, channels=1, size=(4, 4))
-    assert data.classes == ("cat", "dog", "zebra") and len(data) == 4
-    assert any("'zebra' holds no images" in note and "class 2" in note for note in data.notes)
+    with pytest.raises(DataFormatError) as caught:
+        read_image_folder(tmp_path, channels=1, size=(4, 4))
+    message = str(caught.value)
+    assert "one holds no images" in message and "'zebra'" in message
+    assert str(tmp_path / "zebra") in message and "Add images to it, or move it out" in message
 
 
 # ---- 2. raw Python errors become DataFormatError naming the file and the fix -----------------
@@ -147,6 +149,7 @@ def test_offline_download_says_so_and_suggests_data_dir(
     message = str(caught.value)
     assert tried  # the download was attempted (through the stub: no network)
     assert "downloading" in message and "--data-dir" in message and expected in message
+    assert "(data.root)" not in message and "Data folder in the training settings" in message
     assert str(tmp_path / "cache") in message
     assert f"{dataset}: not in" in capsys.readouterr().err  # said before reaching out
 

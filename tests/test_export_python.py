@@ -164,7 +164,7 @@ def test_forward_has_a_shape_comment_on_every_line_and_readable_names():
         if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     } | {node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)}
-    assert imports <= {"torch", "nn", "pathlib", "Path"}
+    assert imports <= {"torch", "nn", "pathlib", "Path", "warnings"}
 
 
 def test_nested_names_use_containers_with_the_compiled_state_dict_keys(tmp_path):

@@ -37,11 +37,13 @@ def small_graph(names: tuple[str, str] = ("conv1", "fc"), group: tuple[str, ...]
 
 
 def assert_harmless(source: str) -> None:
-    """The source parses; it imports only torch and pathlib and calls nothing dangerous."""
+    """The source parses; it imports only torch, pathlib and warnings, and calls nothing
+    dangerous."""
     assert "import os" not in source and "os.system(" not in source and "__import__(" not in source
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import | ast.ImportFrom):
-            assert all(a.name in {"torch", "nn", "Path"} for a in node.names), ast.dump(node)
+            allowed = {"torch", "nn", "Path", "warnings"}
+            assert all(a.name in allowed for a in node.names), ast.dump(node)
         if isinstance(node, ast.Name):
             assert node.id not in {"os", "system", "eval", "exec", "__import__", "open", "getattr"}
         if isinstance(node, ast.Attribute):

@@ -135,7 +135,7 @@ def test_files_that_are_not_checkpoints_are_named_without_unsafe_advice(tmp_path
     expected = {
         pickled: f"checkpoint {pickled}: not a CNN Designer checkpoint (only tensors and plain",
         plain: f"checkpoint {plain}: not a CNN Designer checkpoint. Name a run folder",
-        garbage: f"checkpoint {garbage}: not a CNN Designer checkpoint (only tensors and plain",
+        garbage: f"checkpoint {garbage}: not a CNN Designer checkpoint (not a file written by",
     }
     for path, start in expected.items():
         with pytest.raises(TrainingError) as caught:

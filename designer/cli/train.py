@@ -7,14 +7,17 @@ fails, 2 on bad arguments. Under ``torchrun --nproc_per_node=N`` it trains data-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
-from designer.cli.common import add_source_arguments, fail, invalid_design, load_graph
-from engine import DesignerError, infer, load_project
+from designer.cli.common import add_source_arguments, fail, load_graph
+from designer.cli.train_signals import RunEnded, SignalEnding
+from engine import DesignerError, load_project
+from engine.data.settings import DATASETS, NORMALIZATIONS
+from engine.training.settings import LOSSES, OPTIMIZERS, SCHEDULES
 
 # command-line flag -> (settings key, type); data settings are keys "data.<name>"
 OVERRIDES: dict[str, tuple[str, Any]] = {
@@ -48,37 +51,130 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_source_arguments(parser)
-    parser.add_argument("--data", help="digits, shapes, mnist, fashion_mnist, cifar10, imagefolder")
-    parser.add_argument("--data-dir", metavar="DIR", help="read the data set from this folder")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int, help="per process (global = × processes)")
-    parser.add_argument("--lr", type=float, help="learning rate")
-    parser.add_argument("--optimizer", help="sgd, adam, adamw, rmsprop")
-    parser.add_argument("--momentum", type=float)
-    parser.add_argument(
-        "--nesterov", action="store_true", default=None, help="Nesterov momentum (sgd)"
+    d = _defaults()
+    add = parser.add_argument
+    add("--data", metavar="NAME", help=f"data set: {', '.join(DATASETS)} {d['data.dataset']}")
+    add(
+        "--data-dir",
+        metavar="DIR",
+        help="folder to read the data set from; imagefolder needs it (default: the project's "
+        "setting, else the download cache)",
     )
-    parser.add_argument("--weight-decay", type=float)
-    parser.add_argument("--schedule", help="constant, step, cosine, onecycle")
-    parser.add_argument("--loss", help="cross_entropy or mse")
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--device", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps")
-    parser.add_argument("--val-split", type=float, help="share of the data held out, e.g. 0.2")
-    parser.add_argument("--normalize", help="dataset, symmetric or none")
-    parser.add_argument("--crop-padding", type=int, help="augment: random crop after padding")
-    parser.add_argument(
-        "--flip", action="store_true", default=None, help="augment: horizontal flip"
+    add("--epochs", type=int, metavar="N", help=f"epochs to train {d['epochs']}")
+    add(
+        "--batch-size",
+        type=int,
+        metavar="N",
+        help=f"samples per batch, per process (global = × processes) {d['batch_size']}",
     )
-    parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
-    parser.add_argument(
-        "--limit", type=int, help="use a seeded sample of N, each class keeping its share"
+    add("--lr", type=float, metavar="RATE", help=f"learning rate {d['lr']}")
+    add("--optimizer", metavar="NAME", help=f"{', '.join(OPTIMIZERS)} {d['optimizer']}")
+    add(
+        "--momentum",
+        type=float,
+        metavar="M",
+        help=f"momentum of sgd and rmsprop, from 0 up to (not including) 1 {d['momentum']}",
     )
-    parser.add_argument(
-        "--out", metavar="DIR", help="folder for run folders (default: beside the project)"
+    add(
+        "--nesterov",
+        action="store_true",
+        default=None,
+        help="Nesterov momentum, with sgd (default: the project's setting, else off)",
     )
-    parser.add_argument("--resume", metavar="RUN", help="continue a run folder or checkpoint")
-    parser.add_argument("--quiet", action="store_true", help="only the final line")
+    add(
+        "--weight-decay",
+        type=float,
+        metavar="WD",
+        help=f"L2 penalty on the weights, e.g. 5e-4 {d['weight_decay']}",
+    )
+    add(
+        "--schedule",
+        metavar="NAME",
+        help=f"learning-rate schedule: {', '.join(SCHEDULES)} {d['schedule']}",
+    )
+    add("--loss", metavar="NAME", help=f"{' or '.join(LOSSES)} {d['loss']}")
+    add(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="seed of the validation split, the sample of --limit, the initial weights and the "
+        f"shuffles {d['seed']}",
+    )
+    add(
+        "--device",
+        metavar="NAME",
+        help=f"auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps {d['device']}",
+    )
+    add(
+        "--val-split",
+        type=float,
+        metavar="SHARE",
+        help=f"share of the data held out for validation, e.g. 0.2 {d['data.val_split']}",
+    )
+    add(
+        "--normalize",
+        metavar="HOW",
+        help=f"{', '.join(NORMALIZATIONS)} {d['data.normalize']}",
+    )
+    add(
+        "--crop-padding",
+        type=int,
+        metavar="PX",
+        help="augmentation: pad by PX pixels, then crop at random; at most half the input's "
+        f"height and width {d['data.crop_padding']}",
+    )
+    add(
+        "--flip",
+        action="store_true",
+        default=None,
+        help="augmentation: mirror half the images left to right (default: the project's "
+        "setting, else off)",
+    )
+    add(
+        "--no-amp",
+        action="store_true",
+        help="no mixed precision on CUDA (default: mixed precision on CUDA, as the project sets)",
+    )
+    add(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="train on a seeded sample of N images, each class keeping its share (default: "
+        "the project's setting, else all images)",
+    )
+    add(
+        "--out",
+        metavar="DIR",
+        help="folder for the run folders (default: NAME.runs beside the project file, or "
+        "runs/PRESET)",
+    )
+    add(
+        "--resume",
+        metavar="RUN",
+        help="continue a run folder (in place) or a checkpoint file (in a new run folder) "
+        "(default: start a new run)",
+    )
+    add(
+        "--quiet",
+        action="store_true",
+        help="print only the final line (default: a progress bar and a line per epoch)",
+    )
     parser.set_defaults(run=run)
+
+
+def _defaults() -> dict[str, str]:
+    """"(default: ...)" for each settings key of ``OVERRIDES``, from TrainingSettings."""
+    from engine.training.settings import TrainingSettings
+
+    settings = TrainingSettings().to_dict()
+    texts: dict[str, str] = {}
+    for key, _kind in OVERRIDES.values():
+        value: Any = settings
+        for part in key.split("."):
+            value = value[part]
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        texts[key] = f"(default: the project's setting, else {shown})"
+    return texts
 
 
 def build_settings(args: argparse.Namespace, stored: dict[str, Any]) -> Any:
@@ -109,53 +205,67 @@ def build_settings(args: argparse.Namespace, stored: dict[str, Any]) -> Any:
 def run(args: argparse.Namespace) -> int:
     try:
         graph = load_graph(args)
-        if (refusal := invalid_design(args, infer(graph), "trained")) is not None:
-            return fail(refusal)
         stored = load_project(args.file).training if args.file else {}
         settings = build_settings(args, stored)
     except DesignerError as error:
         return fail(str(error))
-    from engine.training import runs
+    from engine.training import run_record, runs
     from engine.training.control import TrainingControl
     from engine.training.distributed import from_environment, launched_by_torchrun, shutdown
-    from engine.training.trainer import train
+    from engine.training.trainer import Trainer
 
     root = Path(args.out) if args.out else runs.default_run_root(args.file, args.preset)
     ctx = from_environment(settings.device) if launched_by_torchrun() else None
     main = ctx is None or ctx.is_main
     control = TrainingControl()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def interrupt(_signum: int, _frame: Any) -> None:
-        print("\nstopping after this batch (Ctrl-C again to abort)", file=sys.stderr)
-        control.stop()
-        signal.signal(signal.SIGINT, previous)
-
-    signal.signal(signal.SIGINT, interrupt)
+    trainer = Trainer(
+        graph,
+        settings,
+        run_root=root,
+        resume=args.resume,
+        control=control,
+        dist=ctx,
+        snapshots=False,
+    )
+    events = trainer.run()
+    ending = SignalEnding(trainer, control, lambda text: _say(text) if main else None)
     bar = ProgressBar(quiet=args.quiet or not main)
     status = 1
+    ending.install()
     try:
-        for event in train(
-            graph,
-            settings,
-            run_root=root,
-            resume=args.resume,
-            control=control,
-            dist=ctx,
-            snapshots=False,
-        ):
-            bar.show(event)
+        for event in events:
+            with contextlib.suppress(OSError):  # the terminal is gone (SIGHUP): train on
+                bar.show(event)
             if event.kind == "finished":
-                status = 0
+                status = 0 if event.status == "completed" else ending.exit_status
+                if main and (event.extra or {}).get("stopped_by"):
+                    _say(f"cnn-designer: {event.extra['message']}")
             elif event.kind == "failed":
                 if main:
-                    print(f"cnn-designer: error: {event.message}", file=sys.stderr)
+                    _say(f"cnn-designer: error: {event.message}")
                 status = 1
+    except RunEnded as ended:
+        ending.armed = False
+        message = run_record.record_ended(trainer, ended.name)
+        if trainer.run_dir is None:
+            message = f"stopped by {ended.name} during set-up, before the run started"
+        if main:
+            folder = f"; run folder {trainer.run_dir}" if trainer.run_dir else ""
+            _say(f"cnn-designer: {message}{folder}")
+        status = ending.exit_status
     finally:
-        signal.signal(signal.SIGINT, previous)
+        ending.armed = False  # a signal from here on is noted only: the end is recorded
+        events.close()
+        ending.restore()
         if ctx is not None:
             shutdown()
     return status
+
+
+def _say(text: str) -> None:
+    """A line on stderr; nothing when the terminal is gone (after SIGHUP)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr, flush=True)
 
 
 def _time(seconds: float) -> str:

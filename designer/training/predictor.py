@@ -1,6 +1,7 @@
 """Class probabilities from a finished run's checkpoint (Qt-free; imports torch).
 
-The checkpoint (best.pt, else last.pt) is read with ``torch.load(weights_only=True)``; it holds
+The checkpoint (best.pt, else last.pt) is read and checked by ``runs.load_checkpoint`` (safely:
+tensors and plain data only, never torch's advice to load unsafely, no warning printed); it holds
 the graph and settings it was trained with, so the engine's ``Trainer.setup`` rebuilds the same
 model, data split and normalisation on the CPU, then the weights are loaded into it.
 """
@@ -50,6 +51,7 @@ class Predictor:
         import torch
 
         from engine.training import runs
+        from engine.training.model import TrainingError
         from engine.training.trainer import Trainer
 
         self.path = checkpoint_of(run_dir)
@@ -58,7 +60,13 @@ class Predictor:
         settings.update(device="cpu", mixed_precision=False)
         self.trainer = Trainer(state["graph"], settings, snapshots=False)
         self.trainer.setup()
-        self.trainer.module.load_state_dict(state["model"])
+        try:
+            self.trainer.module.load_state_dict(state["model"])
+        except RuntimeError as error:
+            raise TrainingError(
+                f"checkpoint {self.path}: its weights do not fit the graph it records (the "
+                "file is damaged). Predict with another run"
+            ) from error
         self.trainer.module.eval()
         self.classes = tuple(self.trainer.classes)
         self.epoch = int(state.get("epoch", 0))

@@ -166,8 +166,8 @@ def download_mnist(cache: Path, fashion: bool = False) -> Path:
         name,
         cache,
         lambda: [kind(str(cache), train=train, download=True) for train in (True, False)],
-        f"get the four files {', '.join(MNIST_FILES)} on another machine and pass their "
-        "folder with --data-dir (data.root)",
+        f"get the four files {', '.join(MNIST_FILES)} on another machine and give their "
+        "folder as the data folder (--data-dir, or Data folder in the training settings)",
     )
     return cache / ("FashionMNIST" if fashion else "MNIST") / "raw"
 
@@ -251,9 +251,9 @@ def download_cifar10(cache: Path) -> Path:
         "cifar10",
         cache,
         lambda: datasets.CIFAR10(str(cache), train=True, download=True),
-        "get cifar-10-python.tar.gz on another machine, unpack it and pass the "
+        "get cifar-10-python.tar.gz on another machine, unpack it and give the "
         f"cifar-10-batches-py folder (holding {', '.join(CIFAR10_TRAIN_BATCHES)}, test_batch) "
-        "with --data-dir (data.root)",
+        "as the data folder (--data-dir, or Data folder in the training settings)",
     )
     return cache / "cifar-10-batches-py"
 
@@ -263,7 +263,7 @@ def read_image_folder(
 ) -> ImageData:
     """One subfolder per class (sorted names are the classes); images resized to ``size``.
 
-    Hidden files and folders are skipped; an empty class folder stays a class, with a note.
+    Hidden files and folders are skipped; a class folder without images is refused, named.
     """
     root = Path(folder).expanduser()
     if not root.is_dir():
@@ -277,25 +277,29 @@ def read_image_folder(
     mode = "L" if channels == 1 else "RGB"
     images: list[np.ndarray] = []
     labels: list[int] = []
-    empty: list[str] = []
-    for index, name in enumerate(classes):
-        before = len(images)
-        for path in _class_images(root / name):
+    files = [_class_images(root / name) for name in classes]  # listed before any is read
+    empty = [name for name, found in zip(classes, files, strict=True) if not found]
+    if len(empty) == len(classes):
+        raise DataFormatError(f"image folder {root}: the class subfolders hold no images")
+    if empty:
+        listed = ", ".join(repr(name) for name in empty[:5])
+        more = f" and {len(empty) - 5} more" if len(empty) > 5 else ""
+        holds, them = ("one holds", "it") if len(empty) == 1 else (f"{len(empty)} hold", "them")
+        raise DataFormatError(
+            f"image folder {root}: each subfolder is a class, and {holds} no images "
+            f"({', '.join(IMAGE_SUFFIXES)}): {listed}{more}, so the network would learn a class "
+            "it never sees. Received: "
+            f"empty={[str(root / name) for name in empty[:3]]}. Add images to {them}, or move "
+            f"{them} out of the image folder"
+        )
+    for index, paths in enumerate(files):
+        for path in paths:
             picture = _load_image(path, mode, size)
             array = np.asarray(picture, dtype=np.uint8)
             images.append(array[None] if array.ndim == 2 else array.transpose(2, 0, 1))
             labels.append(index)
-        if len(images) == before:
-            empty.append(name)
-    if not images:
-        raise DataFormatError(f"image folder {root}: the class subfolders hold no images")
-    notes = tuple(
-        f"image folder {root}: class folder {name!r} holds no images ({', '.join(IMAGE_SUFFIXES)})"
-        f": class {classes.index(name)} is never trained. Add images or remove the folder"
-        for name in empty
-    )
     return ImageData(
-        "imagefolder", np.stack(images), np.asarray(labels, dtype=np.int64), tuple(classes), notes
+        "imagefolder", np.stack(images), np.asarray(labels, dtype=np.int64), tuple(classes)
     )
 
 

@@ -48,7 +48,10 @@ def load_source(
         data = _cifar10(settings)
     elif name == "imagefolder":
         if not settings.root:
-            raise DataFormatError("data set imagefolder: set the folder (data root) to read from")
+            raise DataFormatError(
+                "data set imagefolder: no folder to read. Give the folder that holds one "
+                "subfolder per class (--data-dir, or Data folder in the training settings)"
+            )
         shape = tuple(input_shape or (3, 32, 32))
         channels = settings.channels or (shape[0] if shape[0] in (1, 3) else 3)
         size = settings.resize or (shape[1:3] if len(shape) == 3 else (32, 32))

@@ -1,8 +1,8 @@
 """Writing exports to disk: python source (+ weights), TorchScript and ONNX files.
 
 Weights come from a state dict or a checkpoint file, always read with
-``torch.load(..., weights_only=True)`` (tensors and plain containers only, nothing executed), and
-must fit the design exactly (strict ``load_state_dict``).
+``engine.torch_files.load_torch_file`` (tensors and plain containers only, nothing executed; the
+archive's sizes checked first), and must fit the design exactly (strict ``load_state_dict``).
 
 Only regular files are written over: a FIFO, a device or a socket at the path is refused.
 Every file is saved atomically: written in full to a temporary file beside its target, flushed to
@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import io
 import os
-import pickle
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -31,10 +30,14 @@ from engine.export.python_code import python_source
 from engine.export.tracing import script_failure, trace_note
 from engine.graph import Graph
 from engine.inference import infer
+from engine.torch_files import TorchFileError, load_torch_file
 
 if TYPE_CHECKING:
     import torch
 
+_WEIGHTS_FIX = (
+    "Give a training run folder, its last.pt or best.pt, or a state dict saved with torch.save"
+)
 # keys under which checkpoints commonly keep the model's state dict
 _CHECKPOINT_KEYS = ("model_state", "model_state_dict", "state_dict", "model")
 _EXAMPLE_BATCH = 2  # samples in the example run that tracing and the ONNX exporter make
@@ -43,7 +46,7 @@ Weights = Mapping[str, Any] | str | os.PathLike[str]
 
 
 def read_state_dict(weights: Weights) -> dict[str, torch.Tensor]:
-    """A state dict given directly, or read from a weights/checkpoint file (weights_only)."""
+    """A state dict given directly, or read from a weights/checkpoint file (safely)."""
     import torch
 
     if isinstance(weights, Mapping):
@@ -53,24 +56,15 @@ def read_state_dict(weights: Weights) -> dict[str, torch.Tensor]:
         path = _weights_file(Path(weights).expanduser())
         source = f"weights file {path}"
         try:
-            data = torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError as error:
-            raise ExportError(
-                f"{source}: not found. Give a training run folder, its last.pt or best.pt, or a "
-                "state dict saved with torch.save"
-            ) from error
-        except OSError as error:  # a folder, no permission...
-            raise ExportError(
-                f"{source}: cannot be read ({error.strerror or error}). Check the path and that "
-                "the file can be read"
-            ) from error
-        except Exception as error:  # torch raises UnpicklingError, RuntimeError, EOFError...
-            # never quote torch's text: it advises weights_only=False, which runs code in the file
-            raise ExportError(
-                f"{source}: not a CNN Designer checkpoint or a state dict, so it cannot be read "
-                f"as PyTorch weights ({_load_failure(error)}). Give a training run folder, its "
-                "last.pt or best.pt, or a state dict saved with torch.save"
-            ) from error
+            data = load_torch_file(path)
+        except TorchFileError as error:
+            what = error.reason
+            if error.content:
+                what = (
+                    "not a CNN Designer checkpoint or a state dict, so it cannot be read as "
+                    f"PyTorch weights ({error.reason})"
+                )
+            raise ExportError(f"{source}: {what}. {_WEIGHTS_FIX}") from None
     for key in _CHECKPOINT_KEYS:
         if isinstance(data, Mapping) and isinstance(data.get(key), Mapping):
             data = data[key]
@@ -97,17 +91,6 @@ def _weights_file(path: Path) -> Path:
         f"training run folder {path}: holds no best.pt or last.pt (no epoch finished). Give a run "
         "that finished at least one epoch, or a checkpoint file"
     )
-
-
-def _load_failure(error: BaseException) -> str:
-    """Why ``torch.load(weights_only=True)`` refused a file, in a few words."""
-    if isinstance(error, pickle.UnpicklingError):
-        return "it holds objects other than tensors and plain data, which are never loaded"
-    if isinstance(error, EOFError):
-        return "the file is empty or cut short"
-    if isinstance(error, RuntimeError):  # torch's archive reader: a damaged or foreign zip
-        return "the file is damaged or not a PyTorch archive"
-    return "it is not a file written by torch.save"
 
 
 def load_into(module: torch.nn.Module, weights: Weights) -> None:

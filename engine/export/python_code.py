@@ -237,6 +237,7 @@ Run this file as a script to build the model, load trained weights saved beside 
 name, ``.pt``) if there are any, and print the output shape for a random input.
 """
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -258,7 +259,18 @@ def main() -> None:
     model = {class_name}()
     weights = Path(__file__).with_suffix(".pt")
     if weights.exists():
-        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                state = torch.load(weights, map_location="cpu", weights_only=True)
+            model.load_state_dict(state)
+        except Exception:
+            # one line, without torch's text: that advises loading the file unsafely
+            raise SystemExit(
+                f"{{weights}}: not weights for {class_name} (a state dict saved with torch.save "
+                "that fits this model). Export the weights again with this file, or move the "
+                "file away to run without weights"
+            ) from None
         print(f"loaded weights: {{weights.name}}")
     model.eval()
     with torch.no_grad():

@@ -24,9 +24,14 @@ class TrainingControl:
             self._stop, self._pause = context.Event(), context.Event()
             self._pause_at_epoch_end = context.Event()
             self._requests = context.Queue()
+        self.stop_reason: str | None = None
 
-    def stop(self) -> None:
-        """Ask the run to end after the current batch (a paused run stops too)."""
+    def stop(self, reason: str | None = None) -> None:
+        """Ask the run to end after the current batch (a paused run stops too). ``reason``
+        (e.g. "SIGINT") is written to result.json as "stopped_by"; it reaches a run in this
+        process only (a spawned process sees the request, not the reason)."""
+        if reason is not None and not self._stop.is_set():
+            self.stop_reason = reason
         self._stop.set()
 
     def pause(self) -> None:

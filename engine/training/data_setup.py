@@ -46,6 +46,7 @@ def prepare_data(
     dist: DistContext,
 ) -> PreparedData:
     """Load the data set and make it fit ``input_shape`` (or raise TrainingError saying how)."""
+    check_crop_padding(s.data.crop_padding, input_shape, input_name)
     data = load_source(s.data, input_shape, s.seed)
     notes = list(data.notes)  # a sampled subset, an empty class folder, a download
     channels, size = s.data.channels, s.data.resize
@@ -93,6 +94,20 @@ def prepare_data(
         std,
         notes,
     )
+
+
+def check_crop_padding(padding: int, input_shape: tuple[int, ...], input_name: str) -> None:
+    """TrainingError unless the random crop's padding is at most half the Input block's height
+    and width: a crop padded more is mostly padding (and a huge padding fills the memory)."""
+    h, w = input_shape[-2:]
+    most = min(h, w) // 2
+    if padding > most:
+        raise TrainingError(
+            f"training setting data.crop_padding: at most half the height and width of the "
+            f"images the network takes ({input_name}: {fmt_shape(input_shape)}), so that a "
+            f"crop is never mostly padding. Received: data.crop_padding={padding}. Use 0 to "
+            f"{most} (e.g. {max(min(most, h // 8), 1) if most else 0})"
+        )
 
 
 def trainable_batches(

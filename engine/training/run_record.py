@@ -23,7 +23,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.training import runs
+from engine.training import checkpoints, runs
 from engine.training.events import RunStarted
 from engine.training.model import TrainingError
 
@@ -81,6 +81,8 @@ def reopen(t: Trainer, path: Path, started: RunStarted) -> RunStarted:
     sessions = [*sessions, {"start_epoch": t.start_epoch, "settings": t.s.to_dict()}]
     write(t, path, "settings.json", {**settings_record(t, started), "sessions": sessions})
     t.run_dir = path  # the run has started in it: its end will be recorded there
+    for name in ("last.pt", "best.pt"):  # what a killed writer left (this run owns the folder)
+        checkpoints.remove_leftovers(path / name)
     try:
         dropped = runs.trim_metrics(path, t.start_epoch)
     except OSError as error:
@@ -159,7 +161,8 @@ def load_resumed(t: Trainer, source: str | Path, state: dict[str, Any]) -> None:
         t.module.load_state_dict(state["model"])
     except RuntimeError as error:
         raise TrainingError(
-            f"checkpoint {source}: its weights do not fit this graph ({error})"
+            f"checkpoint {source}: its weights do not fit this graph ({_first_line(error)}). "
+            "Resume with the graph the run trained"
         ) from error
     if isinstance(run_settings, dict):
         t.resumed_settings = run_settings
@@ -167,11 +170,11 @@ def load_resumed(t: Trainer, source: str | Path, state: dict[str, Any]) -> None:
         if changed:
             t.notes.append(f"resumed at epoch {epoch} with changed settings: {changed}")
     if (run_settings or {}).get("optimizer") == t.s.optimizer:
-        t.optimizer.load_state_dict(state["optimizer"])
+        _load_state(t.optimizer, state["optimizer"], source, "optimizer", "--optimizer")
     else:
         t.notes.append(f"optimizer changed to {t.s.optimizer}: its state starts afresh")
     if t.scaler is not None and state.get("scaler"):
-        t.scaler.load_state_dict(state["scaler"])
+        _load_state(t.scaler, state["scaler"], source, "scaler", "--no-amp")
     t.start_epoch = t.epochs_done = epoch
     t.step = int(state["step"])
     t.best = state.get("best_val_accuracy")
@@ -179,6 +182,20 @@ def load_resumed(t: Trainer, source: str | Path, state: dict[str, Any]) -> None:
     if path.is_dir():
         t.resume_dir = path
         t.saved = (epoch, t.step)
+
+
+def _load_state(
+    target: Any, data: dict[str, Any], source: str | Path, name: str, flag: str
+) -> None:
+    """``target.load_state_dict(data)``; a state that does not fit is a TrainingError."""
+    try:
+        target.load_state_dict(data)
+    except Exception as error:  # torch raises ValueError, KeyError, TypeError... on bad states
+        raise TrainingError(
+            f"checkpoint {source}: its {name} state does not fit this run. "
+            f"Resume with another {name} ({flag}) to start its "
+            "state afresh, or from another checkpoint"
+        ) from error
 
 
 def checkpoint_record(t: Trainer) -> dict[str, int] | None:
@@ -208,6 +225,48 @@ def record_failure(t: Trainer, message: str, reason: str, step: int) -> str:
         )
     except OSError as problem:
         message += f" (result.json could not be written either: {_first_line(problem)})"
+    return message
+
+
+def stop_message(t: Trainer, signal_name: str) -> str:
+    """What a run stopped by a signal says: where it was and what last.pt holds."""
+    if t.saved is not None and t.saved[1] == t.step:
+        return (
+            f"stopped by {signal_name} after epoch {t.saved[0]} (step {t.step}): last.pt "
+            "holds it, where --resume continues"
+        )
+    where = f"stopped by {signal_name} at step {t.step}, during epoch {t.epochs_done + 1}"
+    if t.saved is None:
+        return f"{where}, before any checkpoint: there is nothing to resume"
+    return (
+        f"{where}: last.pt holds epoch {t.saved[0]} (step {t.saved[1]}), where --resume "
+        "continues; the steps after it are not kept"
+    )
+
+
+def record_ended(t: Trainer, signal_name: str) -> str:
+    """Write result.json for a run ended at once by a signal (SIGTERM, SIGHUP, a second
+    Ctrl-C): status "stopped", where it was, and what last.pt holds (where a resume continues).
+    Returns the message, saying so when result.json could not be written."""
+    message = stop_message(t, signal_name)
+    if t.run_dir is None:
+        return message
+    try:
+        runs.write_json(
+            t.run_dir / "result.json",
+            {
+                "status": "stopped",
+                "stopped_by": signal_name,
+                "message": message,
+                "epochs_done": t.epochs_done,
+                "steps": t.step,
+                **t.best_accuracies(),
+                "final_val_accuracy": t.last_val,
+                "checkpoint": checkpoint_record(t),
+            },
+        )
+    except OSError as problem:
+        message += f" (result.json could not be written: {_first_line(problem)})"
     return message
 
 

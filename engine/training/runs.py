@@ -21,7 +21,8 @@ graph, the data set and its split, input conversion and normalisation, the seed 
 the epochs, learning rate, optimiser and its settings, schedule, batch size, augmentation and
 device may change (each session's settings are kept in settings.json).
 
-Checkpoints hold only tensors and plain data and are read with ``torch.load(weights_only=True)``.
+Checkpoints hold only tensors and plain data; ``engine.training.checkpoints`` writes, reads
+(safely: see ``engine.torch_files``) and checks them.
 """
 
 from __future__ import annotations
@@ -30,16 +31,15 @@ import contextlib
 import json
 import math
 import os
-import pickle
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.atomic_files import write_atomic, write_files_atomic
-
-CHECKPOINT_FORMAT = "cnn-designer-checkpoint"
+from engine.training.checkpoints import CHECKPOINT_FORMAT as CHECKPOINT_FORMAT
+from engine.training.checkpoints import load_checkpoint as load_checkpoint
+from engine.training.checkpoints import save_checkpoint as save_checkpoint
 
 
 def new_run_dir(root: str | os.PathLike[str]) -> Path:
@@ -301,54 +301,6 @@ def _graph_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     found += [f"connection {e[0]} → {e[2]} is new" for e in edges(new) if e not in old_edges]
     found += [f"connection {e[0]} → {e[2]} was removed" for e in edges(old) if e not in new_edges]
     return found
-
-
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """torch.save to a temporary file, then rename: a crash never leaves half a checkpoint."""
-    import torch
-
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        torch.save({"format": CHECKPOINT_FORMAT, "version": 1, **state}, temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A checkpoint (or a run folder's last.pt), read with ``weights_only=True``."""
-    import torch
-
-    from engine.training.model import TrainingError
-
-    source = Path(path).expanduser()
-    if source.is_dir():
-        source = source / "last.pt"
-    if not source.is_file():
-        raise TrainingError(f"checkpoint {source}: not found. Name a run folder or a .pt file")
-    try:
-        state = torch.load(source, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        # torch's own text advises weights_only=False, which could run code from the file
-        raise TrainingError(
-            f"checkpoint {source}: not a CNN Designer checkpoint (only tensors and plain data "
-            "are read from a checkpoint, for safety, and this file holds something else). Name "
-            "a run folder or its last.pt or best.pt"
-        ) from error
-    except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise TrainingError(
-            f"checkpoint {source}: cannot be read ({reason}). Name a run folder or its last.pt "
-            "or best.pt"
-        ) from error
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise TrainingError(
-            f"checkpoint {source}: not a CNN Designer checkpoint. Name a run folder or its "
-            "last.pt or best.pt"
-        )
-    return state
 
 
 @dataclass(frozen=True)

@@ -502,6 +502,10 @@ class Trainer:
             extra["best_train_accuracy"] = best["best_train_accuracy"]
         if self.dist.active:
             extra["replicas_max_abs_diff"] = replica_spread(self.module, self.dist)
+        stopped_by = getattr(self.control, "stop_reason", None)
+        if status == "stopped" and stopped_by:
+            extra["stopped_by"] = stopped_by
+            extra["message"] = run_record.stop_message(self, stopped_by)
         if self.run_dir is not None:
             extra["checkpoint"] = run_record.checkpoint_record(self)
             if self.saved is None or self.saved[1] != self.step:
