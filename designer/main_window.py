@@ -282,10 +282,10 @@ class MainWindow(QMainWindow):
     def group_selection(self, name: str | None = None) -> None:
         """Group the selected blocks into a unit called ``name`` (asked when None)."""
         if name is None:
-            from PySide6.QtWidgets import QInputDialog
+            from designer.canvas.group_dialog import ask_group_name
 
-            name, ok = QInputDialog.getText(self, "Group blocks", "Name of the group:")
-            if not ok or not name.strip():
+            name = ask_group_name(self, self.document)
+            if name is None:
                 return
         try:
             self.canvas.group_selection(name.strip())

@@ -9,6 +9,7 @@ cycle, still come from networkx, imported where they run.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Collection, Hashable, Iterator, Mapping
 from typing import Generic, TypeVar
 
@@ -49,6 +50,34 @@ def topological_generations(successors: Mapping[NodeT, Collection[NodeT]]) -> It
 def topological_order(successors: Mapping[NodeT, Collection[NodeT]]) -> list[NodeT]:
     """The generations of ``successors`` one after another (networkx's ``topological_sort``)."""
     return [node for generation in topological_generations(successors) for node in generation]
+
+
+def stable_topological_order(successors: Mapping[NodeT, Collection[NodeT]]) -> list[NodeT]:
+    """The nodes in the mapping's order, except that every node comes after those feeding it.
+
+    Of the nodes whose feeders are all placed, the earliest in the mapping goes next, so a
+    node moves only as far as its wires require: a block added last and wired at the end stays
+    last (generations would put every unwired block first). CycleError when some nodes lie on
+    or behind a cycle.
+    """
+    rank = {node: i for i, node in enumerate(successors)}
+    indegree = dict.fromkeys(successors, 0)
+    for children in successors.values():
+        for child in children:
+            indegree[child] += 1
+    ready = [rank[node] for node, degree in indegree.items() if degree == 0]
+    nodes = list(successors)
+    order: list[NodeT] = []
+    while ready:
+        node = nodes[heapq.heappop(ready)]
+        order.append(node)
+        for child in successors[node]:
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                heapq.heappush(ready, rank[child])
+    if len(order) != len(indegree):
+        raise CycleError(f"{len(indegree) - len(order)} nodes lie on or behind a cycle")
+    return order
 
 
 def reachable(adjacency: Mapping[NodeT, Collection[NodeT]], start: NodeT) -> set[NodeT]:

@@ -158,6 +158,28 @@ def _fresh_groups(
     return result
 
 
+def common_group(graph: Graph, names: list[str]) -> tuple[str, ...]:
+    """The innermost group holding every block of ``names`` (() when none does)."""
+    paths = [graph.node(n).group for n in names if n in graph]
+    common: tuple[str, ...] = ()
+    for parts in zip(*paths, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common = (*common, parts[0])
+    return common
+
+
+def default_group_name(graph: Graph, names: list[str]) -> str:
+    """The first of group1, group2, ... that names no group or block where ``names`` would be
+    grouped (inside their common group)."""
+    common = common_group(graph, names)
+    taken = set(graph.groups()) | set(graph.names)
+    counter = 1
+    while ".".join((*common, f"group{counter}")) in taken:  # bounded: len(taken) + 1 tries
+        counter += 1
+    return f"group{counter}"
+
+
 def group_nodes(doc: Document, names: list[str], group: str) -> None:
     """Put ``names`` into a new group called ``group`` (inside their common enclosing group)."""
     names = [n for n in names if n in doc.graph]
@@ -165,12 +187,7 @@ def group_nodes(doc: Document, names: list[str], group: str) -> None:
         raise GraphError("group: select the blocks to group first")
     if (problem := name_problem(group, "group")) is not None:
         raise GraphError(problem)
-    paths = [doc.graph.node(n).group for n in names]
-    common: tuple[str, ...] = ()
-    for parts in zip(*paths, strict=False):
-        if len(set(parts)) != 1:
-            break
-        common = (*common, parts[0])
+    common = common_group(doc.graph, names)
     path = (*common, *group.split("."))
     full = ".".join(path)
     if full in doc.graph.groups() or full in doc.graph:

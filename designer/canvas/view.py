@@ -438,11 +438,11 @@ class CanvasView(QGraphicsView):
             self.rename_node(name, new.strip())
 
     def _ask_group(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
+        from designer.canvas.group_dialog import ask_group_name
 
-        new, ok = QInputDialog.getText(self, "Group blocks", "Group name:", text="group1")
-        if ok and new:
-            self.group_selection(new.strip())
+        name = ask_group_name(self, self.document)
+        if name is not None:
+            self.group_selection(name)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         item = self.canvas.item_at(self.mapToScene(event.pos()))

@@ -1,11 +1,18 @@
 """The block palette: every catalog block type, grouped by category, searchable, draggable.
 
+A search keeps the categories but puts the best matches first: a name or type id that is the
+text or starts with it, then a word of the name or description that starts with it, then the
+text anywhere (searching "lin" lists Linear before the blocks whose description says "linear"
+and the pooling blocks that merely contain the letters).
+
 Dragging an entry starts a QDrag carrying ``MIME_BLOCK`` (the type_id) that the canvas accepts;
 double-clicking (or Enter) emits ``block_activated(type_id)`` so the window adds the block at the
 view's centre.
 """
 
 from __future__ import annotations
+
+import re
 
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import (
@@ -69,11 +76,13 @@ class Palette(QWidget):
         layout.addWidget(self.filter_edit)
         layout.addWidget(self.tree)
         self.items: dict[str, QTreeWidgetItem] = {}
+        self._category_rank: dict[str, int] = {}
         self._populate()
 
     def _populate(self) -> None:
         specs = list(CATALOG)
-        for category in _category_order(specs):
+        for rank, category in enumerate(_category_order(specs)):
+            self._category_rank[category] = rank
             header = QTreeWidgetItem(self.tree, [category])
             header.setFlags(Qt.ItemFlag.ItemIsEnabled)
             font = header.font(0)
@@ -92,27 +101,60 @@ class Palette(QWidget):
         self.tree.expandAll()
 
     def set_filter(self, text: str) -> None:
-        """Show only blocks whose name, id or description contains ``text``."""
+        """Show only blocks matching ``text``, the best matches first (see ``match_rank``):
+        within each category, and the categories by their best match."""
         needle = text.strip().lower()
+        ranks: dict[QTreeWidgetItem, int | None] = {}
+        categories: list[tuple[tuple[int, int], QTreeWidgetItem]] = []
         for index in range(self.tree.topLevelItemCount()):
             header = self.tree.topLevelItem(index)
-            shown = 0
+            ranked = []
             for child_index in range(header.childCount()):
                 item = header.child(child_index)
                 spec = CATALOG.get(item.data(0, TYPE_ROLE))
-                haystack = f"{spec.display_name} {spec.type_id} {spec.description}".lower()
-                hidden = bool(needle) and needle not in haystack
-                item.setHidden(hidden)
-                shown += not hidden
-            header.setHidden(shown == 0)
+                ranks[item] = rank = match_rank(spec, needle)
+                ranked.append(((NO_MATCH if rank is None else rank, *_sort_key(spec)), item))
+            ranked.sort(key=lambda pair: pair[0])
+            self._reorder(header, [item for _key, item in ranked])
+            best = ranked[0][0][0] if ranked else NO_MATCH
+            ranks[header] = None if best == NO_MATCH else best
+            categories.append(((best, self._category_rank[header.text(0)]), header))
+        categories.sort(key=lambda pair: pair[0])
+        self._reorder_top([header for _key, header in categories])
+        for item, rank in ranks.items():  # after reordering: a moved row forgets it was hidden
+            item.setHidden(rank is None)
+
+    def _reorder(self, header: QTreeWidgetItem, items: list[QTreeWidgetItem]) -> None:
+        """Put ``header``'s children in the order of ``items`` (nothing when they are)."""
+        if [header.child(i) for i in range(header.childCount())] == items:
+            return
+        header.takeChildren()
+        header.addChildren(items)
+
+    def _reorder_top(self, headers: list[QTreeWidgetItem]) -> None:
+        tree = self.tree
+        if [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())] == headers:
+            return
+        current = tree.currentItem()
+        while tree.topLevelItemCount():
+            tree.takeTopLevelItem(0)
+        tree.addTopLevelItems(headers)
+        tree.expandAll()
+        if current is not None:
+            tree.setCurrentItem(current)
 
     def visible_types(self) -> list[str]:
         """The type_ids the filter leaves visible, in display order."""
-        return [
-            type_id
-            for type_id, item in self.items.items()
-            if not item.isHidden() and not item.parent().isHidden()
-        ]
+        shown = []
+        for index in range(self.tree.topLevelItemCount()):
+            header = self.tree.topLevelItem(index)
+            if header.isHidden():
+                continue
+            for child_index in range(header.childCount()):
+                item = header.child(child_index)
+                if not item.isHidden():
+                    shown.append(item.data(0, TYPE_ROLE))
+        return shown
 
     def _on_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         type_id = item.data(0, TYPE_ROLE)
@@ -123,3 +165,29 @@ class Palette(QWidget):
 def _sort_key(spec: BlockSpec) -> tuple[int, str]:
     order = {"input": 0, "output": 1}
     return order.get(spec.type_id, 2), spec.display_name.lower()
+
+
+NO_MATCH = 4
+
+
+def match_rank(spec: BlockSpec, needle: str) -> int | None:
+    """How well ``spec`` matches the lower-case search text ``needle``; None when it does not.
+
+    0: the display name or type id is the text; 1: one of them starts with it; 2: a word of
+    the name or the description starts with it (words split at spaces, punctuation and
+    underscores); 3: the text appears anywhere. An empty text matches every block equally.
+    """
+    if not needle:
+        return 0
+    names = (spec.display_name.lower(), spec.type_id.lower())
+    if needle in names:
+        return 0
+    if any(name.startswith(needle) for name in names):
+        return 1
+    text = f"{spec.display_name} {spec.type_id} {spec.description}".lower()
+    if any(word.startswith(needle) for word in _WORDS.split(text)):
+        return 2
+    return 3 if needle in text else None
+
+
+_WORDS = re.compile(r"[^0-9a-z]+")

@@ -1,6 +1,11 @@
 """The layer summary (like torchinfo's): name, type, output shape, parameters and MACs per block,
 with totals and the memory of the activations. A table model over ``engine.summary.layer_rows``,
-reset once per inference, so 500 rows stay instant. Clicking a row selects the block."""
+reset once per inference, so 500 rows stay instant. Clicking a row selects the block.
+
+Rows follow the design's order (``design_order``): the order of the blocks in the design,
+moved only where a wire requires it. The evaluation order lists blocks by generation, which
+puts every unwired block near the top: a block just added showed as the second row and jumped
+to the bottom once wired."""
 
 from __future__ import annotations
 
@@ -18,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from designer.document import Document
-from engine import MACS_CONVENTION, InferenceResult, fmt_shape
+from engine import MACS_CONVENTION, Graph, InferenceResult, fmt_shape
+from engine.digraph import stable_topological_order
 from engine.summary import LayerRow, activation_bytes, layer_rows
 
 HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs")
@@ -30,6 +36,24 @@ def _count(value: int | None) -> str:
     return "?" if value is None else f"{value:,}"
 
 
+def design_order(graph: Graph, in_cycles: set[str]) -> list[str]:
+    """The blocks outside cycles in the design's order, each after the blocks feeding it."""
+    successors: dict[str, dict[str, None]] = {
+        name: {} for name in graph.names if name not in in_cycles
+    }
+    for edge in graph.edges:
+        if edge.src in successors and edge.dst in successors:
+            successors[edge.src][edge.dst] = None
+    return stable_topological_order(successors)
+
+
+def in_design_order(graph: Graph, rows: list[LayerRow], in_cycles: set[str]) -> list[LayerRow]:
+    """``rows`` in ``design_order``; rows of blocks in cycles keep their place at the end."""
+    place = {name: i for i, name in enumerate(design_order(graph, in_cycles))}
+    last = len(place)
+    return sorted(rows, key=lambda row: place.get(row.name, last))
+
+
 class SummaryModel(QAbstractTableModel):
     """One row per block in evaluation order."""
 
@@ -37,11 +61,13 @@ class SummaryModel(QAbstractTableModel):
         super().__init__(parent)
         self.rows: list[LayerRow] = []
         self.failed: set[str] = set()
+        self._row_of: dict[str, int] = {}
 
     def set_rows(self, rows: list[LayerRow], failed: set[str]) -> None:
         """Replace every row."""
         self.beginResetModel()
         self.rows, self.failed = rows, failed
+        self._row_of = {row.name: index for index, row in enumerate(rows)}
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -78,10 +104,7 @@ class SummaryModel(QAbstractTableModel):
 
     def row_of(self, name: str) -> int:
         """The row of block ``name`` (-1 if absent)."""
-        for index, row in enumerate(self.rows):
-            if row.name == name:
-                return index
-        return -1
+        return self._row_of.get(name, -1)
 
 
 class SummaryTable(QWidget):
@@ -120,7 +143,10 @@ class SummaryTable(QWidget):
     def update_from(self, result: InferenceResult) -> None:
         """Rebuild the rows and totals from an inference result."""
         failed = {name for name, node in result.nodes.items() if node.error}
-        self.model.set_rows(layer_rows(self.document.graph, result), failed)
+        graph = self.document.graph
+        _order, in_cycles = graph.evaluation_order()
+        rows = in_design_order(graph, layer_rows(graph, result), in_cycles)
+        self.model.set_rows(rows, failed)
         memory = activation_bytes(result) / 2**20
         problems = f", {len(result.errors)} error(s)" if result.errors else ""
         self.totals.setText(

@@ -321,7 +321,11 @@ class TrainingController(QObject):
             kind = getattr(event, "kind", "")
             if kind == "run_started":
                 self.last_run_dir = event.run_dir
-            elif kind in ("paused", "resumed"):
+            elif kind == "paused":  # the request said "Pausing…": now it has taken effect
+                self._status(f"Paused at step {event.step}: Resume training continues the run", 0)
+                self._update_actions()
+            elif kind == "resumed":
+                self._status("Training resumed")
                 self._update_actions()
             elif kind in ("finished", "failed"):
                 self._ended(event)

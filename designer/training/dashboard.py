@@ -35,6 +35,7 @@ from designer.training.widgets import (
     EpochCurve,
     PlotArea,
     SteadyRanges,
+    readable_progress_text,
     steady_left_axis,
 )
 from engine.training.events import (
@@ -138,6 +139,7 @@ class TrainingDashboard(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setFormat("%p%")
         self.progress.setMinimumWidth(260)
+        readable_progress_text(self.progress)
         self.eta = QLabel("", self)
         self.speed_label = QLabel("", self)
         # fixed sizes: Qt re-lays out the parents (up to the main window) of a label whose text

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from designer.training.images import image_to_display
 
@@ -93,6 +93,39 @@ class SteadyRanges:
                 plot.setXRange(*span, padding=0)
             else:
                 plot.setYRange(*span, padding=0)
+
+
+def blend(a: QColor, b: QColor, share: float) -> QColor:
+    """``share`` of colour ``a`` mixed with the rest of ``b``."""
+    return QColor.fromRgbF(
+        share * a.redF() + (1 - share) * b.redF(),
+        share * a.greenF() + (1 - share) * b.greenF(),
+        share * a.blueF() + (1 - share) * b.blueF(),
+    )
+
+
+def readable_progress_text(bar: QProgressBar) -> None:
+    """Make the text of ``bar`` readable over both its fill and its empty groove.
+
+    Fusion (the default style on Linux) draws the part of the text over the fill in the
+    highlighted-text colour (white) and the rest in the text colour, splitting at a slightly
+    different place than where the fill ends: letters straddling the end of the fill came
+    out white on the white groove. Here the fill is the highlight blended half-way with the
+    groove's colour, and the text is the ordinary text colour everywhere, which reads on both
+    (dark on light blue in a light theme, light on dark blue in a dark one).
+    """
+    palette = bar.palette()
+    role = QPalette.ColorRole
+    for group in (
+        QPalette.ColorGroup.Active,
+        QPalette.ColorGroup.Inactive,
+        QPalette.ColorGroup.Disabled,
+    ):
+        text = palette.color(group, role.Text)
+        fill = blend(palette.color(group, role.Highlight), palette.color(group, role.Base), 0.5)
+        palette.setColor(group, role.Highlight, fill)
+        palette.setColor(group, role.HighlightedText, text)
+    bar.setPalette(palette)
 
 
 def nice_log_bounds(low: float, high: float) -> Span:
