@@ -162,5 +162,10 @@ def test_image_folder_errors(tmp_path: Path) -> None:
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
     (tmp_path / "a" / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(DataFormatError, match=r"one holds no images .*: 'b'"):
+        read_image_folder(tmp_path)  # an empty class folder is named before any image is read
+    from PIL import Image
+
+    Image.new("L", (4, 4)).save(tmp_path / "b" / "fine.png")
     with pytest.raises(DataFormatError, match=r"broken\.png: cannot be read as an image"):
         read_image_folder(tmp_path)
