@@ -20,6 +20,7 @@ from PySide6.QtGui import QUndoStack
 
 from designer.commands import MISSING, GraphCommand, Point, Recorder
 from engine import (
+    DesignerError,
     Edge,
     Fix,
     Graph,
@@ -32,6 +33,22 @@ from engine import (
     save_project,
 )
 from engine.layout import default_collapsed, layout_positions
+
+# The most blocks the window opens. Every block is a few Qt items, built and kept up to date in
+# Python: 20,000 blocks open in about 8 s of CPU here, 100,000 took most of a minute and
+# every edit then seconds. Bigger designs work on the command line (summary, export, train).
+MAX_CANVAS_BLOCKS = 25_000
+
+
+def check_canvas_size(project: Project, origin: str) -> None:
+    """DesignerError when ``project`` has more blocks than the window opens."""
+    count = len(project.graph)
+    if count > MAX_CANVAS_BLOCKS:
+        raise DesignerError(
+            f"{origin}: the design is too big for the window, which opens at most "
+            f"{MAX_CANVAS_BLOCKS:,} blocks. Received: blocks={count:,}. Use the command line "
+            "for it (cnn-designer summary, export or train), or split it into smaller designs"
+        )
 
 
 class Document(QObject):
@@ -313,8 +330,10 @@ class Document(QObject):
         self.file_changed.emit()
 
     def open(self, path: Path) -> None:
-        """Load a project file (ProjectFileError leaves the current project open)."""
+        """Load a project file (ProjectFileError, or DesignerError for a design of more than
+        MAX_CANVAS_BLOCKS blocks, leaves the current project open)."""
         project = load_project(path)
+        check_canvas_size(project, str(path))
         self.replace_project(project, Path(path))
 
     def save(self, path: Path | None = None) -> Path:

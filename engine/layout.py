@@ -212,10 +212,17 @@ def layout_positions(
     return {name: placed[unit] for name, unit in units.items()}
 
 
+def enclosing_groups(group: str) -> list[str]:
+    """The groups around dotted group ``group``, outermost first ("a.b.c": "a", "a.b")."""
+    parts = group.split(".")
+    return [".".join(parts[:depth]) for depth in range(1, len(parts))]
+
+
 def innermost_groups(graph: Graph) -> list[str]:
     """Groups that contain no other group (ResNet's blocks, Inception's modules), sorted."""
-    groups = graph.groups()
-    return [g for g in groups if not any(other.startswith(g + ".") for other in groups)]
+    groups = graph.groups()  # every enclosing group is listed too: a parent has a child
+    parents = {g.rpartition(".")[0] for g in groups if "." in g}
+    return [g for g in groups if g not in parents]
 
 
 MERGE_TYPES = frozenset({"add", "concat"})
@@ -231,6 +238,9 @@ def default_collapsed(graph: Graph) -> list[str]:
     merging blocks collapses the groups one level above the innermost ones (MobileNet's
     depthwise-separable blocks), or the innermost ones, but only when it has more than
     ``SMALL_GRAPH`` blocks. Nested choices keep the outermost.
+
+    Each group is compared with its own enclosing groups, never with every other group: a
+    design of 4,000 groups took seconds, and 1,000 groups nested 30 deep minutes.
     """
     groups = graph.groups()
     chosen = {".".join(node.group) for node in graph if node.type_id in MERGE_TYPES and node.group}
@@ -238,11 +248,10 @@ def default_collapsed(graph: Graph) -> list[str]:
         merges, parents = set(chosen), {g.rpartition(".")[0] for g in chosen}
         siblings = {g for g in groups if g.rpartition(".")[0] in parents}
         # a sibling that holds modules itself (Inception-ResNet's "repeat") is not one
-        chosen |= {g for g in siblings if not any(m.startswith(g + ".") for m in merges)}
+        around_merges = {outer for m in merges for outer in enclosing_groups(m)}
+        chosen |= siblings - around_merges
     elif len(graph) > SMALL_GRAPH:
         leaves = set(innermost_groups(graph))
         chosen = {g.rpartition(".")[0] for g in leaves if "." in g} or leaves
-    outermost = [
-        g for g in chosen if not any(g.startswith(other + ".") for other in chosen if other != g)
-    ]
+    outermost = [g for g in chosen if not any(o in chosen for o in enclosing_groups(g))]
     return sorted(outermost)

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from designer.canvas.style import look
+from designer.canvas.style import detail_shown, look
 from engine import Edge
 
 EDGE_Z = 0.0
@@ -135,7 +135,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(lk.wire_selected if self.isSelected() else lk.wire)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path)
-        if self.label:
+        if self.label and detail_shown(painter):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(lk.label_fill)
             painter.drawRoundedRect(self._label_rect, 3, 3)

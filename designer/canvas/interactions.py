@@ -191,7 +191,7 @@ class MoveSelection(Interaction):
                 return
             self.dragging = True
         for item, start in self.starts.items():
-            item.setPos(start + delta)
+            item.move_to(start + delta)
 
     def release(self, event: QGraphicsSceneMouseEvent) -> None:
         if not self.dragging:
@@ -231,9 +231,9 @@ class MoveSelection(Interaction):
             )
             known = [pos for name in names if (pos := doc.position(name)) is not None]
             if known:  # a block's position, or a group's top-left member corner
-                item.setPos(QPointF(min(p[0] for p in known), min(p[1] for p in known)))
+                item.move_to(QPointF(min(p[0] for p in known), min(p[1] for p in known)))
             else:
-                item.setPos(start)
+                item.move_to(start)
 
 
 class RubberBand(Interaction):

@@ -62,6 +62,8 @@ class PortItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
+        if not style.detail_shown(painter):
+            return
         lk = look()
         painter.setPen(lk.border)
         painter.setBrush(
@@ -89,7 +91,6 @@ class BoxItem(QGraphicsItem):
         self.content = Content("", "", "", "", "")
         self.edges: set[EdgeItem] = set()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(NODE_Z)
 
@@ -106,11 +107,17 @@ class BoxItem(QGraphicsItem):
         self.update()
         return True
 
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+    def move_to(self, pos: QPointF) -> None:
+        """Put the box at ``pos`` (scene coordinates), its wires following.
+
+        A method rather than an ``itemChange`` override: Qt calls ``itemChange`` from C++ for
+        every change of every item (flags, tooltip, children, scene), about 16 times per block
+        while a design opens, and each call into Python cost more than the change itself.
+        """
+        if pos != self.pos():
+            self.setPos(pos)
             for edge in self.edges:
                 edge.update_path()
-        return super().itemChange(change, value)
 
     def scene_rect(self) -> QRectF:
         """The box (without ports) in scene coordinates."""
@@ -129,9 +136,13 @@ class BoxItem(QGraphicsItem):
         border = {"error": lk.error, "warning": lk.warning}.get(c.severity, lk.border)
         if self.isSelected():
             border = lk.selected
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(border)
         painter.setBrush(fill)
+        if not style.detail_shown(painter):  # a speck: its colours, without text
+            painter.drawRect(self.rect)
+            painter.fillRect(QRectF(0, 0, 8, self.rect.height()), self.accent())
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.drawRoundedRect(self.rect, style.CORNER, style.CORNER)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.accent())

@@ -23,7 +23,13 @@ from designer.canvas.interactions import Interaction, MoveSelection, NewWire, Re
 from designer.canvas.items import BoxItem, FrameItem, GroupAnchor, GroupItem, NodeItem, PortItem
 from designer.document import Document
 from engine import DesignerError, Edge, InferenceResult, fmt_shape, group_prefixes
-from engine.layout import Unit, default_collapsed, layout_positions, unit_of_nodes
+from engine.layout import (
+    Unit,
+    default_collapsed,
+    enclosing_groups,
+    layout_positions,
+    unit_of_nodes,
+)
 
 SCENE_MARGIN = 1500.0
 
@@ -33,6 +39,22 @@ def unit_size(unit: Unit) -> tuple[float, float]:
     if unit[0] == "group":
         return style.GROUP_WIDTH, style.GROUP_HEIGHT
     return style.NODE_WIDTH, style.NODE_HEIGHT
+
+
+def boxes_bounds(boxes: list[BoxItem]) -> QRectF:
+    """The rectangle holding every box (null when there is none): one pass over the
+    positions, without a QRectF per box."""
+    if not boxes:
+        return QRectF()
+    xs, ys, rights, bottoms = [], [], [], []
+    for box in boxes:
+        pos, rect = box.pos(), box.rect
+        xs.append(pos.x())
+        ys.append(pos.y())
+        rights.append(pos.x() + rect.width())
+        bottoms.append(pos.y() + rect.height())
+    left, top = min(xs), min(ys)
+    return QRectF(left, top, max(rights) - left, max(bottoms) - top)
 
 
 class CanvasScene(QGraphicsScene):
@@ -52,11 +74,14 @@ class CanvasScene(QGraphicsScene):
         self.units: dict[str, Unit] = {}
         self.members: dict[str, list[str]] = {}  # group -> every node inside, at any depth
         self._boundary: dict[str, tuple[list[Edge], list[Edge]]] = {}
+        self._nesting: dict[str, int] = {}  # frame -> how deep open groups nest inside it
         self._graph: Any = None
         self._hooks: dict[Any, Any] = {}
         self._structure_dirty = True
         self._ports_dirty: set[str] = set()
         self._selecting = False
+        self.items_bounds = QRectF()  # of every block and collapsed group, in scene coordinates
+        self._texts_of: InferenceResult | None = None  # the result the texts show
         self.defer_routing = False  # while many blocks move: route long wires once, after
         self.interaction: Interaction | None = None
         self.setBackgroundBrush(QColor(style.BACKGROUND))
@@ -134,7 +159,8 @@ class CanvasScene(QGraphicsScene):
         self._ports_dirty.clear()
         if self._structure_dirty:
             self.sync_structure()
-        self.update_texts(result)
+        if result is not self._texts_of:  # a project just rebuilt shows this result already
+            self.update_texts(result)
 
     def _on_collapsed_changed(self) -> None:
         self.sync_structure()
@@ -158,7 +184,7 @@ class CanvasScene(QGraphicsScene):
             item = self.nodes.get(name)
             pos = self.document.position(name)
             if item is not None and pos is not None:
-                item.setPos(QPointF(*pos))
+                item.move_to(QPointF(*pos))
             unit = self.units.get(name)
             if unit is not None and unit[0] == "group":
                 groups.add(unit[1])
@@ -176,6 +202,7 @@ class CanvasScene(QGraphicsScene):
     def sync_structure(self) -> None:
         """Create, remove and re-attach items so that they match the graph and collapsed groups."""
         self._structure_dirty = False
+        self._texts_of = None
         self._selecting = True  # removing selected items must not change the document's selection
         self.defer_routing = True
         try:
@@ -218,7 +245,7 @@ class CanvasScene(QGraphicsScene):
             item.set_ports(*node_ports(graph.node(name), wired.get(name, [])))
             pos = self.document.position(name) or (0.0, 0.0)
             if item.pos() != QPointF(*pos):
-                item.setPos(QPointF(*pos))
+                item.setPos(QPointF(*pos))  # its wires are brought up to date by _sync_edges
 
     def _sync_groups(self, units: dict[str, Unit]) -> None:
         shown = {unit[1] for unit in units.values() if unit[0] == "group"}
@@ -237,9 +264,7 @@ class CanvasScene(QGraphicsScene):
     def _place_group(self, item: GroupItem) -> None:
         points = [self.document.position(m) for m in item.members]
         known = [p for p in points if p is not None] or [(0.0, 0.0)]
-        pos = QPointF(min(p[0] for p in known), min(p[1] for p in known))
-        if item.pos() != pos:
-            item.setPos(pos)
+        item.move_to(QPointF(min(p[0] for p in known), min(p[1] for p in known)))
 
     def _end(self, unit: Unit, node: str, port: str, direction: str) -> Any:
         if unit[0] == "group":
@@ -298,14 +323,24 @@ class CanvasScene(QGraphicsScene):
             for g in self.members
             if not any(prefix in collapsed for prefix in group_prefixes(tuple(g.split("."))))
         ]
+        keep = set(open_groups)
         for group, item in list(self.frames.items()):
-            if group not in open_groups:
+            if group not in keep:
                 self.removeItem(item)
                 del self.frames[group]
         for group in open_groups:
             if group not in self.frames:
                 item = self.frames[group] = FrameItem(group, group.count("."))
                 self.addItem(item)
+        # how deep the open groups inside each frame nest: from each frame up to its
+        # enclosing ones (comparing every frame with every other took minutes for 5,600)
+        self._nesting = dict.fromkeys(self.frames, 0)
+        for group in self.frames:
+            depth = group.count(".")
+            for outer in enclosing_groups(group):
+                if outer in self._nesting:
+                    inner = depth - outer.count(".")
+                    self._nesting[outer] = max(self._nesting[outer], inner)
         self._update_frames(None)
 
     def _update_frames(self, groups: set[str] | None) -> None:
@@ -317,17 +352,10 @@ class CanvasScene(QGraphicsScene):
                 box = self.nodes.get(unit[1]) if unit[0] == "node" else self.groups.get(unit[1])
                 if box is not None:
                     rect = rect.united(box.scene_rect())
-            depth = group.count(".")
-            nesting = max(
-                (g.count(".") - depth for g in self.frames if g.startswith(group + ".")), default=0
-            )
-            frame.set_bounds(rect, nesting)
+            frame.set_bounds(rect, self._nesting.get(group, 0))
 
     def _update_scene_rect(self) -> None:
-        boxes = [i.scene_rect() for i in [*self.nodes.values(), *self.groups.values()]]
-        rect = QRectF()
-        for box in boxes:
-            rect = rect.united(box)
+        self.items_bounds = rect = boxes_bounds([*self.nodes.values(), *self.groups.values()])
         if rect.isNull():
             rect = QRectF(-400, -300, 800, 600)
         self.setSceneRect(rect.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN))
@@ -362,6 +390,7 @@ class CanvasScene(QGraphicsScene):
         by_node: dict[str | None, list] = defaultdict(list)
         for diagnostic in result.diagnostics:
             by_node[diagnostic.node].append(diagnostic)
+        self._texts_of = result
         changed = 0
         for name, item in self.nodes.items():
             content = node_content(graph.node(name), result.nodes.get(name), by_node.get(name, []))

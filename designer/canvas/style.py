@@ -22,6 +22,9 @@ PORT_RADIUS = 5.5
 CORNER = 6.0
 FRAME_MARGIN = 14.0  # room around the members of an expanded group
 FRAME_HEADER = 18.0  # height of an expanded group's title tab
+# below this zoom texts, ports and wire labels are a few pixels high: items draw only their
+# boxes and wires (a zoomed-out view of thousands of blocks paints several times faster)
+DETAIL_SCALE = 0.3
 
 # category -> (colour, glyph); a type_id entry overrides its category's colour or glyph
 CATEGORY_STYLE: dict[str, tuple[str, str]] = {
@@ -173,6 +176,12 @@ def look() -> Look:
         port_free=QBrush(QColor("#ffffff")),
         port_hot=QBrush(QColor(SELECTED_COLOUR)),
     )
+
+
+def detail_shown(painter: QPainter) -> bool:
+    """Whether ``painter`` draws at a zoom where texts and ports can be read (DETAIL_SCALE)."""
+    transform = painter.worldTransform()
+    return max(abs(transform.m11()), abs(transform.m12())) >= DETAIL_SCALE
 
 
 def elided(text: str, metrics: QFontMetricsF, width: float) -> str:

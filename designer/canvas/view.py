@@ -118,21 +118,32 @@ class CanvasView(QGraphicsView):
 
     # ----- view ----------------------------------------------------------------------------
     def zoom_to_fit(self) -> None:
-        """Show the whole design (not bigger than 1:1)."""
+        """Show the whole design (not bigger than 1:1, not smaller than MIN_SCALE).
+
+        A design too big to show whole at MIN_SCALE is shown from its top at MIN_SCALE, as the
+        wheel would leave it: fitting a 100,000-block chain made every block a speck and had
+        Qt paint all of them (most of a minute) for a picture showing nothing readable.
+        """
         rect = self.items_rect()
         if rect.isNull():
             return
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > 1.0:
+        scale = self.transform().m11()
+        if scale > 1.0:
             self.resetTransform()
             self.centerOn(rect.center())
+        elif scale < MIN_SCALE:
+            self.resetTransform()
+            self.scale(MIN_SCALE, MIN_SCALE)
+            seen = self.mapToScene(self.viewport().rect()).boundingRect()
+            left = rect.center().x() - seen.width() / 2
+            if rect.width() > seen.width():
+                left = rect.left() - 40
+            self.centerOn(left + seen.width() / 2, rect.top() - 40 + seen.height() / 2)
 
     def items_rect(self) -> QRectF:
-        """The bounding rectangle of every block and group."""
-        rect = QRectF()
-        for item_rect in self.scene_item_rects().values():
-            rect = rect.united(item_rect)
-        return rect
+        """The bounding rectangle of every block and group (kept by the scene)."""
+        return QRectF(self.canvas.items_bounds)
 
     def center_on_node(self, name: str) -> None:
         """Scroll to block ``name`` (or the collapsed group holding it) and select it."""
