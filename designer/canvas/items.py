@@ -138,9 +138,9 @@ class BoxItem(QGraphicsItem):
             border = lk.selected
         painter.setPen(border)
         painter.setBrush(fill)
-        if not style.detail_shown(painter):  # a speck: its colours, without text
-            painter.drawRect(self.rect)
-            painter.fillRect(QRectF(0, 0, 8, self.rect.height()), self.accent())
+        if not style.detail_shown(painter):  # a few pixels: one patch of its colour
+            marked = self.isSelected() or c.severity
+            painter.fillRect(self.rect, border.color() if marked else self.accent())
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.drawRoundedRect(self.rect, style.CORNER, style.CORNER)

@@ -42,6 +42,9 @@ from engine.layout import default_collapsed
 
 MIN_SCALE = 0.05
 MAX_SCALE = 3.0
+# zoom to fit goes further out than the wheel, for an overview of a big preset expanded
+# (ResNet-152: about 0.012), but not to the point where Qt paints thousands of specks
+FIT_MIN_SCALE = 0.01
 
 Action = tuple[str, Callable[[], object]]
 
@@ -118,11 +121,11 @@ class CanvasView(QGraphicsView):
 
     # ----- view ----------------------------------------------------------------------------
     def zoom_to_fit(self) -> None:
-        """Show the whole design (not bigger than 1:1, not smaller than MIN_SCALE).
+        """Show the whole design (not bigger than 1:1, not smaller than FIT_MIN_SCALE).
 
-        A design too big to show whole at MIN_SCALE is shown from its top at MIN_SCALE, as the
-        wheel would leave it: fitting a 100,000-block chain made every block a speck and had
-        Qt paint all of them (most of a minute) for a picture showing nothing readable.
+        A design too big to show whole at FIT_MIN_SCALE is shown from its top at that zoom:
+        fitting a 100,000-block chain made every block a speck and had Qt paint all of them
+        (most of a minute) for a picture showing nothing.
         """
         rect = self.items_rect()
         if rect.isNull():
@@ -132,9 +135,9 @@ class CanvasView(QGraphicsView):
         if scale > 1.0:
             self.resetTransform()
             self.centerOn(rect.center())
-        elif scale < MIN_SCALE:
+        elif scale < FIT_MIN_SCALE:
             self.resetTransform()
-            self.scale(MIN_SCALE, MIN_SCALE)
+            self.scale(FIT_MIN_SCALE, FIT_MIN_SCALE)
             seen = self.mapToScene(self.viewport().rect()).boundingRect()
             left = rect.center().x() - seen.width() / 2
             if rect.width() > seen.width():
