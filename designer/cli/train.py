@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from designer.cli.common import add_source_arguments, fail, load_graph
+from designer.cli.common import add_source_arguments, fail, invalid_design, load_graph
 from designer.cli.train_signals import RunEnded, SignalEnding
-from engine import DesignerError, load_project
+from engine import DesignerError, infer, load_project
 from engine.data.settings import DATASETS, NORMALIZATIONS
 from engine.training.settings import LOSSES, OPTIMIZERS, SCHEDULES
 
@@ -205,6 +205,8 @@ def build_settings(args: argparse.Namespace, stored: dict[str, Any]) -> Any:
 def run(args: argparse.Namespace) -> int:
     try:
         graph = load_graph(args)
+        if (refusal := invalid_design(args, infer(graph), "trained")) is not None:
+            return fail(refusal)
         stored = load_project(args.file).training if args.file else {}
         settings = build_settings(args, stored)
     except DesignerError as error:
