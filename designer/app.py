@@ -18,6 +18,9 @@ import presets  # noqa: F401
 from designer.settings import APPLICATION, ORGANIZATION
 
 SCREENSHOT_SIZE = (1600, 1100)
+MIN_WINDOW_SIZE = (640, 480)  # the main window's own minimum
+MAX_WINDOW_SIZE = (7680, 4320)
+VIEWS = ("design", "train", "runs")
 READABLE_SCALE = 0.7  # the smallest zoom at which block labels read well in a screenshot
 
 
@@ -80,25 +83,62 @@ def create_window(file: str | None = None, preset: str | None = None, session: b
     return window
 
 
-def save_screenshot(window, path: str | Path) -> None:
-    """Render the window at a fixed size and save a PNG.
+def parse_window_size(text: str) -> tuple[int, int]:
+    """``"1600x1100"`` as (1600, 1100). Raises ValueError naming the value and the fix when it
+    is malformed or outside MIN_WINDOW_SIZE..MAX_WINDOW_SIZE."""
+    import re
 
-    The design is fitted to the view; when that would make the blocks too small to read (a
-    long network), the view keeps a readable zoom and shows the top of the network instead.
+    match = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", text)
+    if match is None:
+        raise ValueError(
+            f"--window-size must be WIDTHxHEIGHT in pixels. Received: window_size={text!r}. "
+            "Write it like 1600x1100"
+        )
+    width, height = int(match[1]), int(match[2])
+    low, high = MIN_WINDOW_SIZE, MAX_WINDOW_SIZE
+    if not (low[0] <= width <= high[0] and low[1] <= height <= high[1]):
+        raise ValueError(
+            f"--window-size must be between {low[0]}x{low[1]} and {high[0]}x{high[1]}. "
+            f"Received: window_size={text!r}. Choose a size a screen shows, like 1280x720"
+        )
+    return width, height
+
+
+def save_screenshot(
+    window, path: str | Path, view: str = "design", size: tuple[int, int] = SCREENSHOT_SIZE
+) -> None:
+    """Render the window at ``size`` in ``view`` and save a PNG.
+
+    Design: the design is fitted to the view; when that would make the blocks too small to read
+    (a long network), the view keeps a readable zoom and shows the top of the network instead.
     The first convolution is selected so the inspector shows its output-size arithmetic.
+    Train: the dashboard shows the project's newest recorded run, if it has one (else its empty
+    state). Runs: the project's runs.
     """
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
-    window.resize(*SCREENSHOT_SIZE)
+    window.resize(*size)
     window.show()
     QApplication.processEvents()
-    docks = window.docks
-    window.resizeDocks([docks["inspector_dock"]], [360], Qt.Orientation.Horizontal)
-    window.resizeDocks([docks["bottom_dock"]], [250], Qt.Orientation.Vertical)
+    window.workspace.size_design_docks()
+    if view != "design":
+        window.switch_view(view)
+        if view == "train":
+            from designer.workspace.recorded import show_newest_run
+
+            show_newest_run(window)
+        QApplication.processEvents()
+    _prepare_design(window)
+    QApplication.processEvents()
+    _write_png(window, Path(path))
+
+
+def _prepare_design(window) -> None:
     document = window.document
     convs = [n for n in document.result.order if document.graph.node(n).type_id == "conv2d"]
     document.set_selection(convs[:1])
+    from PySide6.QtWidgets import QApplication
+
     QApplication.processEvents()
     canvas = window.canvas
     canvas.zoom_to_fit()
@@ -108,12 +148,13 @@ def save_screenshot(window, path: str | Path) -> None:
         canvas.scale(READABLE_SCALE, READABLE_SCALE)
         visible_height = canvas.viewport().height() / READABLE_SCALE
         canvas.centerOn(rect.center().x(), rect.top() - 30 + visible_height / 2)
-    QApplication.processEvents()
+
+
+def _write_png(window, target: Path) -> None:
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 
     from engine.atomic_files import write_files_atomic
 
-    target = Path(path)
     image = QByteArray()
     buffer = QBuffer(image)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -130,9 +171,14 @@ def save_screenshot(window, path: str | Path) -> None:
 
 
 def run_app(
-    file: str | None = None, preset: str | None = None, screenshot: str | None = None
+    file: str | None = None,
+    preset: str | None = None,
+    screenshot: str | None = None,
+    view: str = "design",
+    window_size: tuple[int, int] | None = None,
 ) -> int:
-    """Run the designer; returns the exit status."""
+    """Run the designer in ``view``; returns the exit status. ``window_size``: the screenshot's
+    size (SCREENSHOT_SIZE when None), or the window's (None: as it was last left)."""
     from engine import DesignerError
 
     if screenshot is None:
@@ -150,14 +196,18 @@ def run_app(
         return 2
     if screenshot is not None:
         try:
-            save_screenshot(window, screenshot)
+            save_screenshot(window, screenshot, view, window_size or SCREENSHOT_SIZE)
         except OSError as error:
             print(f"cnn-designer: {error}", file=sys.stderr)
             return 1
         finally:
             window.close()
         return 0
+    if window_size is not None:
+        window.resize(*window_size)
     window.show()
+    if view != "design":
+        window.switch_view(view)
     from PySide6.QtCore import QTimer
 
     QTimer.singleShot(0, window.offer_recovery)  # the canvas fits itself as the window settles

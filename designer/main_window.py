@@ -1,5 +1,10 @@
-"""The main window: palette (left), canvas (centre), inspector (right), summary and problems
-(bottom tabs), menus and toolbar with the usual shortcuts, files, recent files, autosave.
+"""The main window: three views (``designer.workspace``): Design (palette left, canvas centre,
+inspector right, summary and problems in bottom tabs), Train (the live dashboard) and Runs;
+menus and toolbars with the usual shortcuts, files, recent files, autosave.
+
+The window never resizes itself: its minimum size is fixed rather than taken from its
+children's, and long texts (status messages, run folder paths) are elided with the whole text
+in a tooltip.
 
 Everything edits the ``Document``; the panels follow its signals. File errors are shown in a
 dialog and the current work stays open.
@@ -13,7 +18,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QCompleter, QDockWidget, QLineEdit, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QCompleter,
+    QDockWidget,
+    QLayout,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QTabWidget,
+    QWidget,
+)
 
 from designer import settings as user_settings
 from designer.canvas.view import CanvasView
@@ -24,15 +38,19 @@ from designer.panels.problems import ProblemsList
 from designer.panels.summary_table import SummaryTable
 from designer.recovery import Autosaver
 from designer.shortcuts import SHORTCUTS
+from designer.workspace.elided import ElidingStatusBar
+from designer.workspace.undo_buttons import add_undo_buttons
+from designer.workspace.views import Workspace
 from engine import DesignerError, Project
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QCloseEvent
+    from PySide6.QtGui import QCloseEvent, QShowEvent
 
 # The dialog classes are imported where they are used: PySide6 creates a class's Python enums
 # when its name is first imported, and the window's first frame needs none of them.
 
 FILE_FILTER = "CNN Designer projects (*.cnnd);;All files (*)"
+MINIMUM_SIZE = (640, 480)  # the window's own minimum: never grown by a child's size hints
 
 
 class MainWindow(QMainWindow):
@@ -43,8 +61,13 @@ class MainWindow(QMainWindow):
         self.document = document or Document(preset_project("lenet5"))
         self.setObjectName("main_window")
         self.resize(1400, 900)
+        self.setStatusBar(ElidingStatusBar(self))
+        # a child asking for more room (a long text, a wide hidden page) never grows the window
+        self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.setMinimumSize(*MINIMUM_SIZE)
         self.canvas = CanvasView(self.document, self)
-        self.setCentralWidget(self.canvas)
+        self.actions_by_name: dict[str, QAction] = {}
+        self.workspace = Workspace(self)  # the central views, their switch and layouts
         self.palette = Palette(self)
         self.inspector = Inspector(self.document, self)
         self.summary = SummaryTable(self.document, self)
@@ -60,13 +83,12 @@ class MainWindow(QMainWindow):
         self._add_dock(
             "bottom_dock", "Analysis", self.bottom_tabs, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.actions_by_name: dict[str, QAction] = {}
         self._build_actions()
         self._build_menus_and_toolbar()
         self._connect()
         from designer.training import install_training
 
-        install_training(self)  # Training menu, toolbar actions and the Training tab
+        install_training(self)  # Training menu, toolbar actions and the Train view's dashboard
         from designer.run_history import RunRoots
 
         self.run_roots = RunRoots(self)  # the runs folders the Runs page lists (Save As)
@@ -79,6 +101,7 @@ class MainWindow(QMainWindow):
             except OSError as error:  # the recovery folder is unusable: open all the same
                 self.statusBar().showMessage(str(error))  # says so once, with the fix
         self._update_title()
+        self.workspace.apply_defaults("design")
         if session:
             self._restore_layout()
 
@@ -87,8 +110,23 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
+        self.workspace.prepare_dock(dock)
         self.addDockWidget(area, dock)
         self.docks[name] = dock
+
+    def attach_training(self, controller: object) -> None:
+        """Put the training ``controller``'s dashboard and actions in the Train view and its
+        Runs page in the Runs view."""
+        self.workspace.train_view.attach(controller.host, controller.actions)  # type: ignore[attr-defined]
+
+    def switch_view(self, name: str) -> None:
+        """Show view ``name`` ("design", "train" or "runs")."""
+        self.workspace.switch_to(name)
+
+    @property
+    def view(self) -> str:
+        """The view shown: "design", "train" or "runs"."""
+        return self.workspace.current
 
     def add_bottom_tab(self, widget: QWidget, title: str) -> int:
         """Add a tab to the bottom area (e.g. the training dashboard); returns its index."""
@@ -121,6 +159,7 @@ class MainWindow(QMainWindow):
             action.setObjectName(name)
             self.actions_by_name[name] = action
             self.addAction(action)
+        add_undo_buttons(self, SHORTCUTS)  # the toolbar's, with short fixed labels
         a("copy", "&Copy", c.copy_selection)
         a("paste", "&Paste", c.paste)
         a("duplicate", "D&uplicate", c.duplicate_selection)
@@ -163,7 +202,17 @@ class MainWindow(QMainWindow):
                 "select_all",
                 "find",
             ],
-            "&View": ["zoom_fit", "auto_layout", None, "expand_all", "collapse_all"],
+            "&View": [
+                "view_design",
+                "view_train",
+                "view_runs",
+                None,
+                "zoom_fit",
+                "auto_layout",
+                None,
+                "expand_all",
+                "collapse_all",
+            ],
             "&Group": ["group", "ungroup"],
         }
         for title, names in menus.items():
@@ -182,22 +231,26 @@ class MainWindow(QMainWindow):
                 menu.addSeparator()
                 for dock in self.docks.values():  # (findChildren would wrap every widget)
                     menu.addAction(dock.toggleViewAction())
+                detach = menu.addMenu("Detac&h panel")
+                detach.setObjectName("detach_menu")
+                detach.aboutToShow.connect(
+                    lambda m=detach: (
+                        m.clear(),
+                        self.workspace.detach_actions(self.docks.values(), m),
+                    )
+                )
+                menu.addAction(acts["reset_layout"])
         toolbar = self.toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
-        for name in (
-            "new",
-            "open",
-            "save",
-            None,
-            "undo",
-            "redo",
-            None,
-            "zoom_fit",
-            "auto_layout",
-            "expand_all",
-            "collapse_all",
-        ):
+        for name in ("new", "open", "save", None, "undo_button", "redo_button"):
             toolbar.addAction(acts[name]) if name else toolbar.addSeparator()
+        # the canvas's tools: shown in the Design view only
+        toolbar = self.design_toolbar = self.addToolBar("Design")
+        toolbar.setObjectName("design_toolbar")
+        for name in ("zoom_fit", "auto_layout", "expand_all", "collapse_all"):
+            toolbar.addAction(acts[name])
+        acts["expand_all"].setIconText("Expand all")  # short on the toolbar
+        acts["collapse_all"].setIconText("Collapse all")
         toolbar.addSeparator()
         self.search = QLineEdit(self)
         self.search.setObjectName("block_search")
@@ -240,8 +293,16 @@ class MainWindow(QMainWindow):
         parts += [f"{warnings} warning(s)"] if warnings else []
         self.bottom_tabs.setTabText(index, "Problems" + (f" ({', '.join(parts)})" if parts else ""))
 
+    def createPopupMenu(self) -> QMenu:
+        """The docks' and toolbars' context menu, with "Detach <panel>" for each dock."""
+        menu = super().createPopupMenu() or QMenu(self)
+        menu.addSeparator()
+        self.workspace.detach_actions(self.docks.values(), menu)
+        return menu
+
     def show_problems(self) -> None:
-        """Bring the Problems tab (and its dock) to the front."""
+        """Bring the Problems tab (and its dock, in the Design view) to the front."""
+        self.switch_view("design")
         self.bottom_tabs.setCurrentWidget(self.problems)
         dock = self.docks["bottom_dock"]
         if dock is not None:
@@ -443,18 +504,21 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         store = user_settings.settings()
         geometry = store.value("window/geometry")
-        state = store.value("window/state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        self.workspace.restore(store)
 
     def save_layout(self) -> None:
-        """Remember the window's geometry and dock layout."""
+        """Remember the window's geometry and each view's dock layout."""
         store = user_settings.settings()
         store.setValue("window/geometry", self.saveGeometry())
-        store.setValue("window/state", self.saveState())
+        self.workspace.save(store)
         store.sync()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not event.spontaneous():
+            self.workspace.shown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save():

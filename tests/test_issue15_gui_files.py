@@ -231,7 +231,7 @@ def test_new_from_preset_opens_an_untitled_design_after_asking(
 
 # ----- item 12: runs and Save As; recovery keeps the name ---------------------------------
 def runs_page(window: MainWindow) -> Any:
-    window.bottom_tabs.setCurrentWidget(window.training.host)  # the Training tab, shown
+    window.switch_view("runs")  # the Runs view, shown
     window.training.host.ensure_dashboard()
     return window.training.host.runs
 

@@ -99,6 +99,6 @@ def test_settings_dialog_round_trip_and_refusal(qtbot, window) -> None:
 
 def test_pyqtgraph_is_not_loaded_until_the_tab_is_shown(window) -> None:
     host = window.training.host
-    assert host.dashboard is None or window.bottom_tabs.currentWidget() is host
-    window.bottom_tabs.setCurrentWidget(host)
+    assert host.dashboard is None or window.view == "train"
+    window.switch_view("train")
     assert host.dashboard is not None

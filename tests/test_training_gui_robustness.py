@@ -46,10 +46,9 @@ def make_run(root: Path, name: str, **files: str | bytes) -> Path:
 
 
 def open_training_tab(qtbot, window) -> None:
-    tabs = window.bottom_tabs
-    bar = tabs.tabBar()
-    index = tabs.indexOf(window.training.host)
-    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    """Click the Train view's button, as a user opens the dashboard."""
+    button = window.workspace.toolbar.widgetForAction(window.actions_by_name["view_train"])
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     host = window.training.host
     qtbot.waitUntil(lambda: host.dashboard is not None and host.dashboard.isVisible())
 

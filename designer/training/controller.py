@@ -6,7 +6,8 @@ offer the fixes), then starts ``engine.training.runner.start_training`` on a cop
 a separate process. A QTimer polls the handle every 100 ms and hands the events to the
 dashboard. While a run trains the design stays editable: a banner says edits apply to the next
 run (the running process trains the copy it was given). A failed run shows its message in the
-dashboard and the status bar; the window and the graph are untouched.
+dashboard and the status bar; the window and the graph are untouched. The dashboard fills the
+window's Train view; starting a run switches to it.
 
 Settings live in ``project.training``; the dialog stores them as one undoable step
 (``SetTrainingSettings``), so the document is marked modified and Undo restores them.
@@ -79,7 +80,7 @@ class SetTrainingSettings(DocumentCommand):
 
 
 class TrainingController(QObject):
-    """Owns the training actions, the running handle and the dashboard tab of one window."""
+    """Owns the training actions, the running handle and the dashboard of one window."""
 
     run_started = Signal()
     run_ended = Signal(str)  # completed, stopped, failed
@@ -98,10 +99,10 @@ class TrainingController(QObject):
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
         self.host = DashboardHost(self, window)
-        self.tab_index = window.add_bottom_tab(self.host, "Training")
         self.actions: dict[str, QAction] = {}
         self._build_actions()
         self._update_actions()
+        window.attach_training(self)  # the dashboard fills the Train view
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -128,6 +129,7 @@ class TrainingController(QObject):
                 action.setShortcut(QKeySequence(shortcut))
             if tip:
                 action.setStatusTip(tip)
+            action.setIconText(text.strip("&").split()[0].rstrip("…"))  # "Pause" on buttons
             action.triggered.connect(lambda _checked=False, s=slot: s())
             w.addAction(action)
             menu.addAction(action)
@@ -209,14 +211,7 @@ class TrainingController(QObject):
         return self._start(settings)
 
     def _show_problems(self) -> None:
-        tabs = self.window.bottom_tabs
-        tabs.setCurrentWidget(self.window.problems)
-        dock = tabs.parentWidget()
-        while dock is not None and not hasattr(dock, "toggleViewAction"):
-            dock = dock.parentWidget()
-        if dock is not None:
-            dock.show()
-            dock.raise_()
+        self.window.show_problems()  # in the Design view
 
     def _agree(self, settings: TrainingSettings) -> TrainingSettings | None:
         """Settings under which the data fits the Input block, or None when the user cancels."""
@@ -301,7 +296,7 @@ class TrainingController(QObject):
         return True
 
     def show_dashboard(self) -> None:
-        self.window.bottom_tabs.setCurrentIndex(self.window.bottom_tabs.indexOf(self.host))
+        self.window.switch_view("train")
 
     # ----- while running -----------------------------------------------------------------------
     def poll(self) -> None:

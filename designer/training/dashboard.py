@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QProgressBar,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -38,6 +39,7 @@ from designer.training.widgets import (
     readable_progress_text,
     steady_left_axis,
 )
+from designer.workspace.elided import ElidedLabel
 from engine.training.events import (
     EpochEnd,
     Failed,
@@ -133,7 +135,8 @@ class TrainingDashboard(QWidget):
         self.setObjectName("training_dashboard")
         # opaque: an update in here repaints only the dashboard, not the dock and window behind
         self.setAutoFillBackground(True)
-        self.title = QLabel("No run yet: press Train.", self)
+        # elided (the whole text in its tooltip): a run folder path must not widen the window
+        self.title = ElidedLabel("No run yet: press Train.", self)
         self.title.setObjectName("dashboard_title")
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
@@ -150,10 +153,12 @@ class TrainingDashboard(QWidget):
         self.banner = QLabel("", self)
         self.banner.setObjectName("dashboard_banner")
         self.banner.setWordWrap(True)
+        self.banner.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.banner.hide()
         self.message = QLabel("", self)
         self.message.setObjectName("dashboard_message")
         self.message.setWordWrap(True)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message.hide()
         self.details = QPlainTextEdit(self)
         self.details.setReadOnly(True)

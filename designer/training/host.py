@@ -54,7 +54,13 @@ class DashboardHost(QWidget):
             self.predict = PredictPage(self.dashboard)
             self.runs = RunsPage(self.dashboard)
             self.dashboard.pages.addTab(self.predict, "Predict")
-            self.dashboard.pages.addTab(self.runs, "Runs")
+            runs_view = getattr(
+                getattr(self.controller.window, "workspace", None), "runs_view", None
+            )
+            if runs_view is not None:  # the window's Runs view shows the page full size
+                runs_view.adopt(self.runs)
+            else:
+                self.dashboard.pages.addTab(self.runs, "Runs")
             # in the tab before the run folders are read: a damaged one cannot leave it blank
             self._layout.addWidget(self.dashboard)
             self._show_runs(self.controller.last_run_dir, self.controller.default_run_root())
