@@ -13,17 +13,19 @@ name and reason), and ``warnings`` for differences such as shared weights.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import sys
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.errors import UnknownNameError
+from engine.errors import FileReadError, UnknownNameError
 from engine.importer.trace import ImportResult, ModelImportError, import_module
+from engine.safe_files import MIB, read_regular_file
 
 DEFAULT_IMAGE_SHAPE = (3, 224, 224)
+SOURCE_MAX_BYTES = 16 * MIB  # a model's source file; the largest in torchvision is about 40 KB
 
 
 def _build(factory: Any, what: str, meta: bool) -> Any:
@@ -72,21 +74,27 @@ def import_torchvision(
 
 
 def load_file_module(path: str | os.PathLike[str]) -> Any:
-    """Execute the Python file at ``path`` (and only it) as a fresh module and return it."""
+    """Execute the Python file at ``path`` (and only it) as a fresh module and return it.
+
+    The source is read once, from a regular file of at most ``SOURCE_MAX_BYTES`` (a named pipe
+    or a device is refused instead of waited on or read without end), and that text is run.
+    """
     source = Path(path).resolve()
-    if not source.is_file():
-        raise ModelImportError(f"{source}: no such file. Check the path")
     if source.suffix != ".py":
         raise ModelImportError(f"{source}: not a Python file (.py). Choose the model's source")
+    try:
+        code_text = read_regular_file(
+            source, SOURCE_MAX_BYTES, "model source", "Give the model's .py file"
+        )
+    except FileReadError as error:
+        raise ModelImportError(str(error)) from error
     digest = hashlib.sha1(str(source).encode()).hexdigest()[:12]
     module_name = f"cnn_designer_import_{digest}"
-    spec = importlib.util.spec_from_file_location(module_name, source)
-    if spec is None or spec.loader is None:
-        raise ModelImportError(f"{source}: cannot be loaded as a Python module")
-    module = importlib.util.module_from_spec(spec)
+    module = types.ModuleType(module_name)
+    module.__file__ = str(source)
     sys.modules[module_name] = module  # dataclasses and pickling look classes up here
     try:
-        spec.loader.exec_module(module)
+        exec(compile(code_text, str(source), "exec"), module.__dict__)
     except (Exception, SystemExit) as error:  # SystemExit: a script that calls exit() at the top
         sys.modules.pop(module_name, None)
         raise ModelImportError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -136,11 +137,9 @@ class _Builder:
     def unique(self, name: str) -> str:
         if name_problem(name) is not None:
             name = safe_module_path(name)
-        candidate, counter = name, 1
-        while candidate in self.graph:
-            candidate = f"{name}_{counter}"
-            counter += 1
-        return candidate
+        # one of the first len(graph) + 1 suffixes is free: the search is bounded
+        suffixed = (f"{name}_{n}" for n in range(1, len(self.graph) + 2))
+        return next(c for c in itertools.chain([name], suffixed) if c not in self.graph)
 
     def add(self, node: Any, name: str, block: Block, sources: list[Any]) -> None:
         assert block.type_id is not None
