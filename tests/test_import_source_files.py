@@ -52,4 +52,4 @@ def test_the_source_runs_once_as_its_own_module(tmp_path: Path) -> None:
     )
     module = load_file_module(source)
     assert module.Config().width == 3
-    assert module.HERE == str(source.resolve())
+    assert str(source.resolve()) == module.HERE
