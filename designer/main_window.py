@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self.workspace.apply_defaults("design")
         if session:
             self._restore_layout()
+        self._fit_to_screen()
 
     # ----- construction ------------------------------------------------------------------
     def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
@@ -507,6 +508,19 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         self.workspace.restore(store)
+
+    def _fit_to_screen(self) -> None:
+        """Keep the window within its screen: the default size, or a size remembered from a
+        bigger screen, would otherwise reach past its edges."""
+        screen = self.screen()
+        if screen is None:
+            return
+        room = screen.availableGeometry()
+        width, height = min(self.width(), room.width()), min(self.height(), room.height())
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        if self.session and not room.contains(self.frameGeometry().topLeft()):
+            self.move(room.topLeft())
 
     def save_layout(self) -> None:
         """Remember the window's geometry and each view's dock layout."""

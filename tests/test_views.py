@@ -122,8 +122,8 @@ def test_the_view_menu_switches_and_shows_which_view_is_in_front(qtbot, window) 
     assert "reset_layout" in names
     window.actions_by_name["view_runs"].trigger()
     assert window.view == "runs"
-    checked = [a.objectName() for a in menu.actions() if a.isChecked()]
-    assert checked == ["view_runs"]
+    views = [a for a in menu.actions() if a.objectName().startswith("view_")]
+    assert [a.objectName() for a in views if a.isChecked()] == ["view_runs"]
 
 
 def test_switching_views_never_changes_the_design(qtbot, window, tmp_path) -> None:
@@ -179,6 +179,10 @@ def test_the_train_view_keeps_the_design_and_the_run_controls_at_hand(qtbot, win
     assert "3 epoch(s)" in view.summary.text()
     window.document.undo_stack.undo()
     assert "3 epoch(s)" not in view.summary.text()
+    window.document.project.training = {"data": {"dataset": "shapes"}, "epochs": 2}  # a script
+    click_view(qtbot, window, "design")
+    click_view(qtbot, window, "train")
+    assert "shapes, 2 epoch(s)" in view.summary.text()
     qtbot.mouseDClick(view.overview.viewport(), Qt.MouseButton.LeftButton)
     assert window.view == "design"
 
@@ -434,3 +438,17 @@ def test_a_malformed_or_absurd_window_size_is_refused(tmp_path, size, words) -> 
 def test_an_unknown_view_is_refused(tmp_path) -> None:
     result = run_designer(tmp_path, "--view", "plots", "--screenshot", str(tmp_path / "x.png"))
     assert result.returncode == 2 and "design" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_window_opens_within_its_screen(qtbot, tmp_path, monkeypatch) -> None:
+    """The default size (1400×900), or one remembered from a bigger screen, is brought within
+    the screen (the offscreen platform's is 800×600)."""
+    from designer.app import create_window
+
+    isolate_user_dirs(tmp_path, monkeypatch)
+    DialogRecorder().install(monkeypatch)
+    window = create_window()
+    qtbot.addWidget(window)
+    room = window.screen().availableGeometry()
+    assert window.width() <= room.width() and window.height() <= room.height()
+    close_clean(window)

@@ -155,6 +155,13 @@ class TrainView(QWidget):
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             self.buttons.addWidget(button, i // 2, i % 2)
         self.settings_button.clicked.connect(lambda: actions["training_settings"].trigger())
+        controller = getattr(host, "controller", None)
+        if controller is not None:  # the settings a run starts with, however they were set
+            controller.run_started.connect(self._refresh_summary)
+        self._refresh_summary()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
         self._refresh_summary()
 
     def _refresh_summary(self, *_args: object) -> None:

@@ -47,6 +47,11 @@ DESIGN_ACTIONS = (
     "expand_all",
     "collapse_all",
     "find",
+    "find_next",
+    "find_previous",
+    "layout_down",
+    "layout_right",
+    "minimap",
 )
 BOTTOM_SHARE = 0.16  # the Design view's bottom dock (summary, problems): small until opened
 # the Design view's side docks: share of the window's width, within (low, high) pixels
