@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from canvas_helpers import drag, edge, make_view, scene_matches, wire
+from canvas_helpers import drag, edge, make_view, overlaps, scene_matches, wire
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -205,9 +205,11 @@ def test_copy_paste_and_duplicate_keep_wires_and_offset_positions(qtbot: Any) ->
     new = sorted(set(doc.graph.names) - {"input", "conv1"})
     assert len(new) == 2 and sorted(doc.selection) == new
     assert len(doc.graph.edges) == 2
-    assert doc.position(next(n for n in new if n.startswith("conv"))) == (40.0, 190.0)
+    # beside the originals (their width and a gap to the right), not on top of them
+    assert doc.position(next(n for n in new if n.startswith("conv"))) == (220.0, 150.0)
     view.duplicate_selection()
     assert len(doc.graph) == 6
+    assert overlaps(view) == []
     doc.undo_stack.undo()
     doc.undo_stack.undo()
     assert sorted(view.canvas.nodes) == ["conv1", "input"]

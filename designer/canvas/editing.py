@@ -14,9 +14,9 @@ from typing import Any
 
 from designer.commands import DocumentCommand, GraphCommand
 from designer.document import Document
-from engine import Edge, Graph, GraphError
+from engine import CATALOG, Edge, Graph, GraphError
 from engine.identifiers import name_problem
-from engine.layout import Size, Unit, layout_positions
+from engine.layout import DEFAULT_NODE_SIZE, Size, Unit, layout_positions
 
 MIME_NODES = "application/x-cnn-designer-nodes"
 CLIP_FORMAT = "cnn-designer-nodes"
@@ -265,3 +265,170 @@ def set_collapsed(doc: Document, groups: set[str], text: str, size: Callable[[Un
     if groups == doc.collapsed & set(doc.graph.groups()):
         return
     CollapseCommand(doc, text, groups, size).push()
+
+
+# ----- gestures that add a block and wire it (each one undo step) ---------------------------
+NODE_SIZE = DEFAULT_NODE_SIZE  # the canvas's block size (style.NODE_WIDTH, NODE_HEIGHT)
+ROOM_GAP = 40.0  # vertical space kept between a new block and the blocks it pushes down
+
+
+def _rect(pos: tuple[float, float]) -> tuple[float, float, float, float]:
+    return pos[0], pos[1], pos[0] + NODE_SIZE[0], pos[1] + NODE_SIZE[1]
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def make_room(doc: Document, name: str) -> None:
+    """Inside an edit: when block ``name`` covers a block it feeds (directly or further down),
+    push everything downstream of it down below it, keeping their arrangement."""
+    pos = doc.position(name)
+    if pos is None:
+        return
+    graph = doc.graph
+    below: list[str] = []
+    seen = {name}
+    todo = [name]
+    while todo:  # bounded: each block is visited once
+        for edge in graph.out_edges(todo.pop()):
+            if edge.dst not in seen:
+                seen.add(edge.dst)
+                below.append(edge.dst)
+                todo.append(edge.dst)
+    mine = _rect(pos)
+    padded = (mine[0] - 10, mine[1] - 10, mine[2] + 10, mine[3] + ROOM_GAP)
+    tops = [
+        p[1] for n in below if (p := doc.position(n)) is not None and _overlap(padded, _rect(p))
+    ]
+    if not tops:
+        return
+    shift = mine[3] + ROOM_GAP - min(tops)
+    for other in below:
+        old = doc.position(other)
+        if old is not None and old[1] >= min(tops):
+            doc.place(other, (old[0], round(old[1] + shift, 1)))
+
+
+def _out_port(graph: Graph, name: str) -> str | None:
+    """The output port a wire leaves ``name`` from ("out", else its first; None: none)."""
+    node = graph.node(name)
+    spec = CATALOG.get(node.type_id)
+    outputs = spec.outputs(spec.with_defaults(node.params))
+    return None if not outputs else "out" if "out" in outputs else outputs[0]
+
+
+def add_after(doc: Document, type_id: str, pos: tuple[float, float], after: str | None) -> str:
+    """Add a block of ``type_id`` at ``pos``; with ``after`` (a block), wire it in after that
+    block: ``after``'s outgoing wires now leave the new block, which ``after`` feeds. One undo
+    step; GraphError (nothing added) when the wiring is refused."""
+
+    def action(graph: Graph) -> str:
+        name = graph.add_node(type_id).name
+        doc.place(name, pos)
+        if after is None or after not in graph:
+            return name
+        src_port = _out_port(graph, after)
+        if src_port is None or graph.free_input_port(name) is None:
+            return name  # after an Output, or a new Input: nothing to wire
+        new_out = _out_port(graph, name)
+        moved = list(graph.out_edges(after)) if new_out is not None else []
+        for edge in moved:
+            graph.disconnect(edge)
+        graph.connect(after, name, src_port)
+        for edge in moved:
+            graph.connect(name, edge.dst, new_out, edge.dst_port)
+        make_room(doc, name)
+        return name
+
+    return doc.run_edit(f"Add {type_id}", action)
+
+
+def add_wired(
+    doc: Document,
+    type_id: str,
+    pos: tuple[float, float],
+    source: tuple[str, str] | None = None,
+    target: tuple[str, str] | None = None,
+) -> str:
+    """Add a block at ``pos`` fed by ``source`` (block, output port) or feeding ``target``
+    (block, input port): a wire released into empty space. One undo step."""
+
+    def action(graph: Graph) -> str:
+        name = graph.add_node(type_id).name
+        doc.place(name, pos)
+        if source is not None:
+            graph.connect(source[0], name, source[1])
+        if target is not None:
+            out = _out_port(graph, name)
+            if out is None:
+                raise GraphError(f"{type_id} has no output to wire into {target[0]}")
+            graph.connect(name, target[0], out, target[1])
+        return name
+
+    return doc.run_edit(f"Add {type_id}", action)
+
+
+def insertable(type_id: str) -> bool:
+    """Whether a block of ``type_id`` can sit in the middle of a wire (an input and an output)."""
+    if type_id not in CATALOG:
+        return False
+    spec = CATALOG.get(type_id)
+    return not spec.is_source and bool(spec.outputs(spec.defaults()))
+
+
+def insert_into_wire(
+    doc: Document,
+    edge: Edge,
+    pos: tuple[float, float],
+    type_id: str | None = None,
+    name: str | None = None,
+) -> str:
+    """Put a new block of ``type_id`` (or the unwired block ``name``) at ``pos`` in the middle
+    of wire ``edge``: its source feeds the block, which feeds its target. One undo step;
+    GraphError (nothing changed) when refused."""
+
+    def action(graph: Graph) -> str:
+        if edge.src not in graph or edge not in graph.out_edges(edge.src):
+            raise GraphError(f"the wire {edge} no longer exists")
+        block = graph.add_node(type_id).name if name is None else name
+        doc.place(block, pos)
+        out = _out_port(graph, block)
+        if out is None or graph.free_input_port(block) is None:
+            kind = graph.node(block).type_id
+            raise GraphError(
+                f"{block} ({kind}) cannot go into a wire: it needs a free input and an output"
+            )
+        graph.disconnect(edge)
+        graph.connect(edge.src, block, edge.src_port)
+        graph.connect(block, edge.dst, out, edge.dst_port)
+        make_room(doc, block)
+        return block
+
+    what = type_id if name is None else name
+    return doc.run_edit(f"Insert {what} into {edge.src} → {edge.dst}", action)
+
+
+def free_offset(
+    doc: Document, data: dict[str, Any], taken: list[tuple[float, float, float, float]]
+) -> tuple[float, float]:
+    """Where pasted blocks go: where they were when that place is free (after a cut, in
+    another design), else beside the originals, to the right or below, the first place none of
+    the ``taken`` rectangles (left, top, right, bottom) overlaps; bounded to 40 tries."""
+    points = [p for item in data.get("nodes", []) if isinstance(p := item.get("pos"), list)]
+    if not points:
+        return 0.0, 0.0
+    left = min(float(p[0]) for p in points)
+    top = min(float(p[1]) for p in points)
+    width = max(float(p[0]) for p in points) + NODE_SIZE[0] - left
+    height = max(float(p[1]) for p in points) + NODE_SIZE[1] - top
+    rects = [_rect((float(p[0]), float(p[1]))) for p in points]
+    candidates = [(0.0, 0.0)]
+    for step in range(1, 20):
+        candidates.append((step * (width + 40.0), 0.0))
+        candidates.append((0.0, step * (height + 40.0)))
+    for dx, dy in candidates:
+        moved = [(r[0] + dx, r[1] + dy, r[2] + dx, r[3] + dy) for r in rects]
+        if not any(_overlap(m, t) for m in moved for t in taken):
+            return dx, dy
+    return width + 40.0, 0.0

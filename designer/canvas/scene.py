@@ -19,7 +19,14 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouse
 from designer.canvas import style
 from designer.canvas.content import group_content, node_content, node_ports
 from designer.canvas.edges import LONG_WIRE, EdgeItem
-from designer.canvas.interactions import Interaction, MoveSelection, NewWire, Reconnect, RubberBand
+from designer.canvas.interactions import (
+    Interaction,
+    MoveSelection,
+    NewWire,
+    Reconnect,
+    RubberBand,
+    port_near,
+)
 from designer.canvas.items import BoxItem, FrameItem, GroupAnchor, GroupItem, NodeItem, PortItem
 from designer.document import Document
 from engine import DesignerError, Edge, InferenceResult, fmt_shape, group_prefixes
@@ -523,7 +530,7 @@ class CanvasScene(QGraphicsScene):
         toggle = bool(
             mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
         )
-        item = self.item_at(pos)
+        item = port_near(self, pos) or self.item_at(pos)  # ports reach 12 screen pixels
         if isinstance(item, PortItem):
             edge = next((e for e in item.node.edges if e.target is item), None)
             if item.direction == "in" and edge is not None:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
     QDragEnterEvent,
+    QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
     QGuiApplication,
@@ -33,7 +34,10 @@ from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from designer.canvas import editing, style
 from designer.canvas.edges import EdgeItem
+from designer.canvas.interactions import WireDrop
 from designer.canvas.items import BoxItem, FrameItem, GroupItem, NodeItem
+from designer.canvas.placement import free_centre, preferred_centre
+from designer.canvas.quick_add import QuickAdd
 from designer.canvas.scene import CanvasScene, unit_size
 from designer.document import Document
 from designer.mime import MIME_BLOCK
@@ -110,6 +114,8 @@ class CanvasView(QGraphicsView):
         # has let go of it.
         document.undo_stack.indexChanged.connect(self._on_design_changed)
         document.collapsed_changed.connect(self._on_design_changed)
+        self.quick_add = QuickAdd(self)  # Tab or a double-click on empty canvas
+        self.wire_drop = WireDrop(self.canvas)  # a palette block dragged over a wire
 
     def _on_design_changed(self, *_args: object) -> None:
         self.canvas.cancel_interaction()
@@ -197,6 +203,30 @@ class CanvasView(QGraphicsView):
             self.zoom_to_fit()
 
     # ----- panning -------------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        # Tab opens search-to-add (before QWidget moves the focus to the next widget)
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            plain = event.modifiers() in (
+                Qt.KeyboardModifier.NoModifier,
+                Qt.KeyboardModifier.KeypadModifier,
+            )
+            if event.key() == Qt.Key.Key_Tab and plain:
+                self.canvas.cancel_interaction()
+                self.quick_add.open()
+                event.accept()
+                return True
+        return super().event(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        point = event.position().toPoint()
+        left = event.button() == Qt.MouseButton.LeftButton
+        if left and self.canvas.item_at(self.mapToScene(point)) is None:
+            self.canvas.cancel_interaction()
+            self.quick_add.open(point)  # a double-click on empty canvas: search-to-add
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
@@ -248,6 +278,9 @@ class CanvasView(QGraphicsView):
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if event.mimeData().hasFormat(MIME_BLOCK):
+            type_id = bytes(event.mimeData().data(MIME_BLOCK).data()).decode("utf-8", "replace")
+            if editing.insertable(type_id):  # over a wire: highlight it (a drop inserts)
+                self.wire_drop.hover(self.mapToScene(event.position().toPoint()))
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
@@ -259,8 +292,17 @@ class CanvasView(QGraphicsView):
             return
         type_id = bytes(data.data(MIME_BLOCK).data()).decode("utf-8")
         point = self.mapToScene(event.position().toPoint())
+        if self.wire_drop.edge_item is not None and editing.insertable(type_id):
+            if self.wire_drop.drop(point, type_id=type_id):
+                event.acceptProposedAction()
+            return
+        self.wire_drop.clear()
         if self.add_block_at(type_id, point) is not None:
             event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.wire_drop.clear()
+        super().dragLeaveEvent(event)
 
     # ----- adding blocks -------------------------------------------------------------------
     def add_block_at(self, type_id: str, centre: QPointF) -> str | None:
@@ -283,14 +325,9 @@ class CanvasView(QGraphicsView):
         return name
 
     def add_block_at_center(self, type_id: str) -> str:
-        """Create a block at the middle of the view (moved down past blocks already there)."""
-        centre = self.mapToScene(self.viewport().rect().center())
-        rect = QRectF(0, 0, style.NODE_WIDTH, style.NODE_HEIGHT)
-        rect.moveCenter(centre)
-        taken = list(self.scene_item_rects().values())
-        while any(rect.intersects(other.adjusted(-10, -10, 10, 10)) for other in taken):
-            rect.translate(0, style.NODE_HEIGHT + 20)
-        name = self.add_block_at(type_id, rect.center())
+        """Create a block in view near the selection (below the selected block when it is in
+        view, else the view's middle), on a free spot (``placement``)."""
+        name = self.add_block_at(type_id, free_centre(self, preferred_centre(self)))
         if name is None:
             raise DesignerError(f"could not add a block of type {type_id!r}")
         return name
@@ -337,20 +374,34 @@ class CanvasView(QGraphicsView):
             self.status_message.emit("Cannot paste: the clipboard's blocks are not JSON text")
             return
         self._paste_count += 1
-        self._paste_data(data, 40.0 * self._paste_count)
+        self._paste_data(data)
 
-    def _paste_data(self, data: dict, shift: float) -> None:
+    def _paste_data(self, data: dict) -> None:
+        """Paste ``data`` beside the blocks it was copied from, on free space (where it was
+        when that is free), select the copies and scroll them into view."""
+        taken = [
+            (r.left(), r.top(), r.right(), r.bottom()) for r in self.scene_item_rects().values()
+        ]
         try:
-            names = editing.paste(self.document, data, (shift, shift))
+            editing.check_clip_data(data)
+            names = editing.paste(
+                self.document, data, editing.free_offset(self.document, data, taken)
+            )
         except DesignerError as error:
             self.status_message.emit(f"Cannot paste: {error}")
             return
         self.document.set_selection(names)
+        rects = [self.canvas.nodes[n].scene_rect() for n in names if n in self.canvas.nodes]
+        if rects:
+            bounds = rects[0]
+            for rect in rects[1:]:
+                bounds = bounds.united(rect)
+            self.ensureVisible(bounds, 40, 40)
 
     def duplicate_selection(self) -> None:
         """Copy and paste the selection in one go (the clipboard is left alone)."""
         if self.document.selection:
-            self._paste_data(editing.clip_data(self.document, self.document.selection), 40.0)
+            self._paste_data(editing.clip_data(self.document, self.document.selection))
 
     # ----- layout and groups ---------------------------------------------------------------
     def auto_layout(self) -> None:

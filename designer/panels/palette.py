@@ -1,9 +1,11 @@
 """The block palette: every catalog block type, grouped by category, searchable, draggable.
 
-A search keeps the categories but puts the best matches first: a name or type id that is the
-text or starts with it, then a word of the name or description that starts with it, then the
-text anywhere (searching "lin" lists Linear before the blocks whose description says "linear"
-and the pooling blocks that merely contain the letters).
+A search keeps the categories but puts the best matches first, ranked as the canvas's
+search-to-add ranks them (``engine.block_search.match_rank``): a name or type id that is the
+text, a common word for the block ("fc", "bn"), a name that starts with it, then a word of the
+name or description that starts with it, then the text anywhere (searching "lin" lists Linear
+before the blocks whose description says "linear" and the pooling blocks that merely contain
+the letters).
 
 Dragging an entry starts a QDrag carrying ``MIME_BLOCK`` (the type_id) that the canvas accepts;
 double-clicking (or Enter) emits ``block_activated(type_id)`` so the window adds the block at the
@@ -11,8 +13,6 @@ view's centre.
 """
 
 from __future__ import annotations
-
-import re
 
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from designer.mime import MIME_BLOCK
+from engine.block_search import NO_MATCH, match_rank
+from engine.block_search import sort_key as _sort_key
 from engine.catalog import CATALOG, CATEGORY_ORDER, BlockSpec
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
@@ -160,34 +162,3 @@ class Palette(QWidget):
         type_id = item.data(0, TYPE_ROLE)
         if type_id:
             self.block_activated.emit(type_id)
-
-
-def _sort_key(spec: BlockSpec) -> tuple[int, str]:
-    order = {"input": 0, "output": 1}
-    return order.get(spec.type_id, 2), spec.display_name.lower()
-
-
-NO_MATCH = 4
-
-
-def match_rank(spec: BlockSpec, needle: str) -> int | None:
-    """How well ``spec`` matches the lower-case search text ``needle``; None when it does not.
-
-    0: the display name or type id is the text; 1: one of them starts with it; 2: a word of
-    the name or the description starts with it (words split at spaces, punctuation and
-    underscores); 3: the text appears anywhere. An empty text matches every block equally.
-    """
-    if not needle:
-        return 0
-    names = (spec.display_name.lower(), spec.type_id.lower())
-    if needle in names:
-        return 0
-    if any(name.startswith(needle) for name in names):
-        return 1
-    text = f"{spec.display_name} {spec.type_id} {spec.description}".lower()
-    if any(word.startswith(needle) for word in _WORDS.split(text)):
-        return 2
-    return 3 if needle in text else None
-
-
-_WORDS = re.compile(r"[^0-9a-z]+")

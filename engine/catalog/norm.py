@@ -49,6 +49,7 @@ BATCHNORM = BlockSpec(
     shape=batchnorm_shape,
     build=build_batchnorm,
     name_prefix="bn",
+    keywords=("bn", "batch norm", "batchnorm2d", "normalization"),
     param_count=lambda p, ins: 2 * ins[0][0] if p["affine"] else 0,
 )
 
@@ -90,6 +91,7 @@ LOCAL_RESPONSE_NORM = BlockSpec(
     shape=lrn_shape,
     build=build_lrn,
     name_prefix="lrn",
+    keywords=("lrn", "norm"),
     label=lambda p: f"n={p['size']}",
 )
 
@@ -130,6 +132,7 @@ DROPOUT = BlockSpec(
     shape=lambda ctx: (ctx.input(),),
     build=build_dropout,
     name_prefix="dropout",
+    keywords=("drop", "regularization"),
     label=lambda p: f"p={p['p']:g}",
 )
 
@@ -142,6 +145,7 @@ DROPOUT2D = BlockSpec(
     shape=dropout2d_shape,
     build=build_dropout2d,
     name_prefix="dropout",
+    keywords=("drop", "spatial dropout", "regularization"),
     label=lambda p: f"p={p['p']:g}",
 )
 

@@ -124,6 +124,7 @@ MAXPOOL2D = BlockSpec(
     shape=maxpool_shape,
     build=build_maxpool,
     name_prefix="maxpool",
+    keywords=("pool", "max pool", "subsample", "downsample"),
     outputs=maxpool_outputs,
     label=window_label,
 )
@@ -156,6 +157,7 @@ AVGPOOL2D = BlockSpec(
     shape=lambda ctx: (_pool_shape(ctx, "average pooling", dilated=False),),
     build=build_avgpool,
     name_prefix="avgpool",
+    keywords=("pool", "average pool", "mean", "subsample", "downsample"),
     label=window_label,
 )
 
@@ -187,6 +189,7 @@ LPPOOL2D = BlockSpec(
     shape=lambda ctx: (_pool_shape(ctx, "LP pooling", dilated=False, padded=False),),
     build=build_lppool,
     name_prefix="lppool",
+    keywords=("pool", "power", "subsample"),
     label=lambda p: f"L{p['norm_type']:g} " + window_label(p),
 )
 
@@ -235,6 +238,7 @@ MAXUNPOOL2D = BlockSpec(
     shape=maxunpool_shape,
     build=build_maxunpool,
     name_prefix="unpool",
+    keywords=("pool", "unpool", "unpooling"),
     inputs=("in", "indices"),
     label=window_label,
 )
@@ -268,6 +272,7 @@ def _adaptive(type_id: str, display: str, kind: str, torch_name: str) -> BlockSp
         shape=_adaptive_shape,
         build=build,
         name_prefix=type_id.removesuffix("2d").replace("adaptive_", "adaptive"),
+        keywords=("pool", "adaptive", f"{kind} pool"),
         label=lambda p: f"→ {axis_text(pair(p['output_size']))}",
     )
 
@@ -300,6 +305,7 @@ GLOBAL_AVGPOOL = BlockSpec(
     shape=global_avgpool_shape,
     build=build_global_avgpool,
     name_prefix="gap",
+    keywords=("pool", "gap", "global average"),
 )
 
 
@@ -340,6 +346,7 @@ UPSAMPLE = BlockSpec(
     shape=upsample_shape,
     build=build_upsample,
     name_prefix="upsample",
+    keywords=("pool", "resize", "interpolate", "upscale"),
     label=lambda p: f"×{p['scale_factor']:g} {p['mode']}",
 )
 

@@ -128,6 +128,8 @@ class BlockSpec:
     macs: Callable[[Params, list[Shape], tuple[Shape, ...]], int] = _no_macs
     label: Callable[[Params], str] = _no_label
     old_ids: tuple[str, ...] = ()
+    # other words people search for it by ("fc", "dense" for Linear; "bn" for BatchNorm)
+    keywords: tuple[str, ...] = ()
 
     def param(self, name: str) -> ParamSpec:
         """The spec of one parameter."""

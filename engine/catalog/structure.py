@@ -31,6 +31,7 @@ INPUT = BlockSpec(
     shape=input_shape,
     build=None,
     name_prefix="input",
+    keywords=("data", "image", "source"),
     inputs=(),
     label=lambda p: fmt_shape(tuple(p["shape"])) if isinstance(p["shape"], list) else "",
 )
@@ -44,6 +45,7 @@ OUTPUT = BlockSpec(
     shape=lambda ctx: (),
     build=None,
     name_prefix="output",
+    keywords=("result", "logits", "sink"),
     outputs=lambda p: (),
 )
 
@@ -63,6 +65,7 @@ FLATTEN = BlockSpec(
     shape=lambda ctx: ((math.prod(ctx.input()),),),
     build=build_flatten,
     name_prefix="flatten",
+    keywords=("reshape", "view", "vector"),
 )
 
 
@@ -102,6 +105,7 @@ LINEAR = BlockSpec(
     shape=linear_shape,
     build=build_linear,
     name_prefix="fc",
+    keywords=("fc", "dense", "fully connected", "mlp", "affine"),
     param_count=lambda p, ins: (
         ins[0][0] * p["out_features"] + (p["out_features"] if p["bias"] else 0)
     ),
@@ -195,6 +199,7 @@ ADD = BlockSpec(
     shape=add_shape,
     build=None,
     name_prefix="add",
+    keywords=("sum", "residual", "skip", "plus"),
     inputs=(),
     variadic=True,
     min_inputs=2,
@@ -228,6 +233,7 @@ CONCAT = BlockSpec(
     shape=concat_shape,
     build=None,
     name_prefix="concat",
+    keywords=("cat", "merge", "join", "stack"),
     inputs=(),
     variadic=True,
     min_inputs=2,
