@@ -64,6 +64,18 @@ CASES: list[tuple[str, dict[str, Any], list[Shape]]] = [
         },
         [(4, 4, 5)],
     ),
+    ("locally_connected2d", {"out_channels": 4, "kernel_size": 3}, [(3, 8, 8)]),
+    (
+        "locally_connected2d",
+        {
+            "out_channels": 2,
+            "kernel_size": [3, 2],
+            "stride": [2, 1],
+            "padding": [1, 0],
+            "bias": False,
+        },
+        [(2, 7, 6)],
+    ),
     ("maxpool2d", {"kernel_size": 2}, [(3, 8, 8)]),
     ("maxpool2d", {"kernel_size": 3, "stride": 2, "ceil_mode": True}, [(2, 14, 14)]),  # GoogLeNet
     ("maxpool2d", {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2}, [(2, 11, 9)]),

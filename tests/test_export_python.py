@@ -32,6 +32,7 @@ def many_blocks() -> Graph:
         ("conv2d", "stem.conv", {"out_channels": 8, "kernel_size": [3, 5], "padding": "same"}),
         ("batchnorm", "stem.bn", {"momentum": 0.2}),
         ("prelu", "stem.act", {"per_channel": True}),
+        ("locally_connected2d", "stem.local", {"out_channels": 8, "kernel_size": 3, "padding": 1}),
         ("maxpool2d", "pool", {"kernel_size": 2, "return_indices": True}),
     ]
     previous = "image"

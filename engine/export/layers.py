@@ -70,6 +70,14 @@ def _conv_transpose(node: str, p: dict, shapes: list[Shape]) -> _Call:
     return call.kw("bias", p["bias"], True).kw("dilation", p["dilation"], 1, "size")
 
 
+def _local(node: str, p: dict, shapes: list[Shape]) -> _Call:
+    call = _Call("LocallyConnected2d", node).pos(_channels(node, shapes))
+    call.pos(literal(p["out_channels"], f"{node}: out_channels"))
+    call.kw("input_size", list(shapes[0][1:]), kind="size")
+    call.kw("kernel_size", p["kernel_size"], kind="size").kw("stride", p["stride"], 1, "size")
+    return call.kw("padding", p["padding"], 0, "size").kw("bias", p["bias"], True)
+
+
 def _maxpool(node: str, p: dict, shapes: list[Shape]) -> _Call:
     call = _Call("nn.MaxPool2d", node).kw("kernel_size", p["kernel_size"], kind="size")
     call.kw("stride", p["stride"], None, "size").kw("padding", p["padding"], 0, "size")
@@ -146,6 +154,7 @@ def _softmax(cls: str) -> Callable[[str, dict, list[Shape]], _Call]:
 CONSTRUCTORS: dict[str, Callable[[str, dict, list[Shape]], _Call]] = {
     "conv2d": _conv,
     "conv_transpose2d": _conv_transpose,
+    "locally_connected2d": _local,
     "maxpool2d": _maxpool,
     "avgpool2d": _avgpool,
     "lppool2d": _lppool,
@@ -182,6 +191,24 @@ CONSTRUCTORS: dict[str, Callable[[str, dict, list[Shape]], _Call]] = {
 def _gelu(node: str, p: dict) -> _Call:
     choice(p["approximate"], ("none", "tanh"), f"{node}: approximate")
     return _Call("nn.GELU", node).kw("approximate", p["approximate"], "none")
+
+
+# classes torch lacks, by block type: the exported file defines them before the network
+HELPER_CLASSES: dict[str, str] = {"locally_connected2d": "LocallyConnected2d"}
+
+
+def helper_sources(type_ids: set[str]) -> str:
+    """The source of the classes that ``type_ids`` need beyond torch (empty when none)."""
+    if not type_ids & HELPER_CLASSES.keys():
+        return ""
+    import inspect
+
+    from engine.catalog import local_module
+
+    names = sorted({HELPER_CLASSES[t] for t in type_ids & HELPER_CLASSES.keys()})
+    parts = [inspect.getsource(local_module._pair)]
+    parts += [inspect.getsource(getattr(local_module, name)) for name in names]
+    return "\n\n".join(parts) + "\n\n"
 
 
 def constructor(node: str, type_id: str, params: dict[str, Any], shapes: list[Shape]) -> str:

@@ -18,7 +18,7 @@ import networkx as nx
 
 from engine.catalog import CATALOG
 from engine.export.class_names import class_name_problem
-from engine.export.layers import GRAPH_TYPES, INLINE_TYPES, constructor, inline
+from engine.export.layers import GRAPH_TYPES, INLINE_TYPES, constructor, helper_sources, inline
 from engine.export.literals import ExportError, literal, shape_text
 from engine.graph import Graph
 from engine.identifiers import safe_identifier
@@ -209,7 +209,8 @@ def python_source(
     returned = [variables.names[(e.src, e.src_port)] for n in outputs for e in graph.in_edges(n)]
     comment = ", ".join(shape_text(result.nodes[n].inputs[0]) for n in outputs)
     forward.append(f"        return {', '.join(returned)}  # {comment}")
-    return _file(class_name, graph, inputs, len(outputs), result, init, forward)
+    helpers = helper_sources({graph.node(n).type_id for n in order})
+    return _file(class_name, graph, inputs, len(outputs), result, init, forward, helpers)
 
 
 def _file(
@@ -220,6 +221,7 @@ def _file(
     result: InferenceResult,
     init: list[str],
     forward: list[str],
+    helpers: str = "",
 ) -> str:
     shapes = [tuple(int(s) for s in graph.node(n).params["shape"]) for n in inputs]
     shape_lines = ", ".join(literal(s) for s in shapes)
@@ -246,7 +248,7 @@ from torch import nn
 INPUT_SHAPES = [{shape_lines}]  # one sample each, without the batch axis
 
 
-class {class_name}(nn.Module):
+{helpers}class {class_name}(nn.Module):
     """The designed network; layer names match the designer's, so state dicts load as saved."""
 
     def __init__(self) -> None:
