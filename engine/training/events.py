@@ -112,6 +112,9 @@ class Snapshot:
     histograms: dict[str, tuple[np.ndarray, np.ndarray]]  # layer -> (counts, bin edges)
     feature_maps: FeatureMaps | None
     cost_seconds: float
+    # the parts taken (the others are empty): "filters", "feature_maps", "gradients" (gradient
+    # norms, dead ReLUs and histograms); only those of the page in front while one is shown
+    parts: tuple[str, ...] = ("filters", "feature_maps", "gradients")
 
 
 @dataclass(frozen=True)

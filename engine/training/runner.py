@@ -7,7 +7,10 @@ never takes the caller (the designer window) down.
 
 The child is started with the ``spawn`` method (no forked Qt or CUDA state), rebuilds the graph
 from ``Graph.to_data()``, compiles it with ``compile_graph`` and sends every event through a
-queue. If the child dies without a last ``Finished``/``Failed`` event (killed, crashed),
+queue. A reader thread takes them off the queue at once into a ``Mailbox``, where those the
+window has not taken yet are merged (steps into one step, snapshots into the newest), so the
+training process never waits for the window and nothing queues without bound; the child takes
+no new snapshot while the last one has not been handed to the window. If the child dies without a last ``Finished``/``Failed`` event (killed, crashed),
 ``poll_events`` reports a ``Failed`` event with its exit code (or the reason the caller gave
 ``kill``), and the caller writes the run folder's result.json the child could not write, so the
 run is not listed as "running" for ever.
@@ -17,17 +20,16 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
-import queue
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from engine.training.control import TrainingControl
-from engine.training.events import TERMINAL, EpochEnd, Event, Failed, RunStarted, Step
+from engine.training.events import TERMINAL, EpochEnd, Event, Failed, RunStarted, Snapshot, Step
+from engine.training.mailbox import Mailbox
 from engine.training.settings import TrainingSettings
 
 
@@ -44,7 +46,9 @@ def _child(
         from engine.training.trainer import train
 
         for event in train(graph_data, settings, run_root=run_root, resume=resume, control=control):
-            events.put(event)
+            if isinstance(event, Snapshot):
+                control.snapshot_sent()  # no other is taken until the window has this one
+            events.put(event)  # never blocks: the queue's feeder thread writes the pipe
     except BaseException as error:  # the generator reports failures itself; this is a backstop
         events.put(
             Failed(f"training process failed: {type(error).__name__}: {error}", reason="crash")
@@ -54,7 +58,7 @@ def _child(
         events.join_thread()
 
 
-def _forward(events: Any, inbox: queue.Queue[Event]) -> None:
+def _forward(events: Any, inbox: Mailbox) -> None:
     """Move events from the process's queue to ``inbox`` until the queue is closed or broken."""
     while True:
         try:
@@ -72,7 +76,8 @@ class TrainingHandle:
         # A thread reads the process's queue into this one: a process killed halfway through
         # sending an event leaves a partial message, and reading that blocks for ever (this
         # side holds the pipe's other end too), which must not happen on the caller's thread.
-        self._inbox: queue.Queue[Event] = queue.Queue()
+        # The thread never waits for the caller either: what the caller has not taken is merged.
+        self._inbox = Mailbox(on_merged_snapshot=control.snapshot_delivered)
         threading.Thread(
             target=_forward, args=(events, self._inbox), name="training-events", daemon=True
         ).start()
@@ -87,28 +92,26 @@ class TrainingHandle:
     def poll_events(self, max_events: int = 10_000, timeout: float = 0.0) -> list[Event]:
         """Events that arrived since the last call, without blocking (waits up to ``timeout``
         for the first one)."""
-        found: list[Event] = []
-        deadline = time.monotonic() + timeout
-        while len(found) < max_events:
-            try:
-                wait = max(deadline - time.monotonic(), 0.0) if not found else 0.0
-                event = self._inbox.get(timeout=wait) if wait > 0 else self._inbox.get_nowait()
-            except queue.Empty:
-                break
-            found.append(self._note(event))
+        found = [self._note(event) for event in self._inbox.take(max_events, timeout)]
         if not found and not self.finished and not self.process.is_alive():
             # drain once more: the last events may have landed just before the exit
-            try:
-                found.append(self._note(self._inbox.get(timeout=0.5)))
-            except queue.Empty:
+            found = [self._note(event) for event in self._inbox.take(max_events, 0.5)]
+            if not found:
                 self.finished = True
                 found.append(self._died())
         if found:
             self.last_event = found[-1]
         return found
 
+    @property
+    def mailbox(self) -> Mailbox:
+        """The events waiting for ``poll_events`` (with counts of what was merged)."""
+        return self._inbox
+
     def _note(self, event: Event) -> Event:
         """Keep what the caller needs to record the run's end itself."""
+        if isinstance(event, Snapshot):
+            self.control.snapshot_delivered()  # the process may take the next one
         if isinstance(event, RunStarted):
             self.run_dir = event.run_dir
         elif isinstance(event, Step):

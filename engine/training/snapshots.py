@@ -1,10 +1,20 @@
 """Dashboard snapshots: filters, gradient flow, dying ReLUs, weight histograms, feature maps.
 
+A snapshot has three parts, each drawn by one dashboard page: ``filters`` (the Filters page),
+``feature_maps`` (Feature maps: one extra forward pass of one image) and ``gradients`` (Gradient
+flow: gradient norms, dead ReLUs, weight histograms; hooks on the step it is taken in). The view
+(``TrainingControl.set_view(snapshot_parts=...)``) names the parts the page in front draws:
+only those are computed at the live rate. Headless runs, and a view that says
+``snapshots_shown=True``, take every part.
+
 Taken on some training steps only, at a rate that keeps their cost within a budget: after a
 snapshot that cost ``c`` seconds the next one waits ``max(min_interval, c / budget)``, so at most
-``budget`` (default 2%) of the wall time goes to them. While no dashboard page shows them (the
-view says ``snapshots_shown=False``) they are taken every ``IDLE_INTERVAL`` seconds instead, so
-a page brought into view, a pause or the end of a run still finds recent ones.
+``budget`` (default 2%) of the wall time goes to them, and never more than two a second. While
+no page shows any part they are taken every ``IDLE_INTERVAL`` seconds instead (every part: a
+few milliseconds every few seconds), so a page brought into view, a pause or the end of a run
+still finds recent ones. A snapshot is not taken while the previous one has not reached the
+window yet (``room``, the process runner's count of snapshots in flight): a window that falls
+behind costs the run no snapshot work and no queue.
 """
 
 from __future__ import annotations
@@ -21,7 +31,9 @@ from engine.training.events import FeatureMaps, Snapshot
 
 MAX_FILTERS = 64
 IDLE_INTERVAL = 2.0  # seconds between snapshots while no page shows them
+MIN_INTERVAL = 0.5  # seconds between snapshots while a page shows them (at most 2 a second)
 HISTOGRAM_BINS = 40
+PARTS = ("filters", "feature_maps", "gradients")
 
 
 class SnapshotTaker:
@@ -34,7 +46,7 @@ class SnapshotTaker:
         relu_layers: list[str],
         feature_source: Callable[[int], tuple[torch.Tensor, np.ndarray, int]],
         budget: float = 0.02,
-        min_interval: float = 0.2,
+        min_interval: float | None = None,
         feature_layer: str | None = None,
         feature_image: int = 0,
     ) -> None:
@@ -42,12 +54,16 @@ class SnapshotTaker:
         self.modules = dict(model.named_modules())
         self.conv_layers, self.relu_layers = conv_layers, relu_layers
         self.feature_source = feature_source
-        self.budget, self.min_interval = budget, min_interval
+        self.budget = budget
+        self.min_interval = MIN_INTERVAL if min_interval is None else min_interval
         self.filter_layers = conv_layers[:1]
         self.feature_layer = feature_layer or (conv_layers[0] if conv_layers else None)
         self.feature_image = feature_image
         self.next_time = 0.0
-        self.shown = True  # whether a dashboard page shows snapshots (headless runs say nothing)
+        # the parts a dashboard page shows (headless runs say nothing: all of them)
+        self.parts: frozenset[str] = frozenset(PARTS)
+        self.room: Callable[[], bool] = lambda: True  # whether the last one has been taken
+        self._taking: frozenset[str] = frozenset(PARTS)  # the parts of the snapshot under way
         self._hooks: list[Any] = []
         self._dead: dict[str, torch.Tensor] = {}
         self._grads: dict[str, float] = {}
@@ -60,10 +76,18 @@ class SnapshotTaker:
             and isinstance(m.weight, torch.Tensor)
         ]
 
+    @property
+    def shown(self) -> bool:
+        """Whether a dashboard page shows a part of the snapshots."""
+        return bool(self.parts)
+
     def apply_view(self, changes: dict[str, Any]) -> None:
-        """Apply ``TrainingControl.set_view`` requests (unknown layers are ignored)."""
+        """Apply ``TrainingControl.set_view`` requests (unknown layers and parts are ignored)."""
         if "snapshots_shown" in changes:
-            self.shown = bool(changes["snapshots_shown"])
+            self.parts = frozenset(PARTS) if changes["snapshots_shown"] else frozenset()
+        if "snapshot_parts" in changes:
+            asked = changes["snapshot_parts"] or ()
+            self.parts = frozenset(p for p in asked if p in PARTS)
         if "filter_layers" in changes:
             self.filter_layers = [n for n in changes["filter_layers"] if n in self.conv_layers]
         if changes.get("feature_layer") in self.modules:
@@ -73,13 +97,26 @@ class SnapshotTaker:
         if self.shown:
             self.next_time = 0.0  # show the change at once
 
-    def due(self) -> bool:
-        return time.perf_counter() >= self.next_time
+    def due(self, final: bool = False) -> bool:
+        """Whether a snapshot is to be taken around the next step, and which parts: those
+        shown, or all of them when none is. ``final`` (the run's last step, its final
+        weights): always, every part."""
+        if final:
+            self._taking = frozenset(PARTS)
+            return True
+        if time.perf_counter() < self.next_time or not self.room():
+            return False
+        self._taking = self.parts or frozenset(PARTS)
+        return True
 
     def before_forward(self) -> None:
         """Hook every ReLU to record the share of units zero for the whole batch."""
         start = time.perf_counter()
         self._dead.clear()
+        self._grads = {}
+        if "gradients" not in self._taking:
+            self._cost = 0.0
+            return
         for name in self.relu_layers:
 
             def hook(_m: nn.Module, _i: Any, out: torch.Tensor, name: str = name) -> None:
@@ -94,6 +131,8 @@ class SnapshotTaker:
         for hook in self._hooks:
             hook.remove()
         self._hooks.clear()
+        if "gradients" not in self._taking:
+            return
         names, norms = [], []
         for name, module in self.modules.items():
             grads = [p.grad for p in module.parameters(recurse=False) if p.grad is not None]
@@ -111,13 +150,16 @@ class SnapshotTaker:
     def take(self, step: int, epoch: int) -> Snapshot:
         """Assemble the snapshot and schedule the next one."""
         start = time.perf_counter()
+        parts = self._taking
+        filters: dict[str, np.ndarray] = {}
+        histograms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         with torch.no_grad():
-            filters = {
-                name: self.modules[name].weight[:MAX_FILTERS].detach().float().cpu().numpy()
-                for name in self.filter_layers
-            }
-            histograms = {}
-            for name, module in self.weighted:
+            if "filters" in parts:
+                filters = {
+                    name: self.modules[name].weight[:MAX_FILTERS].detach().float().cpu().numpy()
+                    for name in self.filter_layers
+                }
+            for name, module in self.weighted if "gradients" in parts else ():
                 w = module.weight.detach().float()
                 lo, hi = float(w.min()), float(w.max())
                 if not (np.isfinite(lo) and np.isfinite(hi)):
@@ -130,12 +172,20 @@ class SnapshotTaker:
                     np.linspace(lo, hi, HISTOGRAM_BINS + 1, dtype=np.float32),
                 )
             dead = {k: float(v) for k, v in self._dead.items()}
-            feature_maps = self._feature_maps()
+            feature_maps = self._feature_maps() if "feature_maps" in parts else None
         cost = self._cost + time.perf_counter() - start
         interval = self.min_interval if self.shown else IDLE_INTERVAL
         self.next_time = time.perf_counter() + max(interval, cost / self.budget)
         return Snapshot(
-            step, epoch, filters, dict(self._grads), dead, histograms, feature_maps, cost
+            step,
+            epoch,
+            filters,
+            dict(self._grads),
+            dead,
+            histograms,
+            feature_maps,
+            cost,
+            tuple(p for p in PARTS if p in parts),
         )
 
     def _feature_maps(self) -> FeatureMaps | None:

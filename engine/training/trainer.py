@@ -199,6 +199,8 @@ class Trainer:
                 feature_layer=s.feature_layer if s.feature_layer in leaves else None,
                 feature_image=s.feature_image,
             )
+            if self.control is not None:  # none while the last one is on its way
+                self.snap.room = self.control.snapshot_room
         return RunStarted(
             run_dir=None,
             device=device_label(self.device),
@@ -370,7 +372,7 @@ class Trainer:
                 s.gamma,
             )
             last = self.step + 1 == self.total_steps  # the final weights are shown too
-            take = self.snap is not None and (self.snap.due() or last)
+            take = self.snap is not None and self.snap.due(final=last)
             self.in_step = True
             loss, hit = self.train_step(x, y, lr, take)
             self.step += 1
