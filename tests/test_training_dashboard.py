@@ -65,20 +65,25 @@ def click_tab(qtbot, dashboard: TrainingDashboard, page) -> None:
     assert dashboard.pages.currentWidget() is page
 
 
-def test_the_training_process_hears_whether_a_page_shows_snapshots(dashboard, qtbot) -> None:
+def test_the_training_process_hears_which_snapshot_parts_the_page_shows(dashboard, qtbot) -> None:
     told: list[dict] = []
     dashboard.view_changed.connect(told.append)
     dashboard.begin("next run")  # Curves in front: snapshots are not looked at
-    assert told == [{"snapshots_shown": False}]
+    assert told == [{"snapshot_parts": ()}]
     click_tab(qtbot, dashboard, dashboard.filters)
-    click_tab(qtbot, dashboard, dashboard.gradients)  # still shown: nothing new to tell
+    click_tab(qtbot, dashboard, dashboard.gradients)
     click_tab(qtbot, dashboard, dashboard.evaluation)
-    assert told[1:] == [{"snapshots_shown": True}, {"snapshots_shown": False}]
+    click_tab(qtbot, dashboard, dashboard.curves)  # nothing new to tell
+    assert told[1:] == [
+        {"snapshot_parts": ("filters",)},
+        {"snapshot_parts": ("gradients",)},
+        {"snapshot_parts": ()},
+    ]
     click_tab(qtbot, dashboard, dashboard.feature_maps)
-    dashboard.hide()  # as when another bottom tab covers it
-    assert told[3:] == [{"snapshots_shown": True}, {"snapshots_shown": False}]
+    dashboard.hide()  # as when another view covers it
+    assert told[4:] == [{"snapshot_parts": ("feature_maps",)}, {"snapshot_parts": ()}]
     dashboard.show()
-    assert told[5:] == [{"snapshots_shown": True}]
+    assert told[6:] == [{"snapshot_parts": ("feature_maps",)}]
 
 
 def test_epoch_end_draws_validation_and_evaluation(dashboard, qtbot) -> None:
@@ -333,6 +338,7 @@ def test_gradient_plots_keep_their_ranges_while_snapshots_vary_a_little(dashboar
     beyond them move the ranges so that every point stays in view."""
     from dataclasses import replace
 
+    dashboard.snapshot_interval = 0.0  # every snapshot drawn (not twice a second at most)
     page = dashboard.gradients
     click_tab(qtbot, dashboard, page)
     plots = page.norm_plot, page.dead_plot, page.hist_plot

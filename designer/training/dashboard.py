@@ -5,6 +5,12 @@ evaluation, prediction after training and the runs of the project.
 are appended to growable arrays and the curves get one ``setData`` each; of several snapshots
 only the newest is drawn; epoch ends extend the per-epoch curves and redraw the evaluation page.
 All pyqtgraph items are created once here and reused for every run.
+
+Only the page in front draws, at a bounded rate (curves 5 times a second, snapshots twice),
+and nothing draws while the dashboard is hidden; a page brought to the front draws the latest
+data once. The training process hears which snapshot parts the page in front draws
+(``view_changed``: ``{"snapshot_parts": ("filters",)}``, ``()`` for none) and computes only
+those at the live rate.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ from designer.training.widgets import (
     EpochCurve,
     PlotArea,
     SteadyRanges,
+    legend_above,
+    readable_plot,
     readable_progress_text,
     steady_left_axis,
 )
@@ -53,6 +61,7 @@ from engine.training.events import (
 
 SMOOTHING = 0.1  # weight of the newest loss in the smoothed curve
 CURVE_INTERVAL = 0.2  # seconds: curves redraw at 5 Hz at most (each redraw repaints 4 plots)
+SNAPSHOT_INTERVAL = 0.5  # seconds: a snapshot page redraws at 2 Hz at most
 
 
 def format_seconds(seconds: float) -> str:
@@ -81,8 +90,8 @@ class CurvesPage(PlotArea):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loss_plot = self.addPlot(title="Loss")
-        self.loss_plot.addLegend(offset=(-10, 10))
+        self.loss_plot = readable_plot(self, "Loss")
+        legend_above(self.loss_plot, 3)
         self.loss_plot.setLabel("bottom", "step")
         self.raw = self.loss_plot.plot(pen=pg.mkPen("#9ecae1", width=1), name="per step")
         self.smooth = self.loss_plot.plot(pen=pg.mkPen("#08519c", width=1), name="smoothed")
@@ -90,18 +99,18 @@ class CurvesPage(PlotArea):
         for curve in (self.raw, self.smooth):
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
-        self.acc_plot = self.addPlot(title="Accuracy")
-        self.acc_plot.addLegend(offset=(-10, -10))
+        self.acc_plot = readable_plot(self, "Accuracy")
+        legend_above(self.acc_plot, 2)
         self.acc_plot.setLabel("bottom", "epoch")
         self.acc_plot.setYRange(0, 1)
         self.train_acc = EpochCurve(self.acc_plot, "#1f77b4", "s", "training")
         self.val_acc = EpochCurve(self.acc_plot, "#d62728", "o", "validation")
         self.nextRow()
-        self.lr_plot = self.addPlot(title="Learning rate")
+        self.lr_plot = readable_plot(self, "Learning rate")
         self.lr_plot.setLabel("bottom", "step")
         # 1-pixel lines for the secondary curves: Qt strokes wider lines several times slower
         self.lr = self.lr_plot.plot(pen=pg.mkPen(COLOURS[2], width=1))
-        self.speed_plot = self.addPlot(title="Throughput (images/s)")
+        self.speed_plot = readable_plot(self, "Images per second")
         self.speed_plot.setLabel("bottom", "step")
         self.speed = self.speed_plot.plot(pen=pg.mkPen(COLOURS[4], width=1))
         self._ranges = SteadyRanges()
@@ -129,6 +138,7 @@ class TrainingDashboard(QWidget):
     """Everything a person watches while a network trains (a bottom tab of the main window)."""
 
     view_changed = Signal(dict)  # what snapshots should show: for TrainingHandle.set_view
+    epoch_ended = Signal(object)  # an EpochEnd of the run shown (its checkpoint is written)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -210,13 +220,16 @@ class TrainingDashboard(QWidget):
         self.draw_seconds = 0.0  # time spent in the latest apply()
         self._drawn: dict[str, int] = {}  # series name -> size when last drawn
         self._curves_due = 0.0
-        self._undrawn = False  # data arrived that the curves do not show yet
+        self._undrawn = False  # data arrived that the header and curves do not show yet
+        self._curves_stale = False  # the curves page was not in front when data arrived
+        self._snapshot_due = 0.0  # when a snapshot page may draw again
+        self.snapshot_interval = SNAPSHOT_INTERVAL
         self._progress_text = ""
         # snapshot and evaluation pages are drawn only while shown: the latest data waits here
-        self._snapshot: Snapshot | None = None
+        self._snapshots: dict[str, Snapshot] = {}  # part -> the newest snapshot that has it
         self._epoch_end: EpochEnd | None = None
         self._page_drawn: dict[str, object] = {}  # page name -> the data it shows
-        self._snapshots_shown: bool | None = None  # as last told to the training process
+        self._parts_told: tuple[str, ...] | None = None  # as last told to the training process
 
     def sizeHint(self) -> QSize:
         """As tall as the bottom dock usually is: opening the Training tab keeps the canvas's
@@ -239,7 +252,8 @@ class TrainingDashboard(QWidget):
         self.started, self.last_step = None, None
         self._drawn.clear()
         self._curves_due, self._progress_text, self._undrawn = 0.0, "", False
-        self._snapshot, self._epoch_end = None, None
+        self._curves_stale, self._snapshot_due = False, 0.0
+        self._snapshots, self._epoch_end = {}, None
         self._page_drawn.clear()
         self.state = "running"
         self.title.setText(description)
@@ -250,7 +264,7 @@ class TrainingDashboard(QWidget):
         self.message.hide()
         self.details.hide()
         self._draw_curves()
-        self._snapshots_shown = None
+        self._parts_told = None
         self._tell_snapshot_demand()
 
     def set_banner(self, text: str) -> None:
@@ -306,16 +320,23 @@ class TrainingDashboard(QWidget):
         # not at all while the dashboard is hidden (another bottom tab in front): showing it
         # draws the latest data
         shown = self.isVisible()
-        if shown and self._undrawn and (start >= self._curves_due or self.state != "running"):
+        running = self.state == "running"
+        if shown and self._undrawn and (start >= self._curves_due or not running):
             self._draw_latest()
             self._curves_due = start + CURVE_INTERVAL
         if snapshot is not None:
-            self._snapshot = snapshot
+            for part in snapshot.parts:
+                self._snapshots[part] = snapshot
         if epoch_end is not None:
             self._epoch_end = epoch_end
-        if shown and (snapshot is not None or epoch_end is not None):
+        if shown and (self.pages.currentWidget() is self.evaluation or not running):
             self._draw_current_page()
+        # a snapshot page: twice a second at most
+        elif shown and start >= self._snapshot_due and self._draw_current_page():
+            self._snapshot_due = start + self.snapshot_interval
         self.draw_seconds = time.perf_counter() - start
+        if epoch_end is not None:
+            self.epoch_ended.emit(epoch_end)
 
     def showEvent(self, event: QShowEvent) -> None:
         """Draw what arrived while the dashboard was hidden."""
@@ -329,23 +350,38 @@ class TrainingDashboard(QWidget):
         super().hideEvent(event)
         self._tell_snapshot_demand()
 
+    def _part_of(self, page: QWidget | None) -> str | None:
+        """The snapshot part ``page`` draws (None for the other pages)."""
+        return {self.filters: "filters", self.feature_maps: "feature_maps"}.get(
+            page, "gradients" if page is self.gradients else None
+        )
+
+    @property
+    def snapshot_parts(self) -> tuple[str, ...]:
+        """The snapshot parts the page in view draws: () while it draws none or is hidden."""
+        part = self._part_of(self.pages.currentWidget())
+        return (part,) if part is not None and self.isVisible() else ()
+
     @property
     def shows_snapshots(self) -> bool:
         """Whether a page that draws snapshots (filters, feature maps, gradients) is in view."""
-        page = self.pages.currentWidget()
-        return self.isVisible() and page in (self.filters, self.feature_maps, self.gradients)
+        return bool(self.snapshot_parts)
 
     def _tell_snapshot_demand(self, *_: object) -> None:
-        """Tell the training process whether snapshots are being looked at: it takes them at
-        5 Hz while they are, and every few seconds while not (they cost it about 1 % of its
-        throughput on a small network)."""
-        shown = self.shows_snapshots
-        if shown != self._snapshots_shown:
-            self._snapshots_shown = shown
-            self.view_changed.emit({"snapshots_shown": shown})
+        """Tell the training process which snapshot parts are being looked at: it computes
+        those twice a second, and all of them every few seconds while none is (so a page
+        brought to the front has recent data at once)."""
+        parts = self.snapshot_parts
+        if parts != self._parts_told:
+            self._parts_told = parts
+            self.view_changed.emit({"snapshot_parts": parts})
 
     def _draw_latest(self) -> None:
-        self._draw_curves()
+        """The header, and the curves when their page is in front (else when it comes)."""
+        if self.pages.currentWidget() is self.curves:
+            self._draw_curves()
+        else:
+            self._curves_stale = True
         if self.state == "running":  # a paused or ended run keeps its own message
             self._draw_header()
         self._undrawn = False
@@ -411,6 +447,7 @@ class TrainingDashboard(QWidget):
 
     def _draw_curves(self) -> None:
         """``setData`` on the curves whose data grew since their last draw (or were cleared)."""
+        self._curves_stale = False
         c = self.curves
         for name, curve, series in (
             ("raw", c.raw, self.loss),
@@ -433,23 +470,31 @@ class TrainingDashboard(QWidget):
             highest = max((float(v.max()) for v in values if v.size), default=0.0)
             c.fit_top(plot, highest)
 
-    def _draw_current_page(self, *_: object) -> None:
-        """Draw the latest snapshot or evaluation into the page being shown, once per new data.
+    def _draw_current_page(self, *_: object) -> bool:
+        """Draw the latest snapshot or evaluation into the page being shown, once per new data;
+        whether it drew.
 
         Hidden pages are not drawn while training (on a 2-core machine every millisecond of
         drawing is taken from the training process); switching to one draws it at once.
         """
         page = self.pages.currentWidget()
-        snap, end = self._snapshot, self._epoch_end
+        if page is self.curves:
+            if self._curves_stale and self.isVisible():
+                self._draw_curves()
+                return True
+            return False
+        part = self._part_of(page)
+        end = self._epoch_end
+        snap = self._snapshots.get(part) if part is not None else None
         if page is self.evaluation:
             data: object = end
-        elif page in (self.filters, self.feature_maps, self.gradients):
+        elif part is not None:
             data = snap
         else:
-            return
+            return False
         name = page.objectName() or type(page).__name__
         if data is None or self._page_drawn.get(name) is data:
-            return
+            return False
         self._page_drawn[name] = data
         if page is self.evaluation and end is not None:
             self.evaluation.update_from(end)
@@ -459,6 +504,7 @@ class TrainingDashboard(QWidget):
             self.feature_maps.update_from(snap.feature_maps)
         elif page is self.gradients and snap is not None:
             self.gradients.update_from(snap)
+        return True
 
     def show_page(self, page: QWidget) -> None:
         """Bring a page to the front (as clicking its tab does) and draw its latest data."""

@@ -51,6 +51,7 @@ class DashboardHost(QWidget):
             self.hint.hide()
             self.dashboard = TrainingDashboard(self)
             self.dashboard.view_changed.connect(self.controller.set_view)
+            self.dashboard.epoch_ended.connect(self._epoch_ended)
             self.predict = PredictPage(self.dashboard)
             self.runs = RunsPage(self.dashboard)
             self.dashboard.pages.addTab(self.predict, "Predict")
@@ -65,6 +66,22 @@ class DashboardHost(QWidget):
             self._layout.addWidget(self.dashboard)
             self._show_runs(self.controller.last_run_dir, self.controller.default_run_root())
         return self.dashboard
+
+    def _epoch_ended(self, end: Any) -> None:
+        """A running run ended an epoch (its checkpoints are written): the Runs page shows its
+        row and curves as they are, Predict uses its checkpoint; never raises."""
+        started = self.dashboard.started if self.dashboard is not None else None
+        run_dir = started.run_dir if started is not None else None
+        if run_dir is None or self.runs is None:
+            return
+        try:
+            self.runs.follow(run_dir, self.controller.default_run_root())
+        except Exception as error:  # a backstop: the run goes on whatever the page does
+            self.runs.folder.setText(f"The running run cannot be shown: {error}")
+        try:
+            self.predict.follow(run_dir, end.epoch)
+        except Exception as error:
+            self.predict.info.setText(f"Cannot predict with the running run: {error}")
 
     def run_ended(self, run_dir: str | None, root: Path) -> None:
         """A run finished or failed: offer its checkpoint for prediction (or the latest run's

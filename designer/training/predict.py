@@ -1,5 +1,7 @@
-"""The Predict page: after a run, drop an image file (or pick a validation sample) and see the
-class probabilities of the run's best checkpoint.
+"""The Predict page: drop an image file (or pick a validation sample) and see the class
+probabilities of a run's best checkpoint. During a run it follows the run (``follow``, at each
+epoch end): the run's newest checkpoint answers, without stopping it, and the result names the
+epoch whose weights answered.
 
 Loading the checkpoint (and torch, the first time) and the forward pass run on a worker thread;
 the result comes back through a queued signal, so the UI thread never waits on them.
@@ -26,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.training.images import image_to_display
-from designer.training.widgets import ImagePanel, PlotArea, name_ticks
+from designer.training.widgets import ImagePanel, PlotArea, name_ticks, readable_plot
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff);;All files (*)"
 
@@ -75,7 +77,7 @@ class PredictPage(QWidget):
         self.setAcceptDrops(True)
         self.run_dir: str | None = None
         self._predictor: Any = None
-        self._predictor_dir: str | None = None
+        self._predictor_stamp: tuple[str, int, int, int] | None = None
         self._lock = threading.Lock()
         self.busy = False
         self.last: Any = None  # the latest Prediction (or error text)
@@ -92,7 +94,7 @@ class PredictPage(QWidget):
         self.open_button.clicked.connect(self._open)
         self.image = ImagePanel("Image as fed to the network", self)
         self.view = PlotArea(self)
-        self.plot = self.view.addPlot(title="Class probabilities")
+        self.plot = readable_plot(self.view, "Class probabilities")
         self.plot.setYRange(0, 1)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#1f77b4")
         self.plot.addItem(self.bars)
@@ -120,6 +122,19 @@ class PredictPage(QWidget):
         self.info.setText(
             f"Run {run_dir}: drop an image file here or pick a validation sample "
             "(the best checkpoint is used)."
+        )
+        self._enable()
+
+    def follow(self, run_dir: str, epoch: int) -> None:
+        """The run in ``run_dir``, still training, ended ``epoch`` and wrote its checkpoints:
+        predict with them from now on (the run goes on)."""
+        if not _has_checkpoint(run_dir):
+            return
+        self.run_dir = str(run_dir)
+        self.info.setText(
+            f"Run {Path(run_dir).name} is training (epoch {epoch} done): drop an image file "
+            "here or pick a validation sample; its best checkpoint so far answers, and the "
+            "result names its epoch."
         )
         self._enable()
 
@@ -186,11 +201,12 @@ class PredictPage(QWidget):
     def _work(self, run_dir: str, job: Any) -> None:
         try:
             with self._lock:
-                if self._predictor_dir != run_dir:
-                    from designer.training.predictor import Predictor
+                from designer.training.predictor import Predictor, checkpoint_stamp
 
+                # a run still training may have written a newer checkpoint since the last time
+                if self._predictor_stamp != checkpoint_stamp(run_dir):
                     self._predictor = Predictor(run_dir)
-                    self._predictor_dir = run_dir
+                    self._predictor_stamp = self._predictor.stamp
                 result: Any = job(self._predictor)
         except Exception as error:  # shown to the person; the designer keeps running
             result = f"Cannot predict: {type(error).__name__}: {error}"
@@ -209,8 +225,10 @@ class PredictPage(QWidget):
         self.plot.getAxis("bottom").setTicks(name_ticks(result.classes))
         name = result.classes[result.predicted]
         truth = f", true class {result.classes[result.label]!r}" if result.label is not None else ""
+        weights = f" (weights of epoch {result.epoch}, {result.checkpoint})" if result.epoch else ""
         self.result.setText(
             f"{result.source}: predicted {name!r} with {probs[result.predicted]:.1%}{truth}"
+            f"{weights}"
         )
         self.image.show_image(image_to_display(result.image), f"{result.source} as fed")
 

@@ -1,9 +1,12 @@
-"""Class probabilities from a finished run's checkpoint (Qt-free; imports torch).
+"""Class probabilities from a run's checkpoint (Qt-free; imports torch).
 
 The checkpoint (best.pt, else last.pt) is read and checked by ``runs.load_checkpoint`` (safely:
 tensors and plain data only, never torch's advice to load unsafely, no warning printed); it holds
 the graph and settings it was trained with, so the engine's ``Trainer.setup`` rebuilds the same
-model, data split and normalisation on the CPU, then the weights are loaded into it.
+model, data split and normalisation on the CPU, then the weights are loaded into it. A run that
+is still training can be used: its checkpoints are replaced whole (written to a temporary file,
+then renamed), so a read gets one epoch's complete file; ``checkpoint_stamp`` tells when a newer
+one has replaced it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ class Prediction:
     classes: tuple[str, ...]
     label: int | None = None  # the true class of a validation sample
     source: str = ""
+    epoch: int | None = None  # the epoch whose weights answered
+    checkpoint: str = ""  # the file they came from (best.pt or last.pt)
 
     @property
     def predicted(self) -> int:
@@ -44,6 +49,14 @@ def checkpoint_of(run_dir: str | Path) -> Path:
     )
 
 
+def checkpoint_stamp(run_dir: str | Path) -> tuple[str, int, int, int]:
+    """Which checkpoint file ``run_dir`` offers now (path, inode, size, modification time): it
+    changes when a running run writes a newer one. FileNotFoundError when there is none."""
+    path = checkpoint_of(run_dir)
+    info = path.stat()
+    return str(path), info.st_ino, info.st_size, info.st_mtime_ns
+
+
 class Predictor:
     """A trained model in evaluation mode on the CPU, with its validation split."""
 
@@ -54,7 +67,8 @@ class Predictor:
         from engine.training.model import TrainingError
         from engine.training.trainer import Trainer
 
-        self.path = checkpoint_of(run_dir)
+        self.stamp = checkpoint_stamp(run_dir)
+        self.path = Path(self.stamp[0])
         state = runs.load_checkpoint(self.path)
         settings = dict(state["settings"])
         settings.update(device="cpu", mixed_precision=False)
@@ -85,7 +99,13 @@ class Predictor:
         """A validation sample (index taken modulo the split's size)."""
         x, image, label = self.trainer._feature_source(index)
         return Prediction(
-            np.asarray(image), self._probabilities(x), self.classes, label, f"validation {index}"
+            np.asarray(image),
+            self._probabilities(x),
+            self.classes,
+            label,
+            f"validation {index}",
+            self.epoch,
+            self.path.name,
         )
 
     def predict_image(self, image: np.ndarray, source: str = "") -> Prediction:
@@ -97,4 +117,12 @@ class Predictor:
         batch = torch.from_numpy(np.ascontiguousarray(image, dtype=np.uint8))[None]
         fitted = conform(batch, c, (h, w))
         x = self.trainer.loader.normalize(fitted)
-        return Prediction(fitted[0].numpy(), self._probabilities(x), self.classes, None, source)
+        return Prediction(
+            fitted[0].numpy(),
+            self._probabilities(x),
+            self.classes,
+            None,
+            source,
+            self.epoch,
+            self.path.name,
+        )

@@ -3,7 +3,11 @@
 
 After Save As the design's runs folder changes (``designer.run_history``): the page lists the
 runs of the current folder, then those of the folders the design had before in this session,
-each marked with its folder, so that Save As never hides a run the page showed."""
+each marked with its folder, so that Save As never hides a run the page showed.
+
+A run that is training is followed (``follow``, at each of its epoch ends): its row and its
+curves are read again from its own folder only, and only while the page is shown (else once
+when it is shown); the first time, the whole folder is listed once, with the run checked."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -23,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.training.widgets import COLOURS, PlotArea
-from engine.training.runs import RunInfo, list_runs, read_metrics
+from designer.training.widgets import COLOURS, PlotArea, readable_plot
+from engine.training.runs import RunInfo, list_runs, read_metrics, read_run
 
 
 def _percent(value: float | None) -> str:
@@ -54,6 +59,9 @@ class RunsPage(QWidget):
         self.earlier: list[Path] = []  # the design's runs folders before its last Save As
         self.runs: list[RunInfo] = []
         self.earlier_runs: list[RunInfo] = []
+        self.following: str | None = None  # the run folder of a run that is training
+        self._follow_pending = False  # its epoch ended while the page was hidden
+        self.follow_reads = 0  # how often a followed run was read again (for tests)
         self.folder = QLabel("", self)
         self.folder.setWordWrap(True)
         self.list = QListWidget(self)
@@ -62,9 +70,11 @@ class RunsPage(QWidget):
         refresh = QPushButton("Refresh", self)
         refresh.clicked.connect(lambda: self.set_root(self.root) if self.root else None)
         self.view = PlotArea(self)
-        self.acc_plot = self.view.addPlot(title="Validation accuracy per epoch")
+        self.acc_plot = readable_plot(self.view, "Validation accuracy")
+        self.acc_plot.setLabel("bottom", "epoch")
         self.acc_plot.addLegend(offset=(-10, -10))
-        self.loss_plot = self.view.addPlot(title="Validation loss per epoch")
+        self.loss_plot = readable_plot(self.view, "Validation loss")
+        self.loss_plot.setLabel("bottom", "epoch")
         self.curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         side = QVBoxLayout()
         side.addWidget(self.folder)
@@ -153,8 +163,58 @@ class RunsPage(QWidget):
     def _on(item: QListWidgetItem) -> bool:
         return item.checkState() == Qt.CheckState.Checked
 
-    def redraw(self) -> None:
-        """Show the checked runs' curves (one persistent pair of curves per run)."""
+    # ----- a run that is training ----------------------------------------------------------
+    def follow(self, run_dir: str | Path, root: Path | None = None) -> None:
+        """An epoch of the run in ``run_dir`` ended: show its row and curves as they are now
+        (while the page is hidden, once it is shown). ``root``: the folder it is in, when it
+        is not the one listed."""
+        self.following = str(run_dir)
+        if root is not None and (self.root is None or Path(root) != self.root):
+            self.root = Path(root)
+            self.runs = []  # listed again below
+        self._follow_pending = True
+        if self.isVisible():
+            self._show_followed()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._follow_pending:
+            self._show_followed()
+
+    def _show_followed(self) -> None:
+        """Read the followed run's folder again and update its row and curve only."""
+        self._follow_pending = False
+        path = self.following
+        if path is None or self.root is None:
+            return
+        self.follow_reads += 1
+        index = next((i for i, r in enumerate(self.runs) if str(r.path) == path), None)
+        if index is None:  # a new run: list the folder once, with the new run checked
+            self.set_root(self.root)
+            item = self._item_of(path)
+            if item is not None:
+                item.setCheckState(Qt.CheckState.Checked)  # redraws (itemChanged)
+            return
+        try:
+            run = read_run(Path(path))
+        except Exception:  # read_run names damage itself; a vanished folder stays listed
+            return
+        self.runs[index] = run
+        item = self._item_of(path)
+        if item is None:
+            return
+        self.list.blockSignals(True)
+        item.setText(self._item(run, earlier=False).text())
+        self.list.blockSignals(False)
+        if self._on(item):
+            self.redraw(only=path)
+
+    def _item_of(self, path: str) -> QListWidgetItem | None:
+        return next((i for i in self._items() if i.data(Qt.ItemDataRole.UserRole) == path), None)
+
+    def redraw(self, only: str | None = None) -> None:
+        """Show the checked runs' curves (one persistent pair of curves per run); ``only``:
+        read again the curves of that run alone."""
         wanted = [item for item in self._items() if self._on(item)]
         names = {item.data(Qt.ItemDataRole.UserRole) for item in wanted}
         for path in list(self.curves):
@@ -165,6 +225,8 @@ class RunsPage(QWidget):
                     plot.removeItem(curve)
         for index, item in enumerate(wanted):
             path = item.data(Qt.ItemDataRole.UserRole)
+            if only is not None and path != only and path in self.curves:
+                continue
             try:
                 epochs, acc, loss = _curves(path)
             except Exception:  # read_metrics skips damaged records; this is a backstop

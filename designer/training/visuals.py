@@ -30,6 +30,8 @@ from designer.training.widgets import (
     name_ticks,
     nice_log_bounds,
     pixmap_from,
+    readable_plot,
+    set_title,
     steady_left_axis,
 )
 from engine.training.events import EpochEnd, FeatureMaps, RunStarted, Snapshot
@@ -150,8 +152,8 @@ class FeatureMapsPage(QWidget):
         self.maps.show_image(map_mosaic(fm.maps), f"{fm.layer}: {what} ({shape})")
 
 
-DEAD_TITLE = "Dead ReLU units (zero for the whole batch)"
-NO_RELU_TITLE = "Dead ReLU units: none to show, this network has no ReLU layers"
+DEAD_TITLE = "Dead ReLUs (zero for the whole batch)"
+NO_RELU_TITLE = "Dead ReLUs: this network has no ReLU layers"
 
 
 class GradientsPage(QWidget):
@@ -165,17 +167,17 @@ class GradientsPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view = PlotArea(self)
-        self.norm_plot = self.view.addPlot(title="Gradient norm per layer (log scale)")
+        self.norm_plot = readable_plot(self.view, "Gradient norm (log scale)")
         self.norm_plot.setLogMode(y=True)
         self.norm_plot.showGrid(y=True, alpha=0.3)
         self.norms = self.norm_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), symbol="o")
-        self.dead_plot = self.view.addPlot(title=DEAD_TITLE)
+        self.dead_plot = readable_plot(self.view, DEAD_TITLE)
         self.dead_plot.setYRange(0, 1)
         self.dead_plot.getAxis("left").setLabel("share")
         self.dead = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#d62728")
         self.dead_plot.addItem(self.dead)
         self.view.nextRow()
-        self.hist_plot = self.view.addPlot(title="Weight histogram", colspan=2)
+        self.hist_plot = readable_plot(self.view, "Weight histogram", colspan=2)
         self.hist = self.hist_plot.plot(
             [0, 1], [0], stepMode="center", fillLevel=0, brush=(31, 119, 180, 120)
         )
@@ -200,7 +202,7 @@ class GradientsPage(QWidget):
     def configure(self, started: RunStarted) -> None:
         self._histograms.clear()
         self._ranges.clear()
-        self.dead_plot.setTitle(DEAD_TITLE if started.relu_layers else NO_RELU_TITLE)
+        set_title(self.dead_plot, DEAD_TITLE if started.relu_layers else NO_RELU_TITLE)
         self.layer.blockSignals(True)
         self.layer.clear()
         self.layer.blockSignals(False)
@@ -245,7 +247,7 @@ class GradientsPage(QWidget):
             self._ranges.follow(self.hist_plot, "x", float(edges[0]), float(edges[-1]), margin=0.05)
             top = float(np.max(counts)) if len(counts) else 0.0
             self._ranges.follow(self.hist_plot, "y", 0.0, top, margin=0.15, from_zero=True)
-            self.hist_plot.setTitle(f"Weight histogram of {self.layer.currentText()}")
+            set_title(self.hist_plot, f"Weights of {self.layer.currentText()}")
 
 
 class EvaluationPage(QWidget):
@@ -257,7 +259,7 @@ class EvaluationPage(QWidget):
         super().__init__(parent)
         self.classes: tuple[str, ...] = ()
         self.view = PlotArea(self)
-        self.confusion_plot = self.view.addPlot(title="Confusion matrix")
+        self.confusion_plot = readable_plot(self.view, "Confusion matrix")
         self.confusion_plot.setLabel("bottom", "predicted")
         self.confusion_plot.setLabel("left", "true")
         self.confusion_plot.invertY(True)
@@ -267,7 +269,7 @@ class EvaluationPage(QWidget):
         self.confusion_plot.addItem(self.confusion)
         self.counts = CellLabels()
         self.confusion_plot.addItem(self.counts)
-        self.class_plot = self.view.addPlot(title="Accuracy per class")
+        self.class_plot = readable_plot(self.view, "Accuracy per class")
         self.class_plot.setLabel("bottom", "true class")
         self.class_plot.setYRange(0, 1, padding=0.02)
         self.per_class = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#2ca02c")
@@ -315,7 +317,7 @@ class EvaluationPage(QWidget):
             shares = counts / np.where(rows > 0, rows, 1)
             self.confusion.setImage(shares, levels=(0, 1))
             self.counts.set_values(counts, shares)
-            self.confusion_plot.setTitle(f"Confusion matrix after epoch {end.epoch}")
+            set_title(self.confusion_plot, f"Confusion, epoch {end.epoch}")
         if end.per_class_accuracy is not None:
             acc = np.nan_to_num(np.asarray(end.per_class_accuracy, dtype=np.float64))
             self.per_class.setOpts(x=np.arange(len(acc), dtype=float), height=acc)

@@ -139,6 +139,68 @@ def nice_log_bounds(low: float, high: float) -> Span:
     return math.log10(below) + decade, math.log10(above) + decade_high
 
 
+TICK_DENSITY = 0.6  # of pyqtgraph's default: fewer ticks, so small charts keep labels apart
+LABEL_GAP = 6.0  # pixels at least between two tick labels of an axis
+
+
+def spaced_labels(
+    texts: list[tuple[QRectF, object, str]], gap: float = LABEL_GAP
+) -> list[tuple[QRectF, object, str]]:
+    """The tick labels (rect, flags, text) to draw, in the order given (pyqtgraph gives the
+    major ticks' first): a label closer than ``gap`` to one already kept is left out."""
+    kept: list[tuple[QRectF, object, str]] = []
+    half = gap / 2
+    for spec in texts:
+        grown = spec[0].adjusted(-half, -half, half, half)
+        if not any(grown.intersects(k[0].adjusted(-half, -half, half, half)) for k in kept):
+            kept.append(spec)
+    return kept
+
+
+class ReadableAxis(pg.AxisItem):
+    """An axis whose tick labels never touch: fewer automatic ticks (``TICK_DENSITY``), and a
+    label that would come closer than ``LABEL_GAP`` to another is left out. pyqtgraph draws
+    its major labels however crowded they are (and fixed ticks, such as layer or class names,
+    all of them): on a small chart they ran into each other."""
+
+    def __init__(self, orientation: str, **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
+        self.setTickDensity(TICK_DENSITY)
+
+    def generateDrawSpecs(self, p: QPainter) -> tuple | None:
+        specs = super().generateDrawSpecs(p)
+        if specs is None:
+            return None
+        axis, ticks, texts = specs
+        return axis, ticks, spaced_labels(texts)
+
+
+def readable_plot(area: pg.GraphicsLayoutWidget, title: str, **kwargs: object) -> pg.PlotItem:
+    """A plot added to ``area`` with ``ReadableAxis`` axes on its left and bottom."""
+    axes = {"left": ReadableAxis("left"), "bottom": ReadableAxis("bottom")}
+    return area.addPlot(title=title, axisItems=axes, **kwargs)
+
+
+def legend_above(plot: pg.PlotItem, columns: int) -> pg.LegendItem:
+    """A one-row legend in the plot's title row, at its right end: outside the data, where it
+    covers no curve however small the chart is (the title moves to the left end)."""
+    legend = plot.addLegend(offset=None, colCount=columns, labelTextSize="8pt", horSpacing=8)
+    legend.setParentItem(plot)
+    legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-4, 4))
+    legend.layout.setContentsMargins(0, 0, 0, 0)
+    legend.setBrush(None)
+    legend.setPen(None)
+    plot.setTitle(plot.titleLabel.text, justify="left")
+    return legend
+
+
+def set_title(plot: pg.PlotItem, title: str) -> None:
+    """Set the plot's title when it changes: pyqtgraph re-lays out the plot for every call,
+    repainting all of it and its axes."""
+    if plot.titleLabel.text != title:
+        plot.setTitle(title)
+
+
 class PlotArea(pg.GraphicsLayoutWidget):
     """A pyqtgraph layout whose size hint does not follow its own size.
 
