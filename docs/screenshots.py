@@ -4,7 +4,8 @@
   (`cnn-designer --preset resnet18 --screenshot`);
 - docs/images/dashboard.png: the Train view during a real run of LeNet-5 on Digits;
 - docs/images/runs.png: the Runs view with that run and a second one (another learning rate)
-  overlaid.
+  overlaid;
+- docs/images/search_to_add.png: search-to-add on LeNet-5: conv1 selected, Tab, "pool" typed.
 """
 
 from __future__ import annotations
@@ -33,6 +34,41 @@ def main_window() -> None:
         str(target),
     ]
     subprocess.run(command, check=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+
+
+def search_to_add() -> None:
+    """LeNet-5 with conv1 selected after Tab and "pool" were typed: the search lists the
+    pooling blocks, and Enter would add the first below conv1, wired in after it."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QPainter
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from designer.app import create_application, create_window
+
+    create_application(offscreen=True)
+    window = create_window(preset="lenet5", session=False)
+    window.resize(1280, 800)
+    window.show()
+    QApplication.processEvents()
+    canvas = window.canvas
+    window.document.set_selection(["conv1"])
+    box = canvas.canvas.nodes["conv1"].scene_rect()
+    point = canvas.mapFromScene(box.bottomRight())  # the mouse beside conv1
+    canvas.quick_add.open(point)
+    popup = canvas.quick_add.popup
+    QTest.keyClicks(popup.edit, "pool")
+    # the offscreen screen is 800×600: put the popup where a real screen shows it
+    popup.move(canvas.viewport().mapToGlobal(point) + QPoint(14, 14))
+    QApplication.processEvents()
+    picture = window.grab()
+    painter = QPainter(picture)  # the popup is a window of its own: drawn where it shows
+    painter.drawPixmap(popup.pos() - window.pos(), popup.grab())
+    painter.end()
+    picture.save(str(IMAGES / "search_to_add.png"))
+    popup.close()
+    window.document.undo_stack.setClean()
+    window.close()
 
 
 def train_until(window, epochs: int, settings: dict) -> None:
@@ -92,4 +128,5 @@ def dashboard(epoch: int = 12) -> None:
 if __name__ == "__main__":
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     main_window()
+    search_to_add()
     dashboard()

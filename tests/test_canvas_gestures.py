@@ -395,3 +395,29 @@ def test_duplicate_and_paste_put_selected_copies_beside_the_originals(qtbot: Any
     seen = view.mapToScene(view.viewport().rect()).boundingRect()
     for name in doc.selection:
         assert seen.contains(view.canvas.nodes[name].scene_rect())
+
+
+def test_a_block_dropped_on_a_short_wire_goes_between_its_ends(qtbot: Any) -> None:
+    doc, view, _ = make_view(qtbot)
+    doc.add_node("input", (0.0, 0.0), {"shape": [3, 16, 16]}, "input")
+    doc.add_node("relu", (0.0, 100.0), {}, "relu")  # 38 units apart: no room for a block
+    doc.add_node("output", (0.0, 200.0), {}, "output")
+    doc.connect("input", "out", "relu")
+    doc.connect("relu", "out", "output")
+    view.zoom_to_fit()
+    wire = next(i for e, i in view.canvas.edges.items() if e.src == "input")
+    middle = _at(view, wire.path.pointAtPercent(0.5))
+    mime = QMimeData()
+    mime.setData(MIME_BLOCK, b"dropout")
+    viewport = view.viewport()
+    QApplication.sendEvent(viewport, _drag_event(QDragEnterEvent, middle, mime))
+    QApplication.sendEvent(viewport, _drag_event(QDragMoveEvent, middle, mime))
+    QApplication.sendEvent(viewport, _drag_event(QDropEvent, middle, mime))
+    (new,) = doc.selection
+    assert {(e.src, e.dst) for e in doc.graph.edges} == {
+        ("input", new),
+        (new, "relu"),
+        ("relu", "output"),
+    }
+    ys = [doc.position(n)[1] for n in ("input", new, "relu", "output")]
+    assert ys == sorted(ys) and overlaps(view) == []  # in order, the rest pushed down

@@ -392,7 +392,7 @@ def insert_into_wire(
         if edge.src not in graph or edge not in graph.out_edges(edge.src):
             raise GraphError(f"the wire {edge} no longer exists")
         block = graph.add_node(type_id).name if name is None else name
-        doc.place(block, pos)
+        doc.place(block, _below_source(doc, edge.src, pos))
         out = _out_port(graph, block)
         if out is None or graph.free_input_port(block) is None:
             kind = graph.node(block).type_id
@@ -407,6 +407,17 @@ def insert_into_wire(
 
     what = type_id if name is None else name
     return doc.run_edit(f"Insert {what} into {edge.src} → {edge.dst}", action)
+
+
+def _below_source(doc: Document, source: str, pos: tuple[float, float]) -> tuple[float, float]:
+    """``pos``, moved down below block ``source`` when the two would overlap (a short wire)."""
+    above = doc.position(source)
+    if above is None:
+        return pos
+    padded = (pos[0] - 10, pos[1] - ROOM_GAP / 2, pos[0] + NODE_SIZE[0] + 10, pos[1] + NODE_SIZE[1])
+    if not _overlap(padded, _rect(above)):
+        return pos
+    return pos[0], round(above[1] + NODE_SIZE[1] + ROOM_GAP, 1)
 
 
 def free_offset(

@@ -50,13 +50,12 @@ def free_centre(view: CanvasView, centre: QPointF) -> QPointF:
         for i in range(-RINGS, RINGS + 1)
         for j in range(-RINGS, RINGS + 1)
     ]
-    spots.sort(
-        key=lambda p: (
-            (abs(p.x() - centre.x()) / step_x) ** 2
-            + (abs(p.y() - centre.y()) / step_y) ** 2
-            + (0.1 if p.y() < centre.y() else 0.0)
-        )
-    )
+
+    def cost(p: QPointF) -> float:  # near first; then below before above, right before left
+        dx, dy = (p.x() - centre.x()) / step_x, (p.y() - centre.y()) / step_y
+        return dx * dx + dy * dy + (0.1 if dy < 0 else 0.0) + (0.05 if dx < 0 else 0.0)
+
+    spots.sort(key=cost)
     for spot in spots:
         if not inner.contains(spot):
             continue

@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from designer.canvas.view import CanvasView
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
-BELOW_GAP = 40.0  # scene units between a selected block and the block added after it
+BELOW_GAP = 40.0
+MAX_ROWS = 14  # rows the popup shows before it scrolls
+POPUP_OFFSET = 14  # screen pixels between the point of the gesture and the popup  # scene units between a selected block and the block added after it
 _NAVIGATION = {
     Qt.Key.Key_Up: -1,
     Qt.Key.Key_Down: 1,
@@ -69,7 +71,7 @@ class QuickAddPopup(QFrame):
         layout.addWidget(self.hint)
         layout.addWidget(self.edit)
         layout.addWidget(self.list)
-        self.resize(300, 320)
+        self.setFixedWidth(300)
         self.preferred: list[str] = []
         self._done = False
         self.edit.textChanged.connect(self.refilter)
@@ -108,6 +110,11 @@ class QuickAddPopup(QFrame):
                 item.setForeground(QColor("#9aa0a6"))  # does not take this tensor as it is
         if self.list.count():
             self.list.setCurrentRow(0)
+        # as tall as its rows (up to MAX_ROWS), so that a short list hides little canvas
+        rows = max(1, min(MAX_ROWS, self.list.count()))
+        row = self.list.sizeHintForRow(0) if self.list.count() else self.fontMetrics().height()
+        self.list.setFixedHeight(rows * max(row, 1) + 2 * self.list.frameWidth() + 2)
+        self.adjustSize()
 
     def current_type(self) -> str | None:
         """The type id of the highlighted row."""
@@ -204,7 +211,7 @@ class QuickAdd:
         if direction == "out":
             shape = _output_shape(self.view, node, port)
             preferred = accepting_types(shape) if shape is not None else []
-            hint = f"Feed {node}'s {_shape_text(shape)} into…"
+            hint = f"Feed {node}'s output ({_shape_text(shape)}) into…"
             request = Request(at, source=(node, port), gesture=gesture)
         else:
             preferred = []
@@ -216,7 +223,9 @@ class QuickAdd:
         if self.request is not None:
             self._end_gesture()
         self.request = request
-        self.popup.open_at(self.view.viewport().mapToGlobal(point), preferred, hint)
+        # just beside the point, so that the wire's end and the spot stay in sight
+        corner = self.view.viewport().mapToGlobal(point) + QPoint(POPUP_OFFSET, POPUP_OFFSET)
+        self.popup.open_at(corner, preferred, hint)
 
     def _end_gesture(self) -> None:
         request, self.request = self.request, None
