@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 from tiny_graphs import digits_cnn
 
 from engine.training.control import TrainingControl
-from engine.training.events import EpochEnd, Finished, Snapshot, Step
+from engine.training.events import EpochEnd, Finished, Paused, Snapshot, Step
 from engine.training.mailbox import Mailbox
 from engine.training.runner import start_training
 from engine.training.trainer import train
@@ -255,7 +255,7 @@ def test_charts_keep_their_labels_apart_at_the_smallest_train_view(qtbot, window
     window.resize(1280, 720)
     window.switch_view("train")
     dashboard = window.training.host.ensure_dashboard()
-    dashboard.snapshot_interval = 0.0
+    dashboard.page_interval = 0.0
     dashboard.begin("a run of many steps")
     many_layers = tuple(f"features.{i}.conv" for i in range(24))  # long names, crowded
     from dataclasses import replace
@@ -318,7 +318,7 @@ def test_hidden_pages_and_a_hidden_dashboard_draw_nothing(qtbot) -> None:
     assert dashboard.filters.first.image is not None  # the page in front draws
     assert dashboard.curves.raw.getData()[0] is None  # the curves, behind it, wait
     first = dashboard.filters.first.image
-    dashboard.apply([te.step(10), te.snapshot(10)])  # within SNAPSHOT_INTERVAL: not redrawn
+    dashboard.apply([te.step(10), te.snapshot(10)])  # within PAGE_INTERVAL: not redrawn
     assert dashboard.filters.first.image is first
     dashboard.hide()
     time.sleep(0.6)
@@ -329,3 +329,28 @@ def test_hidden_pages_and_a_hidden_dashboard_draw_nothing(qtbot) -> None:
     dashboard.show_page(dashboard.curves)
     assert list(dashboard.curves.raw.getData()[0]) == list(range(1, 16))
     assert np.isfinite(dashboard.curves.raw.getData()[1]).all()
+
+
+def test_the_evaluation_page_draws_twice_a_second_at_most_while_running(qtbot) -> None:
+    """Epochs of a tenth of a second: a confusion matrix and gallery each epoch took a tenth of
+    the run's time; the newest is drawn at most every PAGE_INTERVAL, and at once on a pause."""
+    from designer.training.dashboard import PAGE_INTERVAL, TrainingDashboard
+
+    dashboard = TrainingDashboard()
+    qtbot.addWidget(dashboard)
+    dashboard.resize(996, 560)
+    dashboard.show()
+    dashboard.begin("run")
+    dashboard.apply([te.run_started(epochs=10)])
+    dashboard.show_page(dashboard.evaluation)
+    title = dashboard.evaluation.confusion_plot.titleLabel
+    dashboard.apply([te.step(20), te.epoch_end(1, 20)])
+    assert "epoch 1" in title.text
+    dashboard.apply([te.step(40), te.epoch_end(2, 40)])
+    assert "epoch 1" in title.text  # too soon: waits
+    time.sleep(PAGE_INTERVAL + 0.05)
+    dashboard.apply([te.step(45)])
+    assert "epoch 2" in title.text
+    dashboard.apply([te.step(60), te.epoch_end(3, 60)])
+    dashboard.apply([Paused(60)])
+    assert "epoch 3" in title.text  # paused: the latest at once

@@ -338,7 +338,7 @@ def test_gradient_plots_keep_their_ranges_while_snapshots_vary_a_little(dashboar
     beyond them move the ranges so that every point stays in view."""
     from dataclasses import replace
 
-    dashboard.snapshot_interval = 0.0  # every snapshot drawn (not twice a second at most)
+    dashboard.page_interval = 0.0  # every snapshot drawn (not twice a second at most)
     page = dashboard.gradients
     click_tab(qtbot, dashboard, page)
     plots = page.norm_plot, page.dead_plot, page.hist_plot

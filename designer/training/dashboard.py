@@ -6,7 +6,9 @@ are appended to growable arrays and the curves get one ``setData`` each; of seve
 only the newest is drawn; epoch ends extend the per-epoch curves and redraw the evaluation page.
 All pyqtgraph items are created once here and reused for every run.
 
-Only the page in front draws, at a bounded rate (curves 5 times a second, snapshots twice),
+Only the page in front draws, at a bounded rate (curves 5 times a second, the other pages
+twice: with epochs of a tenth of a second, a confusion matrix and its gallery every epoch took
+a tenth of the run's time),
 and nothing draws while the dashboard is hidden; a page brought to the front draws the latest
 data once. The training process hears which snapshot parts the page in front draws
 (``view_changed``: ``{"snapshot_parts": ("filters",)}``, ``()`` for none) and computes only
@@ -61,7 +63,7 @@ from engine.training.events import (
 
 SMOOTHING = 0.1  # weight of the newest loss in the smoothed curve
 CURVE_INTERVAL = 0.2  # seconds: curves redraw at 5 Hz at most (each redraw repaints 4 plots)
-SNAPSHOT_INTERVAL = 0.5  # seconds: a snapshot page redraws at 2 Hz at most
+PAGE_INTERVAL = 0.5  # seconds: a snapshot or evaluation page redraws at 2 Hz at most
 
 
 def format_seconds(seconds: float) -> str:
@@ -222,8 +224,8 @@ class TrainingDashboard(QWidget):
         self._curves_due = 0.0
         self._undrawn = False  # data arrived that the header and curves do not show yet
         self._curves_stale = False  # the curves page was not in front when data arrived
-        self._snapshot_due = 0.0  # when a snapshot page may draw again
-        self.snapshot_interval = SNAPSHOT_INTERVAL
+        self._page_due = 0.0  # when a snapshot or evaluation page may draw again
+        self.page_interval = PAGE_INTERVAL
         self._progress_text = ""
         # snapshot and evaluation pages are drawn only while shown: the latest data waits here
         self._snapshots: dict[str, Snapshot] = {}  # part -> the newest snapshot that has it
@@ -252,7 +254,7 @@ class TrainingDashboard(QWidget):
         self.started, self.last_step = None, None
         self._drawn.clear()
         self._curves_due, self._progress_text, self._undrawn = 0.0, "", False
-        self._curves_stale, self._snapshot_due = False, 0.0
+        self._curves_stale, self._page_due = False, 0.0
         self._snapshots, self._epoch_end = {}, None
         self._page_drawn.clear()
         self.state = "running"
@@ -329,11 +331,11 @@ class TrainingDashboard(QWidget):
                 self._snapshots[part] = snapshot
         if epoch_end is not None:
             self._epoch_end = epoch_end
-        if shown and (self.pages.currentWidget() is self.evaluation or not running):
+        if shown and not running:  # paused or ended: the latest data at once
             self._draw_current_page()
-        # a snapshot page: twice a second at most
-        elif shown and start >= self._snapshot_due and self._draw_current_page():
-            self._snapshot_due = start + self.snapshot_interval
+        # a snapshot or evaluation page: twice a second at most
+        elif shown and start >= self._page_due and self._draw_current_page():
+            self._page_due = start + self.page_interval
         self.draw_seconds = time.perf_counter() - start
         if epoch_end is not None:
             self.epoch_ended.emit(epoch_end)
