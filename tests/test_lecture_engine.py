@@ -8,6 +8,7 @@ and TorchScript exports against the compiled model.
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 
 from engine import Graph, compile_graph, example_inputs, infer
+from engine.analysis import node_equivalents
 from engine.catalog import CATALOG
 from engine.export import export_model
 
@@ -185,3 +187,82 @@ def test_torchscript_export_of_locally_connected_matches(tmp_path: Path) -> None
     x = torch.randn(2, 1, 8, 8)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), compiled(x), rtol=1e-5, atol=1e-5)
+
+
+# ----- item 1: dense / locally connected / convolution equivalents --------------------------
+def _conv_graph(shape: list[int], **params) -> tuple[Graph, object]:
+    g = Graph()
+    g.add_node("input", "x", {"shape": shape})
+    g.add_node("conv2d", "conv", params)
+    g.add_node("output", "out")
+    g.connect("x", "conv")
+    g.connect("conv", "out")
+    return g, infer(g)
+
+
+def test_the_lecture_example_21_9_3() -> None:
+    """7 inputs, 3 outputs, windows of 3 (the lecture's figure, as a 1×1×7 image): dense 21
+    weights, locally connected 9, convolution 3; LC is 2.3× faster, the conv 7× smaller."""
+    graph, result = _conv_graph(
+        [1, 1, 7], out_channels=1, kernel_size=[1, 3], stride=[1, 2], bias=False
+    )
+    rows = node_equivalents(graph, result, "conv")
+    assert rows is not None
+    assert result.nodes["conv"].output == (1, 1, 3)
+    assert (rows.dense.weights, rows.locally_connected.weights, rows.convolution.weights) == (
+        21,
+        9,
+        3,
+    )
+    assert rows.dense.macs == 21 and rows.locally_connected.macs == rows.convolution.macs == 9
+    ratios = rows.ratios()
+    assert ratios["dense_over_conv_params"] == 7
+    assert round(ratios["dense_over_lc_macs"], 1) == 2.3
+    assert ratios["lc_over_conv_params"] == 3
+
+
+EQUIVALENT_CASES = [
+    ([3, 8, 8], {"out_channels": 4, "kernel_size": 3}),
+    ([2, 9, 7], {"out_channels": 3, "kernel_size": [3, 2], "stride": [2, 1], "padding": 1}),
+    ([4, 6, 6], {"out_channels": 2, "kernel_size": 1, "bias": False}),
+    ([2, 7, 7], {"out_channels": 2, "kernel_size": 3, "padding": "same"}),
+]
+
+
+@pytest.mark.parametrize(("shape", "params"), EQUIVALENT_CASES)
+def test_equivalents_count_like_real_torch_modules(shape: list[int], params: dict) -> None:
+    graph, result = _conv_graph(shape, **params)
+    rows = node_equivalents(graph, result, "conv")
+    assert rows is not None
+    out = result.nodes["conv"].output
+    conv = graph.node("conv").spec.build(
+        graph.node("conv").spec.with_defaults(params), [tuple(shape)]
+    )
+    bias = params.get("bias", True)
+    dense = torch.nn.Linear(math.prod(shape), math.prod(out), bias=bias)
+    local_params = {k: v for k, v in params.items() if k != "padding" or v != "same"}
+    if params.get("padding") == "same":
+        local_params["padding"] = 1
+    local_spec = CATALOG.get("locally_connected2d")
+    local = local_spec.build(local_spec.with_defaults(local_params), [tuple(shape)])
+
+    def count(module: torch.nn.Module) -> tuple[int, int]:
+        weights = sum(p.numel() for n, p in module.named_parameters() if n == "weight")
+        biases = sum(p.numel() for n, p in module.named_parameters() if n == "bias")
+        return weights, biases
+
+    assert (rows.dense.weights, rows.dense.biases) == count(dense)
+    assert (rows.locally_connected.weights, rows.locally_connected.biases) == count(local)
+    assert (rows.convolution.weights, rows.convolution.biases) == count(conv)
+    assert rows.convolution.params == result.nodes["conv"].params
+    assert rows.convolution.macs == result.nodes["conv"].macs
+    assert rows.dense.macs == math.prod(shape) * math.prod(out)
+    x = torch.randn(1, *shape)
+    assert tuple(local(x).shape[1:]) == out  # the LC equivalent has the conv's own windows
+
+
+def test_equivalents_only_for_conv2d() -> None:
+    graph = _tiny_lc_graph()
+    result = infer(graph)
+    assert node_equivalents(graph, result, "lc") is None
+    assert node_equivalents(graph, result, "fc") is None

@@ -71,7 +71,9 @@ class LocallyConnected2d(nn.Module):
             x, self.kernel_size, padding=self.padding, stride=self.stride
         )
         out = torch.einsum("ncl,loc->nol", columns, self.weight)
-        out = out.reshape(x.shape[0], self.out_channels, *self.output_size)
+        # contiguous: einsum may hand back a channels-last layout, and torch 2.14's BatchNorm
+        # (eval, CPU) then sends gradients to the wrong pixels (found by the receptive-field test)
+        out = out.reshape(x.shape[0], self.out_channels, *self.output_size).contiguous()
         return out + self.bias if self.bias is not None else out
 
     def extra_repr(self) -> str:
