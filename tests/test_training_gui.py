@@ -48,7 +48,11 @@ def test_run_fills_the_plots_pauses_resumes_and_stops(qtbot, window) -> None:
     dashboard = controller.host.dashboard
     assert dashboard.banner.isVisible() and "next run" in dashboard.banner.text()
     assert not controller.actions["train"].isEnabled()
-    qtbot.waitUntil(lambda: dashboard.loss.size >= 5, timeout=60_000)
+    # drawn five times a second at most: the curve follows the data within a tick or two
+    drawn = dashboard.curves.raw
+    qtbot.waitUntil(
+        lambda: drawn.getData()[1] is not None and drawn.getData()[1].size >= 5, timeout=60_000
+    )
     _x, y = dashboard.curves.raw.getData()
     assert len(y) >= 5 and np.all(np.isfinite(y))
     assert dashboard.progress.value() > 0
