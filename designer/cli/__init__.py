@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
-COMMANDS = ("summary", "presets", "train", "export", "import_", "gui")
+COMMANDS = ("summary", "presets", "train", "sweep", "export", "import_", "gui")
 
 
 def build_parser() -> argparse.ArgumentParser:

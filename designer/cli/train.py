@@ -51,6 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_source_arguments(parser)
+    add_training_options(parser)
+    parser.set_defaults(run=run)
+
+
+def add_training_options(parser: argparse.ArgumentParser, resume: bool = True) -> None:
+    """The options that set a run's training (shared with ``sweep`` and ``repeat``, which
+    take them for what they do not vary); ``resume`` adds --resume (train only)."""
     d = _defaults()
     add = parser.add_argument
     add("--data", metavar="NAME", help=f"data set: {', '.join(DATASETS)} {d['data.dataset']}")
@@ -148,22 +155,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="folder for the run folders (default: NAME.runs beside the project file, or "
         "runs/PRESET)",
     )
-    add(
-        "--resume",
-        metavar="RUN",
-        help="continue a run folder (in place) or a checkpoint file (in a new run folder) "
-        "(default: start a new run)",
-    )
+    if resume:
+        add(
+            "--resume",
+            metavar="RUN",
+            help="continue a run folder (in place) or a checkpoint file (in a new run folder) "
+            "(default: start a new run)",
+        )
     add(
         "--quiet",
         action="store_true",
         help="print only the final line (default: a progress bar and a line per epoch)",
     )
-    parser.set_defaults(run=run)
 
 
 def _defaults() -> dict[str, str]:
-    """"(default: ...)" for each settings key of ``OVERRIDES``, from TrainingSettings."""
+    """ "(default: ...)" for each settings key of ``OVERRIDES``, from TrainingSettings."""
     from engine.training.settings import TrainingSettings
 
     settings = TrainingSettings().to_dict()
