@@ -17,7 +17,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
-COMMANDS = ("summary", "presets", "train", "sweep", "export", "import_", "gui")
+COMMANDS = (
+    "summary",
+    "explain",
+    "presets",
+    "train",
+    "sweep",
+    "repeat",
+    "export",
+    "import_",
+    "diff",
+    "gui",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
