@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
-COMMANDS = (
+COMMANDS = ("summary", "presets", "train", "sweep", "repeat", "export", "import_", "gui")
     "summary",
     "explain",
     "presets",
