@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+from engine.analysis.receptive_field import jump_text, number, receptive_fields, size_text
 from engine.catalog import CATALOG, fmt_shape
 from engine.graph import Graph, group_name
 from engine.inference import MACS_CONVENTION, InferenceResult, infer
@@ -77,8 +78,9 @@ def summary_text(graph: Graph, result: InferenceResult | None = None) -> str:
     # designs repeat shapes and counts: each is written once
     shape_text: dict[tuple[int, ...] | None, str] = {}
     count_text: dict[int | None, str] = {None: "?"}
-    table = [("Layer", "Type", "Output shape", "Params", "MACs")]
+    table = [("Layer", "Type", "Output shape", "RF", "Jump", "Params", "MACs")]
     nodes = result.nodes
+    fields = receptive_fields(graph, result)
     for name in result.order:
         node_result = nodes[name]
         shape, params, macs = node_result.output, node_result.params, node_result.macs
@@ -89,10 +91,22 @@ def summary_text(graph: Graph, result: InferenceResult | None = None) -> str:
         if macs not in count_text:
             count_text[macs] = f"{macs:,}"
         kind = display[graph.node(name).type_id]
-        table.append((name, kind, shape_text[shape], count_text[params], count_text[macs]))
-    w0, w1, w2, w3, w4 = (max(map(len, column)) for column in zip(*table, strict=True))
-    rule = "─" * (w0 + w1 + w2 + w3 + w4 + 8)
-    line = f"{{:<{w0}}}  {{:<{w1}}}  {{:<{w2}}}  {{:>{w3}}}  {{:>{w4}}}".format
+        field = fields.get(name)
+        table.append(
+            (
+                name,
+                kind,
+                shape_text[shape],
+                size_text(field),
+                jump_text(field),
+                count_text[params],
+                count_text[macs],
+            )
+        )
+    widths = [max(map(len, column)) for column in zip(*table, strict=True)]
+    rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
+    aligns = "<<<<<>>"  # names and shapes to the left, counts to the right
+    line = "  ".join(f"{{:{a}{w}}}" for a, w in zip(aligns, widths, strict=True)).format
     lines = [rule, line(*table[0]), rule, *[line(*row) for row in table[1:]], rule]
     params = result.total_params
     lines += [
@@ -106,9 +120,16 @@ def summary_text(graph: Graph, result: InferenceResult | None = None) -> str:
     return "\n".join(lines)
 
 
+def _listed(field: Any, what: str) -> list[int | float] | None:
+    if field is None:
+        return None
+    return [number(v) if what == "jump" else v for v in getattr(field, what)]
+
+
 def summary_json(graph: Graph, result: InferenceResult | None = None) -> dict[str, Any]:
     """The summary as one JSON object (the ``summary --json`` contract)."""
     result = result or infer(graph)
+    fields = receptive_fields(graph, result)
     return {
         "layers": [
             {
@@ -118,6 +139,9 @@ def summary_json(graph: Graph, result: InferenceResult | None = None) -> dict[st
                 "output_shape": None if row.output_shape is None else list(row.output_shape),
                 "params": row.params,
                 "macs": row.macs,
+                # input pixels one unit sees and the step between units (None: no image input)
+                "receptive_field": _listed(fields.get(row.name), "size"),
+                "jump": _listed(fields.get(row.name), "jump"),
             }
             for row in layer_rows(graph, result)
         ],

@@ -45,12 +45,14 @@ def test_table(project_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     lines = out.splitlines()
     header = next(line for line in lines if line.startswith("Layer"))
-    assert header.split() == ["Layer", "Type", "Output", "shape", "Params", "MACs"]
+    assert header.split() == ["Layer", "Type", "Output", "shape", "RF", "Jump", "Params", "MACs"]
     conv = next(line for line in lines if line.startswith("features.conv1"))
     assert conv.split() == [
         "features.conv1",
         "Conv2d",
         "6×24×24",
+        "5×5",
+        "1",
         f"{CONV:,}",
         f"{6 * 24 * 24 * 25:,}",
     ]
@@ -63,7 +65,16 @@ def test_json_contract(project_file: Path, capsys: pytest.CaptureFixture[str]) -
     data = json.loads(capsys.readouterr().out)
     assert {"layers", "total_params", "total_macs", "diagnostics"} <= set(data)
     for layer in data["layers"]:
-        assert set(layer) == {"name", "type", "group", "output_shape", "params", "macs"}
+        assert set(layer) == {
+            "name",
+            "type",
+            "group",
+            "output_shape",
+            "params",
+            "macs",
+            "receptive_field",
+            "jump",
+        }
     by_name = {layer["name"]: layer for layer in data["layers"]}
     assert by_name["features.conv1"] == {
         "name": "features.conv1",
@@ -72,7 +83,12 @@ def test_json_contract(project_file: Path, capsys: pytest.CaptureFixture[str]) -
         "output_shape": [6, 24, 24],
         "params": CONV,
         "macs": 6 * 24 * 24 * 25,
+        "receptive_field": [5, 5],
+        "jump": [1, 1],
     }
+    assert by_name["features.pool1"]["receptive_field"] == [6, 6]
+    assert by_name["features.pool1"]["jump"] == [2, 2]
+    assert by_name["fc"]["receptive_field"] == [28, 28]  # the whole 28×28 image
     assert by_name["fc"]["group"] == ""
     assert data["total_params"] == CONV + FC == sum(layer["params"] for layer in data["layers"])
     assert data["diagnostics"] == []

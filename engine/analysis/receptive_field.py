@@ -283,3 +283,21 @@ def receptive_fields(graph: Graph, result: InferenceResult) -> dict[str, Field |
         rule = RULES.get(node.type_id, _same)
         fields[name] = rule(field, node.spec.with_defaults(node.params), shape, found.output)
     return fields
+
+
+def pair_text(values: tuple[object, object]) -> str:
+    """(5, 5) as "5", (5, 3) as "5×3", (Fraction(1, 2), 1) as "1/2×1"."""
+    a, b = (str(v) for v in values)
+    return a if a == b else f"{a}×{b}"
+
+
+def size_text(field: Field | None) -> str:
+    """A field's size for a table: "5×5", "224×224 (all)" when it sees the whole map, "-"."""
+    if field is None:
+        return "-"
+    h, w = field.size
+    return f"{h}×{w}" + (" (all)" if field.whole else "")
+
+
+def jump_text(field: Field | None) -> str:
+    return "-" if field is None else pair_text(field.jump)
