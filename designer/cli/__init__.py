@@ -17,7 +17,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
-COMMANDS = ("summary", "explain", "presets", "train", "export", "import_", "gui")
+COMMANDS = ("summary", "presets", "train", "sweep", "repeat", "export", "import_", "gui")
+    "summary",
+    "explain",
+    "presets",
+    "train",
+    "sweep",
+    "repeat",
+    "export",
+    "import_",
+    "diff",
+    "gui",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
