@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
-COMMANDS = ("summary", "presets", "train", "sweep", "repeat", "export", "import_", "gui")
+COMMANDS = (
     "summary",
-    "explain",
     "presets",
     "train",
     "sweep",
