@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 COMMANDS = (
     "summary",
+    "explain",
     "presets",
     "train",
     "sweep",
