@@ -30,7 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from designer import settings as user_settings
+from designer.canvas.finder import BlockFinder
 from designer.canvas.view import CanvasView
+from designer.canvas.view_actions import install_canvas_actions
 from designer.document import Document, preset_project
 from designer.panels.inspector import Inspector
 from designer.panels.palette import Palette
@@ -173,6 +175,7 @@ class MainWindow(QMainWindow):
         a("expand_all", "&Expand all groups", c.expand_all)
         a("collapse_all", "&Collapse all groups", c.collapse_all)
         a("find", "&Find block…", self._focus_search)
+        install_canvas_actions(self, c)  # find next/previous, minimap, layout direction
         for name, keys in SHORTCUTS.items():
             self.actions_by_name[name].setShortcuts([QKeySequence(key) for key in keys])
 
@@ -202,6 +205,8 @@ class MainWindow(QMainWindow):
                 None,
                 "select_all",
                 "find",
+                "find_next",
+                "find_previous",
             ],
             "&View": [
                 "view_design",
@@ -210,6 +215,9 @@ class MainWindow(QMainWindow):
                 None,
                 "zoom_fit",
                 "auto_layout",
+                "layout_down",
+                "layout_right",
+                "minimap",
                 None,
                 "expand_all",
                 "collapse_all",
@@ -258,7 +266,9 @@ class MainWindow(QMainWindow):
         self.search.setPlaceholderText("Find block by name…")
         self.search.setClearButtonEnabled(True)
         self.search.setMaximumWidth(260)
-        self.search.returnPressed.connect(lambda: self.find_block(self.search.text()))
+        self.finder = BlockFinder(
+            self.canvas, self.search, lambda text: self.statusBar().showMessage(text, 8000)
+        )  # Enter: next match, Shift+Enter: previous
         self._completer = QCompleter(self)
         self._completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self._completer.setFilterMode(Qt.MatchFlag.MatchContains)
@@ -323,19 +333,10 @@ class MainWindow(QMainWindow):
         self.document.set_selection([name])
         return name
 
-    def find_block(self, text: str) -> str | None:
-        """Select and centre the block whose name is ``text`` (or the first that contains it)."""
-        needle = text.strip().lower()
-        names = self.document.graph.names
-        match = next((n for n in names if n.lower() == needle), None) or next(
-            (n for n in names if needle and needle in n.lower()), None
-        )
-        if match is None:
-            self.statusBar().showMessage(f"No block named {text.strip()!r}", 5000)
-            return None
-        self.document.set_selection([match])
-        self.canvas.center_on_node(match)
-        return match
+    def find_block(self, text: str, step: int = 1) -> str | None:
+        """Zoom to, centre and select the block named ``text`` (or the next one, ``step``
+        -1: the previous one, whose name holds it, when asked again)."""
+        return self.finder.find(text, step)
 
     def _focus_search(self) -> None:
         self.search.setFocus()

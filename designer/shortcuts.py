@@ -30,6 +30,9 @@ SHORTCUTS: dict[str, tuple[str, ...]] = {
     "group": ("Ctrl+G",),
     "ungroup": ("Ctrl+Shift+G",),
     "find": ("Ctrl+F",),
+    "find_next": ("F3",),
+    "find_previous": ("Shift+F3",),
+    "minimap": ("Ctrl+Shift+M",),
     # the views, as Qt Creator switches its modes (Ctrl+digit; Alt+digit is taken by many X11
     # desktops and terminals, and Ctrl+0 is Zoom to fit here)
     "view_design": ("Ctrl+1",),

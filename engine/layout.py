@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from engine.digraph import CycleError, OrderedDiGraph, topological_generations
 from engine.graph import Graph, GroupPath, group_prefixes
+from engine.layout_wrap import ASPECT, wrap
 
 Unit = tuple[str, str]  # ("node", name) or ("group", dotted group name)
 Size = tuple[float, float]
@@ -33,6 +34,26 @@ class LayoutOptions:
     node_gap: float = 40.0  # horizontal space between neighbours in a layer
     waypoint_width: float = 24.0  # room kept for a wire passing through a layer
     sweeps: int = 4  # barycentre ordering passes (down, up, down, ...)
+    direction: str = "down"  # "down": layers are rows, top to bottom; "right": columns
+    wrap: bool = True  # a long layout is cut into columns (rows when "right"): layout_wrap
+
+
+DIRECTIONS = {"down": "Top to bottom", "right": "Left to right"}
+VIEW_DIRECTION_KEY = "layout_direction"  # in a project's ``view``
+
+
+def layout_direction(view: Mapping[str, object]) -> str:
+    """The layout direction a project's ``view`` asks for ("down" unless it says "right")."""
+    direction = view.get(VIEW_DIRECTION_KEY, "down")
+    return direction if isinstance(direction, str) and direction in DIRECTIONS else "down"
+
+
+def layout_options(view: Mapping[str, object]) -> LayoutOptions:
+    """The layout options of a project's ``view`` (its direction)."""
+    direction = layout_direction(view)
+    if direction == "right":  # wide gaps between columns: the wires' shape labels go there
+        return LayoutOptions(layer_gap=120.0, node_gap=36.0, direction="right")
+    return LayoutOptions()
 
 
 def collapsed_owner(group: GroupPath, collapsed: Collection[str]) -> str | None:
@@ -170,9 +191,29 @@ def layered_layout(
     size: Callable[[Unit], Size] | None = None,
     options: LayoutOptions | None = None,
 ) -> dict[Unit, Point]:
-    """Top-left corner of every unit (visible block or collapsed group), top to bottom."""
+    """Top-left corner of every unit (visible block or collapsed group), top to bottom, or
+    left to right when ``options.direction`` is "right" (the same layout with x and y swapped:
+    layers are columns and branches stand one above the other)."""
     options = options or LayoutOptions()
     size = size or (lambda unit: DEFAULT_GROUP_SIZE if unit[0] == "group" else DEFAULT_NODE_SIZE)
+    if options.direction == "right":
+        swapped = size
+
+        def size(unit: Unit) -> Size:
+            width, height = swapped(unit)
+            return height, width
+
+        placed = _layered(graph, collapsed, size, options)  # (options.direction: the aspect)
+        return {unit: (y, x) for unit, (x, y) in placed.items()}
+    return _layered(graph, collapsed, size, options)
+
+
+def _layered(
+    graph: Graph,
+    collapsed: Collection[str],
+    size: Callable[[Unit], Size],
+    options: LayoutOptions,
+) -> dict[Unit, Point]:
     units = unit_of_nodes(graph, collapsed)
     ug = _unit_graph(graph, units)
     if not ug:
@@ -197,7 +238,16 @@ def layered_layout(
                 x = centres[vertex] - widths[vertex] / 2
                 positions[vertex] = (round(x, 2), round(top, 2))
         top += max(sizes[v][1] for v in row) + options.layer_gap
-    return positions
+    if not options.wrap:
+        return positions
+
+    def groups_of(unit: Unit) -> list[str]:
+        if unit[0] == "group":
+            return [*enclosing_groups(unit[1]), unit[1]]
+        return list(group_prefixes(graph.node(unit[1]).group))
+
+    aspect = ASPECT if options.direction == "down" else 1 / ASPECT
+    return wrap(rows, positions, sizes, groups_of, aspect)
 
 
 def layout_positions(

@@ -262,16 +262,17 @@ def test_an_opened_design_stays_fitted_as_the_window_settles_until_the_user_zoom
     """A window manager may resize a new window after it shows: the design refits each time,
     until the user takes the view over with the wheel (or a pan); then resizes leave it be."""
     doc, view, _ = make_view(qtbot)
+    view.resize(1600, 1280)
     _spread(doc)
     view.zoom_to_fit()
     assert not view.horizontalScrollBar().isVisible() and not view.verticalScrollBar().isVisible()
     fitted = _scale(view)
-    view.resize(500, 400)
+    view.resize(1000, 800)  # (still above the zoom where names stop being readable)
     qtbot.waitUntil(lambda: _scale(view) < fitted * 0.7)  # refitted to the smaller view
     small = _scale(view)
     _wheel(view, view.viewport().rect().center(), 2)
     zoomed = _scale(view)
     assert zoomed > small
-    view.resize(1000, 800)
+    view.resize(1600, 1280)
     QApplication.processEvents()
     assert _scale(view) == pytest.approx(zoomed)  # the user's zoom is kept

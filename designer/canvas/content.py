@@ -48,7 +48,7 @@ def node_ports(node: Node, in_ports: list[str]) -> tuple[tuple[str, ...], tuple[
 def node_content(node: Node, result: NodeResult | None, diagnostics: list[Diagnostic]) -> Content:
     """Name, type and key parameters, parameter count, severity and tooltip of one block."""
     if node.type_id not in CATALOG:
-        subtitle, description = node.type_id, "unknown block type"
+        subtitle, description, kind = node.type_id, "unknown block type", node.type_id
     else:
         spec = CATALOG.get(node.type_id)
         try:
@@ -56,14 +56,14 @@ def node_content(node: Node, result: NodeResult | None, diagnostics: list[Diagno
         except Exception:  # a bad value the inspector has not fixed yet
             label = ""
         subtitle = f"{spec.display_name} · {label}" if label else spec.display_name
-        description = spec.description
+        description, kind = spec.description, spec.display_name
     if node.type_id == "output":
         shape = result.inputs[0] if result is not None and result.inputs else None
         detail = f"returns {fmt_shape(shape)}"
     else:
         detail = count_text(None if result is None else result.params)
     tooltip = "\n".join(d.message for d in diagnostics) or f"{node.name}: {description}"
-    return Content(node.name, subtitle, detail, severity_of(diagnostics), tooltip)
+    return Content(node.name, subtitle, detail, severity_of(diagnostics), tooltip, kind)
 
 
 def shapes_text(shapes: list[str]) -> str:
@@ -93,4 +93,5 @@ def group_content(
         f"{shapes_in} → {shapes_out}",
         severity_of(diagnostics),
         tooltip,
+        f"{len(members)} blocks",
     )

@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QStaticText
+from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QStaticText, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from designer.canvas.style import detail_shown, look
+from designer.canvas.style import SMALL_PX, look, readable
 from engine import Edge
 
 EDGE_Z = 0.0
 LONG_WIRE = 160.0  # wires spanning more than this (vertically) go around blocks in their way
 LABEL_PAD = 3.0
+BACK_GAP = 24.0  # a wire into a block less than this below its source goes around the side
 
 
 class Anchor(Protocol):
@@ -46,6 +47,56 @@ def routed_path(start: QPointF, end: QPointF, lane: float) -> QPainterPath:
     return path
 
 
+def back_path(start: QPointF, end: QPointF, lane: float) -> QPainterPath:
+    """A wire into a block beside or above its source: down out of ``start``, along the
+    vertical ``lane`` between (or beside) the two blocks, and into ``end`` from above, instead
+    of an S-curve looping behind both blocks."""
+    turn = 18.0
+    below, above = start.y() + turn, end.y() - turn
+    path = QPainterPath(start)
+    path.cubicTo(
+        QPointF(start.x(), below), QPointF(start.x(), below), QPointF((start.x() + lane) / 2, below)
+    )
+    path.cubicTo(QPointF(lane, below), QPointF(lane, below), QPointF(lane, below - turn))
+    path.lineTo(QPointF(lane, above + turn))
+    path.cubicTo(QPointF(lane, above), QPointF(lane, above), QPointF((lane + end.x()) / 2, above))
+    path.cubicTo(QPointF(end.x(), above), QPointF(end.x(), above), end)
+    return path
+
+
+SWAP = QTransform(0.0, 1.0, 1.0, 0.0, 0.0, 0.0)  # x and y exchanged
+
+
+def swapped(point: QPointF) -> QPointF:
+    """``point`` with x and y exchanged."""
+    return QPointF(point.y(), point.x())
+
+
+def _same(point: QPointF) -> QPointF:
+    return point
+
+
+def flip_rect(rect: QRectF, across: bool) -> QRectF:
+    """``rect`` with x and y exchanged when ``across``."""
+    return QRectF(rect.y(), rect.x(), rect.height(), rect.width()) if across else rect
+
+
+def box_of(end: Anchor) -> QRectF | None:
+    """The scene rectangle of the block or collapsed group a wire end belongs to."""
+    owner = getattr(end, "node", None) or getattr(end, "item", None)
+    return None if owner is None else owner.scene_rect()
+
+
+def back_lane(source: QRectF, target: QRectF) -> float:
+    """The x of the lane a wire into a block beside or above its source runs up: in the gap
+    between the two blocks, or beside both when they overlap horizontally."""
+    if source.right() + 20 <= target.left():
+        return (source.right() + target.left()) / 2
+    if target.right() + 20 <= source.left():
+        return (target.right() + source.left()) / 2
+    return max(source.right(), target.right()) + 24
+
+
 class EdgeItem(QGraphicsItem):
     """One wire with its shape label (e.g. 64×56×56, ? when unknown)."""
 
@@ -63,6 +114,7 @@ class EdgeItem(QGraphicsItem):
         self._bounds = QRectF()
         self._label_rect = QRectF()
         self.lane: float | None = None  # x of the detour around blocks in the way, if any
+        self._down_path = QPainterPath()  # the route as if laid out top to bottom
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(EDGE_Z)
         self.update_path()
@@ -87,17 +139,30 @@ class EdgeItem(QGraphicsItem):
         return True
 
     def update_path(self) -> None:
-        """Follow the ends after a node moved."""
+        """Follow the ends after a node moved.
+
+        The route is worked out as for a top-to-bottom layout; in a left-to-right one
+        (``scene.across``) x and y are swapped before and after (SWAP).
+        """
         self.prepareGeometryChange()
-        start, end = self.source.anchor(), self.target.anchor()
-        self.path = wire_path(start, end)
-        self.lane = None
         scene = self.scene()
+        across = bool(getattr(scene, "across", False))
+        flip = swapped if across else _same
+        start, end = flip(self.source.anchor()), flip(self.target.anchor())
+        path = wire_path(start, end)
+        self.lane = None
         routing = scene is not None and not getattr(scene, "defer_routing", False)
         if routing and end.y() - start.y() > LONG_WIRE:
-            self.lane = scene.detour_lane(self, start, end)  # type: ignore[attr-defined]
+            self.lane = scene.detour_lane(self, start, end, across)  # type: ignore[attr-defined]
             if self.lane is not None:
-                self.path = routed_path(start, end, self.lane)
+                path = routed_path(start, end, self.lane)
+        elif end.y() < start.y() + BACK_GAP:
+            boxes = box_of(self.source), box_of(self.target)
+            if boxes[0] is not None and boxes[1] is not None:
+                self.lane = back_lane(flip_rect(boxes[0], across), flip_rect(boxes[1], across))
+                path = back_path(start, end, self.lane)
+        self._down_path = path
+        self.path = SWAP.map(path) if across else path
         stroker = QPainterPathStroker()
         stroker.setWidth(10.0)
         self._hit = stroker.createStroke(self.path)
@@ -106,13 +171,27 @@ class EdgeItem(QGraphicsItem):
     def _layout_label(self) -> None:
         self.prepareGeometryChange()
         size = self._label_size
+        path = self._down_path
+        across = bool(getattr(self.scene(), "across", False))
         if self.lane is None:
-            anchor = self.path.pointAtPercent(0.5)
+            anchor = path.pointAtPercent(0.5)
+        elif path.elementAt(0).y > path.currentPosition().y():  # up a side lane
+            anchor = QPointF(self.lane, (path.elementAt(0).y + path.currentPosition().y()) / 2)
         else:  # on the detour, just below where it leaves the source
-            anchor = QPointF(self.lane, self.path.elementAt(0).y + 60)
-        self._label_rect = QRectF(
-            anchor.x() + 6, anchor.y() - size.height() / 2, size.width(), size.height()
-        ).adjusted(-LABEL_PAD, -1, LABEL_PAD, 1)
+            anchor = QPointF(self.lane, path.elementAt(0).y + 60)
+        if across:  # above the (horizontal) wire, centred
+            point = swapped(anchor)
+            rect = QRectF(
+                point.x() - size.width() / 2,
+                point.y() - size.height() - 5,
+                size.width(),
+                size.height(),
+            )
+        else:
+            rect = QRectF(
+                anchor.x() + 6, anchor.y() - size.height() / 2, size.width(), size.height()
+            )
+        self._label_rect = rect.adjusted(-LABEL_PAD, -1, LABEL_PAD, 1)
         self._bounds = self.path.boundingRect().adjusted(-3, -3, 3, 3).united(self._label_rect)
 
     def label_rect(self) -> QRectF:
@@ -135,7 +214,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(lk.wire_selected if self.isSelected() else lk.wire)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path)
-        if self.label and detail_shown(painter):
+        if self.label and readable(painter, SMALL_PX):  # hidden where it would not read
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(lk.label_fill)
             painter.drawRoundedRect(self._label_rect, 3, 3)
@@ -161,10 +240,14 @@ class PendingWire(QGraphicsItem):
     def move_to(self, point: QPointF) -> None:
         """Let the free end follow the mouse."""
         self.prepareGeometryChange()
+        across = bool(getattr(self.scene(), "across", False))
+        flip = swapped if across else _same
         if self.from_output:
-            self.path = wire_path(self.fixed, point)
+            self.path = wire_path(flip(self.fixed), flip(point))
         else:
-            self.path = wire_path(point, self.fixed)
+            self.path = wire_path(flip(point), flip(self.fixed))
+        if across:
+            self.path = SWAP.map(self.path)
 
     def boundingRect(self) -> QRectF:
         return self.path.boundingRect().adjusted(-3, -3, 3, 3)

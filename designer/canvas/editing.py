@@ -216,8 +216,11 @@ def ungroup_nodes(doc: Document, names: list[str], group: str | None = None) -> 
 
 
 def place_all(doc: Document, collapsed: Iterable[str], size: Callable[[Unit], Size]) -> None:
-    """Lay every block out (inside an edit: recorded for undo)."""
-    positions = layout_positions(doc.graph, set(collapsed), size)
+    """Lay every block out (inside an edit: recorded for undo), in the project's direction."""
+    from engine.layout import layout_options
+
+    options = layout_options(doc.project.view)
+    positions = layout_positions(doc.graph, set(collapsed), size, options)
     for name, pos in positions.items():
         if doc.position(name) != pos:
             doc.place(name, pos)

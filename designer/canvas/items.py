@@ -33,19 +33,25 @@ class Content:
     detail: str
     severity: str  # "", "warning" or "error"
     tooltip: str
+    kind: str = ""  # the type (or "12 blocks"), shown under the short name when zoomed out
 
 
 class PortItem(QGraphicsItem):
     """An input (top edge) or output (bottom edge) port of a node."""
 
-    def __init__(self, node: NodeItem, port: str, direction: str, x: float) -> None:
+    def __init__(
+        self, node: NodeItem, port: str, direction: str, x: float, across: bool = False
+    ) -> None:
         super().__init__(node)
         self.node = node
         self.port = port
         self.direction = direction  # "in" or "out"
         self.connected = False
         self.hot = False
-        self.setPos(x, 0.0 if direction == "in" else node.rect.height())
+        if across:  # a left-to-right layout: inputs on the left edge, outputs on the right
+            self.setPos(0.0 if direction == "in" else node.rect.width(), x)
+        else:
+            self.setPos(x, 0.0 if direction == "in" else node.rect.height())
         self.setToolTip(f"{direction}put {port!r} of {node.name}")
         self.setZValue(1.0)
 
@@ -147,6 +153,14 @@ class BoxItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.accent())
         painter.drawRoundedRect(QRectF(1.5, 1.5, 6, self.rect.height() - 3), 3, 3)
+        if style.readable(painter, style.BODY_PX):
+            self._paint_texts(painter)
+        else:
+            self._paint_simple(painter)
+
+    def _paint_texts(self, painter: QPainter) -> None:
+        """The full form: short name, type with its key parameters, parameter count."""
+        lk, c = look(), self.content
         width = self.rect.width() - 22
         line = self.rect.height() / 3.0
         painter.setPen(lk.text)
@@ -154,7 +168,7 @@ class BoxItem(QGraphicsItem):
         painter.drawText(
             QRectF(14, 3, width, line),
             Qt.AlignmentFlag.AlignVCenter,
-            style.elided(c.title, lk.title_metrics, width),
+            style.elided(style.short_name(c.title), lk.title_metrics, width),
         )
         painter.setFont(lk.body)
         painter.drawText(
@@ -168,6 +182,30 @@ class BoxItem(QGraphicsItem):
             Qt.AlignmentFlag.AlignVCenter,
             style.elided(c.detail, lk.body_metrics, width),
         )
+
+    def _paint_simple(self, painter: QPainter) -> None:
+        """Zoomed out: the short name in a large font, and the type while it reads."""
+        lk, c = look(), self.content
+        width = self.rect.width() - 20
+        height = self.rect.height()
+        kind = c.kind and style.readable(painter, style.KIND_PX)
+        painter.setPen(lk.text)
+        name = style.short_name(c.title)
+        font, metrics = lk.name, lk.name_metrics
+        if metrics.horizontalAdvance(name) > width and style.readable(painter, style.KIND_PX):
+            font, metrics = lk.name_small, lk.name_small_metrics  # a long name, still readable
+        painter.setFont(font)
+        name_box = QRectF(13, 2, width, height * 0.55 if kind else height - 4)
+        align = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+        painter.drawText(name_box, align, style.elided(name, metrics, width))
+        if kind:
+            painter.setPen(lk.muted)
+            painter.setFont(lk.kind)
+            painter.drawText(
+                QRectF(13, height * 0.55 - 2, width, height * 0.45),
+                align,
+                style.elided(c.kind, lk.kind_metrics, width),
+            )
 
     def _fill(self) -> Any:
         return look().node_fill
@@ -183,14 +221,17 @@ class NodeItem(BoxItem):
         self._accent = style.block_colour(type_id)
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
-        self.port_signature: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        self.port_signature: tuple[tuple[str, ...], tuple[str, ...], bool] = ((), (), False)
 
     def accent(self) -> Any:
         return self._accent
 
-    def set_ports(self, inputs: tuple[str, ...], outputs: tuple[str, ...]) -> bool:
-        """Rebuild the port items when the ports changed; returns whether they did."""
-        signature = (inputs, outputs)
+    def set_ports(
+        self, inputs: tuple[str, ...], outputs: tuple[str, ...], across: bool = False
+    ) -> bool:
+        """Rebuild the port items when the ports changed; returns whether they did.
+        ``across``: a left-to-right layout (ports on the left and right edges)."""
+        signature = (inputs, outputs, across)
         if signature == self.port_signature:
             return False
         scene = self.scene()
@@ -198,13 +239,13 @@ class NodeItem(BoxItem):
             port.setParentItem(None)
             if scene is not None:
                 scene.removeItem(port)
-        width = self.rect.width()
+        width = self.rect.height() if across else self.rect.width()
         self.inputs = {
-            p: PortItem(self, p, "in", width * (i + 1) / (len(inputs) + 1))
+            p: PortItem(self, p, "in", width * (i + 1) / (len(inputs) + 1), across)
             for i, p in enumerate(inputs)
         }
         self.outputs = {
-            p: PortItem(self, p, "out", width * (i + 1) / (len(outputs) + 1))
+            p: PortItem(self, p, "out", width * (i + 1) / (len(outputs) + 1), across)
             for i, p in enumerate(outputs)
         }
         self.port_signature = signature
@@ -222,6 +263,7 @@ class GroupItem(BoxItem):
         super().__init__(style.GROUP_WIDTH, style.GROUP_HEIGHT)
         self.group = group
         self.members = members
+        self.across = False  # a left-to-right layout: wires attach to the left and right
         self._accent = style.block_colour("")
 
     def accent(self) -> Any:
@@ -244,7 +286,11 @@ class GroupItem(BoxItem):
         return self.rect.adjusted(-2, -5, 5, 2)
 
     def anchor(self, direction: str) -> QPointF:
-        """Where wires into (top centre) or out of (bottom centre) the group attach."""
+        """Where wires into (top centre) or out of (bottom centre) the group attach (the
+        middle of the left and right edges in a left-to-right layout)."""
+        if self.across:
+            x = 0.0 if direction == "in" else self.rect.width()
+            return self.mapToScene(QPointF(x, self.rect.height() / 2))
         y = 0.0 if direction == "in" else self.rect.height()
         return self.mapToScene(QPointF(self.rect.width() / 2, y))
 
@@ -318,7 +364,18 @@ class FrameItem(QGraphicsItem):
         painter.setBrush(lk.group_fill)
         painter.drawRoundedRect(header, 5, 5)
         painter.setPen(lk.muted)
-        painter.setFont(lk.small)
-        painter.drawText(
-            header.adjusted(8, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, "▾ " + self.title
-        )
+        if style.readable(painter, style.SMALL_PX):
+            painter.setFont(lk.small)
+            painter.drawText(
+                header.adjusted(8, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, "▾ " + self.title
+            )
+        elif style.readable(painter, style.KIND_PX):  # zoomed out: the short name, larger
+            text = style.elided(
+                style.short_name(self.group), lk.kind_metrics, self.rect.width() - 16
+            )
+            tab = QRectF(header.topLeft(), lk.kind_metrics.size(0, text)).adjusted(0, 0, 16, 2)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawRoundedRect(tab, 5, 5)
+            painter.setPen(lk.muted)
+            painter.setFont(lk.kind)
+            painter.drawText(tab.adjusted(8, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, text)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouse
 
 from designer.canvas import style
 from designer.canvas.content import group_content, node_content, node_ports
-from designer.canvas.edges import LONG_WIRE, EdgeItem
+from designer.canvas.edges import LONG_WIRE, EdgeItem, flip_rect
 from designer.canvas.interactions import (
     Interaction,
     MoveSelection,
@@ -34,6 +34,8 @@ from engine.layout import (
     Unit,
     default_collapsed,
     enclosing_groups,
+    layout_direction,
+    layout_options,
     layout_positions,
     unit_of_nodes,
 )
@@ -90,6 +92,7 @@ class CanvasScene(QGraphicsScene):
         self.items_bounds = QRectF()  # of every block and collapsed group, in scene coordinates
         self._texts_of: InferenceResult | None = None  # the result the texts show
         self.defer_routing = False  # while many blocks move: route long wires once, after
+        self.across = False  # laid out left to right: ports on the blocks' left and right
         self.interaction: Interaction | None = None
         self.setBackgroundBrush(QColor(style.BACKGROUND))
         document.inferred.connect(self._on_inferred)
@@ -136,7 +139,8 @@ class CanvasScene(QGraphicsScene):
             doc.project.view["collapsed"] = default_collapsed(doc.graph)
         if all(name in doc.project.layout for name in doc.graph.names):
             return False
-        doc.project.layout.update(layout_positions(doc.graph, doc.collapsed, unit_size))
+        options = layout_options(doc.project.view)
+        doc.project.layout.update(layout_positions(doc.graph, doc.collapsed, unit_size, options))
         return True
 
     def rebuild(self) -> None:
@@ -144,6 +148,7 @@ class CanvasScene(QGraphicsScene):
         self.cancel_interaction()
         self._watch_graph()
         self.laid_out = self.prepare_project()
+        self.across = layout_direction(self.document.project.view) == "right"
         self._selecting = True
         self.clear()
         self._selecting = False
@@ -154,14 +159,22 @@ class CanvasScene(QGraphicsScene):
         self.sync_structure()
         self.update_texts(self.document.result)
 
+    def _follow_direction(self) -> None:
+        """Turn the ports to the project's layout direction (it changed: a structure update)."""
+        across = layout_direction(self.document.project.view) == "right"
+        if across != self.across:
+            self.across = across
+            self._structure_dirty = True
+
     def _on_inferred(self, result: InferenceResult) -> None:
         self._watch_graph()
+        self._follow_direction()
         if not self._structure_dirty and self._ports_dirty:
             for name in self._ports_dirty:
                 item = self.nodes.get(name)
                 if item is not None and name in self.document.graph:
                     ports = node_ports(self.document.graph.node(name), self._wired(name))
-                    if ports != item.port_signature:
+                    if (*ports, self.across) != item.port_signature:
                         self._structure_dirty = True
         self._ports_dirty.clear()
         if self._structure_dirty:
@@ -174,6 +187,7 @@ class CanvasScene(QGraphicsScene):
         self.update_texts(self.document.result)
 
     def _on_positions_changed(self, names: list[str]) -> None:
+        self._follow_direction()
         if self._structure_dirty:
             return  # the coming structure update places everything
         self.defer_routing = True
@@ -249,7 +263,7 @@ class CanvasScene(QGraphicsScene):
             if item is None:
                 item = self.nodes[name] = NodeItem(name, graph.node(name).type_id)
                 self.addItem(item)
-            item.set_ports(*node_ports(graph.node(name), wired.get(name, [])))
+            item.set_ports(*node_ports(graph.node(name), wired.get(name, [])), self.across)
             pos = self.document.position(name) or (0.0, 0.0)
             if item.pos() != QPointF(*pos):
                 item.setPos(QPointF(*pos))  # its wires are brought up to date by _sync_edges
@@ -266,6 +280,7 @@ class CanvasScene(QGraphicsScene):
                 item = self.groups[group] = GroupItem(group, [])
                 self.addItem(item)
             item.members = list(self.members[group])
+            item.across = self.across
             self._place_group(item)
 
     def _place_group(self, item: GroupItem) -> None:
@@ -367,13 +382,19 @@ class CanvasScene(QGraphicsScene):
             rect = QRectF(-400, -300, 800, 600)
         self.setSceneRect(rect.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN))
 
-    def detour_lane(self, edge: EdgeItem, start: QPointF, end: QPointF) -> float | None:
-        """The x of a vertical lane beside the blocks a straight wire would cross, or None."""
+    def detour_lane(
+        self, edge: EdgeItem, start: QPointF, end: QPointF, across: bool = False
+    ) -> float | None:
+        """The x of a vertical lane beside the blocks a straight wire would cross, or None.
+        ``across``: the points are given with x and y swapped (a left-to-right layout), and
+        so is the lane."""
         straight = QRectF(start, end).normalized().adjusted(-8, 10, 8, -10)
         ends = (self._owner(edge.source), self._owner(edge.target))
         blocking = [
-            item.scene_rect()
-            for item in self.items(straight, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+            flip_rect(item.scene_rect(), across)
+            for item in self.items(
+                flip_rect(straight, across), Qt.ItemSelectionMode.IntersectsItemBoundingRect
+            )
             if isinstance(item, BoxItem) and item not in ends
         ]
         if not blocking:
@@ -387,7 +408,8 @@ class CanvasScene(QGraphicsScene):
     def refresh_long_edges(self) -> None:
         """Route long wires again (blocks in their way may have moved)."""
         for item in self.edges.values():
-            if item.target.anchor().y() - item.source.anchor().y() > LONG_WIRE:
+            start, end = item.source.anchor(), item.target.anchor()
+            if (end.x() - start.x() if self.across else end.y() - start.y()) > LONG_WIRE:
                 item.update_path()
 
     # ----- texts ---------------------------------------------------------------------------

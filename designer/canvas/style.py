@@ -22,9 +22,17 @@ PORT_RADIUS = 5.5
 CORNER = 6.0
 FRAME_MARGIN = 14.0  # room around the members of an expanded group
 FRAME_HEADER = 18.0  # height of an expanded group's title tab
-# below this zoom texts, ports and wire labels are a few pixels high: items draw only their
-# boxes and wires (a zoomed-out view of thousands of blocks paints several times faster)
-DETAIL_SCALE = 0.3
+# Level of detail. No text is ever drawn smaller than MIN_TEXT_PX on the screen: a block shows
+# its name, type, parameters and wire labels in the normal fonts while the body font (BODY_PX)
+# reads at MIN_TEXT_PX or more (FULL_SCALE); below, its short name (NAME_PX) and type
+# (KIND_PX) in larger fonts, the type while it reads; below DETAIL_SCALE, where even the
+# short name would not read, boxes are patches of their colour without text or ports (a
+# zoomed-out view of thousands of blocks paints several times faster).
+MIN_TEXT_PX = 8.0
+TITLE_PX, BODY_PX, SMALL_PX = 13, 11, 10
+NAME_PX, KIND_PX = 24, 18
+FULL_SCALE = MIN_TEXT_PX / BODY_PX  # about 0.73
+DETAIL_SCALE = MIN_TEXT_PX / NAME_PX  # one third: the short names' readable limit
 
 # category -> (colour, glyph); a type_id entry overrides its category's colour or glyph
 CATEGORY_STYLE: dict[str, tuple[str, str]] = {
@@ -107,9 +115,15 @@ class Look:
     title: QFont
     body: QFont
     small: QFont
+    name: QFont  # the short name when zoomed out
+    name_small: QFont  # a long short name when zoomed out ("downsample.0")
+    kind: QFont  # the type when zoomed out
     title_metrics: QFontMetricsF
     body_metrics: QFontMetricsF
     small_metrics: QFontMetricsF
+    name_metrics: QFontMetricsF
+    name_small_metrics: QFontMetricsF
+    kind_metrics: QFontMetricsF
     border: QPen
     selected: QPen
     error: QPen
@@ -140,12 +154,19 @@ def _pen(colour: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) 
 def look() -> Look:
     """The shared drawing resources (created on first use, once a QApplication exists)."""
     title = QFont()
-    title.setPixelSize(13)
+    title.setPixelSize(TITLE_PX)
     title.setBold(True)
     body = QFont()
-    body.setPixelSize(11)
+    body.setPixelSize(BODY_PX)
     small = QFont()
-    small.setPixelSize(10)
+    small.setPixelSize(SMALL_PX)
+    name = QFont()
+    name.setPixelSize(NAME_PX)
+    name.setBold(True)
+    kind = QFont()
+    kind.setPixelSize(KIND_PX)
+    name_small = QFont(name)
+    name_small.setPixelSize(KIND_PX)
     frame_colour = QColor("#8fa3bf")
     frame = QPen(frame_colour, 1.2, Qt.PenStyle.DashLine)
     label_fill = QColor(BACKGROUND)
@@ -154,9 +175,15 @@ def look() -> Look:
         title=title,
         body=body,
         small=small,
+        name=name,
+        name_small=name_small,
+        kind=kind,
         title_metrics=QFontMetricsF(title),
         body_metrics=QFontMetricsF(body),
         small_metrics=QFontMetricsF(small),
+        name_metrics=QFontMetricsF(name),
+        name_small_metrics=QFontMetricsF(name_small),
+        kind_metrics=QFontMetricsF(kind),
         border=_pen("#9aa4b1", 1.2),
         selected=_pen(SELECTED_COLOUR, 2.5),
         error=_pen(ERROR_COLOUR, 2.2),
@@ -178,10 +205,30 @@ def look() -> Look:
     )
 
 
-def detail_shown(painter: QPainter) -> bool:
-    """Whether ``painter`` draws at a zoom where texts and ports can be read (DETAIL_SCALE)."""
+def painter_scale(painter: QPainter) -> float:
+    """How many screen pixels one scene unit takes in ``painter`` (the view's zoom)."""
     transform = painter.worldTransform()
-    return max(abs(transform.m11()), abs(transform.m12())) >= DETAIL_SCALE
+    return max(abs(transform.m11()), abs(transform.m12()))
+
+
+def detail_shown(painter: QPainter) -> bool:
+    """Whether ``painter`` draws at a zoom where the short names and ports can be seen
+    (DETAIL_SCALE); below, boxes are patches of colour."""
+    return painter_scale(painter) >= DETAIL_SCALE
+
+
+def readable(painter: QPainter, pixels: float) -> bool:
+    """Whether a font of ``pixels`` (scene units) reads at MIN_TEXT_PX in ``painter``."""
+    return pixels * painter_scale(painter) >= MIN_TEXT_PX - 1e-6
+
+
+def short_name(name: str) -> str:
+    """The last part of a dotted name, with the one before when it is an index
+    ("layer1.0.conv1" → "conv1", "layer1.0.downsample.0" → "downsample.0", "layer2.0")."""
+    parts = name.split(".")
+    if len(parts) > 1 and parts[-1].isdigit():
+        return ".".join(parts[-2:])
+    return parts[-1]
 
 
 def elided(text: str, metrics: QFontMetricsF, width: float) -> str:

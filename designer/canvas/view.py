@@ -36,19 +36,25 @@ from designer.canvas import editing, style
 from designer.canvas.edges import EdgeItem
 from designer.canvas.interactions import WireDrop
 from designer.canvas.items import BoxItem, FrameItem, GroupItem, NodeItem
+from designer.canvas.minimap import Minimap
 from designer.canvas.placement import free_centre, preferred_centre
 from designer.canvas.quick_add import QuickAdd
 from designer.canvas.scene import CanvasScene, unit_size
 from designer.document import Document
 from designer.mime import MIME_BLOCK
 from engine import CATALOG, DesignerError, Edge
-from engine.layout import default_collapsed
+from engine.layout import DIRECTIONS, VIEW_DIRECTION_KEY, default_collapsed
 
 MIN_SCALE = 0.05
 MAX_SCALE = 3.0
-# zoom to fit goes further out than the wheel, for an overview of a big preset expanded
-# (ResNet-152: about 0.012), but not to the point where Qt paints thousands of specks
-FIT_MIN_SCALE = 0.01
+# zoom to fit never goes below the zoom where the blocks' short names read (8 px and a
+# little more): a design that does not fit at this zoom is fitted by width and shown from its
+# top (an expanded ResNet-152 as specks showed nothing and had Qt paint every block)
+FIT_MIN_SCALE = style.DETAIL_SCALE * 1.05
+# a design fitted by width is shown no larger than needed to read every text
+PARTIAL_FIT_MAX = style.FULL_SCALE * 1.1
+# Find zooms in to at least this (every text of the block reads)
+FIND_SCALE = 1.0
 
 Action = tuple[str, Callable[[], object]]
 
@@ -76,6 +82,7 @@ class CanvasView(QGraphicsView):
     """The canvas of a Document: shows its scene and turns user commands into edits."""
 
     status_message = Signal(str)
+    view_changed = Signal()  # zoomed or scrolled
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         self.document = document
@@ -114,6 +121,7 @@ class CanvasView(QGraphicsView):
         # has let go of it.
         document.undo_stack.indexChanged.connect(self._on_design_changed)
         document.collapsed_changed.connect(self._on_design_changed)
+        self.minimap = Minimap(self)
         self.quick_add = QuickAdd(self)  # Tab or a double-click on empty canvas
         self.wire_drop = WireDrop(self.canvas)  # a palette block dragged over a wire
 
@@ -123,46 +131,78 @@ class CanvasView(QGraphicsView):
     def _on_project_replaced(self) -> None:
         self._fit_pending = True
         self._paste_count = 0
-        self.zoom_to_fit()
+        self.zoom_to_fit()  # and for an empty design, 1:1 at the origin
 
     # ----- view ----------------------------------------------------------------------------
     def zoom_to_fit(self) -> None:
-        """Show the whole design (not bigger than 1:1, not smaller than FIT_MIN_SCALE).
+        """Show the whole design, not bigger than 1:1 and never so small that the blocks'
+        short names do not read (FIT_MIN_SCALE).
 
-        A design too big to show whole at FIT_MIN_SCALE is shown from its top at that zoom:
-        fitting a 100,000-block chain made every block a speck and had Qt paint all of them
-        (most of a minute) for a picture showing nothing.
+        A design that does not fit at FIT_MIN_SCALE is fitted by width (between FIT_MIN_SCALE
+        and PARTIAL_FIT_MAX) and shown from its top; the minimap and the wheel show the rest.
+        An empty design is shown at 1:1 around the origin, so that the zoom of a big design
+        never carries over to a new one.
         """
         rect = self.items_rect()
+        self.resetTransform()
         if rect.isNull():
+            self.centerOn(0.0, 0.0)
+            self._view_changed()
             return
-        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        scale = self.transform().m11()
-        if scale > 1.0:
-            self.resetTransform()
+        framed = rect.adjusted(-40, -40, 40, 40)
+        port = self.viewport().rect()
+        by_width = port.width() / framed.width()
+        scale = min(by_width, port.height() / framed.height(), 1.0)
+        if scale >= FIT_MIN_SCALE:
+            self.scale(scale, scale)
             self.centerOn(rect.center())
-        elif scale < FIT_MIN_SCALE:
-            self.resetTransform()
-            self.scale(FIT_MIN_SCALE, FIT_MIN_SCALE)
-            seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        else:
+            scale = max(FIT_MIN_SCALE, min(by_width, PARTIAL_FIT_MAX))
+            self.scale(scale, scale)
+            seen = self.mapToScene(port).boundingRect()
             left = rect.center().x() - seen.width() / 2
-            if rect.width() > seen.width():
-                left = rect.left() - 40
-            self.centerOn(left + seen.width() / 2, rect.top() - 40 + seen.height() / 2)
+            if framed.width() > seen.width():
+                left = framed.left()
+            self.centerOn(left + seen.width() / 2, framed.top() + seen.height() / 2)
+        self._view_changed()
+
+    def _view_changed(self) -> None:
+        """The zoom or the scrolled position changed (the minimap follows)."""
+        self.view_changed.emit()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self.view_changed.emit()
+
+    def visible_scene_rect(self) -> QRectF:
+        """The part of the scene the canvas shows."""
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def pan_to(self, point: QPointF) -> None:
+        """Centre the canvas on scene point ``point`` (the minimap's click), keeping the zoom."""
+        self._fit_pending = False  # the user has taken the view over
+        self.centerOn(point)
+        self._view_changed()
 
     def items_rect(self) -> QRectF:
         """The bounding rectangle of every block and group (kept by the scene)."""
         return QRectF(self.canvas.items_bounds)
 
     def center_on_node(self, name: str) -> None:
-        """Scroll to block ``name`` (or the collapsed group holding it) and select it."""
+        """Zoom in to block ``name`` (or the collapsed group holding it), so that its texts
+        read (FIND_SCALE, when the view is further out), centre it and select it."""
         item = self._box_of(name)
         if item is None:
             self.status_message.emit(f"No block called {name!r}")
             return
         self._fit_pending = False
+        scale = self.transform().m11()
+        if scale < FIND_SCALE:
+            self.resetTransform()
+            self.scale(FIND_SCALE, FIND_SCALE)
         self.centerOn(item.scene_rect().center())
         self.document.set_selection([name])
+        self._view_changed()
 
     def _box_of(self, name: str) -> BoxItem | None:
         unit = self.canvas.units.get(name)
@@ -190,6 +230,7 @@ class CanvasView(QGraphicsView):
         bars = self.horizontalScrollBar(), self.verticalScrollBar()
         bars[0].setValue(bars[0].value() + shift.x())
         bars[1].setValue(bars[1].value() + shift.y())
+        self._view_changed()
         event.accept()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -201,6 +242,7 @@ class CanvasView(QGraphicsView):
         super().resizeEvent(event)
         if self._fit_pending:
             self.zoom_to_fit()
+        self._view_changed()
 
     # ----- panning -------------------------------------------------------------------------
     def event(self, event: QEvent) -> bool:
@@ -407,6 +449,22 @@ class CanvasView(QGraphicsView):
     def auto_layout(self) -> None:
         """Lay the design out again (one undo step) and fit it."""
         editing.auto_layout(self.document, unit_size)
+        self.zoom_to_fit()
+
+    def set_layout_direction(self, direction: str) -> None:
+        """Lay the design out top to bottom ("down") or left to right ("right"), saved in the
+        project's view (one undo step), and fit it."""
+        if direction not in DIRECTIONS:
+            self.status_message.emit(
+                f"Unknown layout direction {direction!r}: use one of {', '.join(DIRECTIONS)}"
+            )
+            return
+
+        def action(_graph: object) -> None:
+            self.document.set_entry("view", VIEW_DIRECTION_KEY, direction)
+            editing.place_all(self.document, self.document.collapsed, unit_size)
+
+        self.document.run_edit(f"Layout {DIRECTIONS[direction].lower()}", action)
         self.zoom_to_fit()
 
     def group_selection(self, name: str) -> None:

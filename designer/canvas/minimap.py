@@ -1,0 +1,178 @@
+"""The minimap: an overview of the whole design in a corner of the canvas, with the part the
+canvas shows as a rectangle; a click or a drag on it pans the canvas there.
+
+It costs little for big designs: the scene is drawn once into a pixmap at the minimap's size
+(where blocks are patches of their colour: the items' low detail), again only after the scene
+changed and the changes settled (``REDRAW_DELAY_MS``), and never while the minimap is hidden.
+Panning and zooming the canvas only move the rectangle.
+
+Shown by default while the design does not fit in the canvas, hidden while it does; once the
+user toggles it (View menu, shortcut) that choice holds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtWidgets import QWidget
+
+from designer.canvas import style
+
+if TYPE_CHECKING:
+    from designer.canvas.view import CanvasView
+
+SIZE = QSize(240, 170)
+MARGIN = 12  # from the canvas's corner
+REDRAW_DELAY_MS = 250
+FRAME = 60.0  # scene units around the design
+
+
+class Minimap(QWidget):
+    """The overview of ``view``'s scene, a child widget over its bottom-right corner."""
+
+    shown_changed = Signal(bool)
+
+    def __init__(self, view: CanvasView) -> None:
+        super().__init__(view)
+        self.setObjectName("minimap")
+        self.view = view
+        self.choice: bool | None = None  # the user's toggle; None: shown while it does not fit
+        self.source = QRectF()  # the scene rectangle the pixmap shows
+        self.target = QRectF()  # where the pixmap is drawn in the widget
+        self._pixmap: QPixmap | None = None
+        self._stale = True
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_DELAY_MS)
+        self._timer.timeout.connect(self._redraw)
+        self.setFixedSize(SIZE)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Overview: click or drag to move the canvas there")
+        self.hide()
+        view.view_changed.connect(self._on_view_changed)
+        view.canvas.changed.connect(self._on_scene_changed)
+
+    # ----- showing -------------------------------------------------------------------------
+    def wanted(self) -> bool:
+        """Whether the minimap should show: the user's choice, else while the design does
+        not fit in the canvas."""
+        if self.choice is not None:
+            return self.choice
+        rect = self.view.items_rect()
+        if rect.isNull():
+            return False
+        seen = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        return not seen.adjusted(-1, -1, 1, 1).contains(rect)
+
+    def set_choice(self, shown: bool | None) -> None:
+        """Show or hide it for good (None: again by whether the design fits)."""
+        self.choice = shown
+        self._on_view_changed()
+
+    def toggle(self) -> None:
+        """Show it if hidden, hide it if shown (the user's choice from now on)."""
+        self.set_choice(not self.isVisible())
+
+    def _on_view_changed(self) -> None:
+        port = self.view.viewport().geometry()
+        self.move(port.right() - SIZE.width() - MARGIN, port.bottom() - SIZE.height() - MARGIN)
+        wanted = self.wanted()
+        if wanted != self.isVisible():
+            self.setVisible(wanted)
+            if wanted:
+                self.raise_()
+                self._redraw()
+            self.shown_changed.emit(wanted)
+        elif wanted:
+            self.update()  # the rectangle moved
+
+    def _on_scene_changed(self, *_args: object) -> None:
+        self._stale = True
+        if self.isVisible() and not self._timer.isActive():
+            self._timer.start()
+
+    # ----- drawing -------------------------------------------------------------------------
+    def _redraw(self) -> None:
+        """Draw the scene into the pixmap, fitted to the minimap."""
+        self._timer.stop()
+        rect = self.view.items_rect()
+        if rect.isNull():
+            self._pixmap = None
+            self.update()
+            return
+        self.source = rect.adjusted(-FRAME, -FRAME, FRAME, FRAME)
+        inner = QRectF(self.rect()).adjusted(4, 4, -4, -4)
+        scale = min(inner.width() / self.source.width(), inner.height() / self.source.height())
+        size = self.source.size() * scale
+        self.target = QRectF(QPointF(0, 0), size)
+        self.target.moveCenter(inner.center())
+        ratio = self.devicePixelRatioF()
+        pixmap = QPixmap((size * ratio).toSize().expandedTo(QSize(1, 1)))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(QColor(style.BACKGROUND))
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.view.canvas.render(painter, QRectF(QPointF(0, 0), size), self.source)
+        painter.end()
+        self._pixmap = pixmap
+        self._stale = False
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self._stale and not self._timer.isActive():
+            self._timer.start()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor("#9aa4b1"), 1))
+        painter.setBrush(QColor(style.BACKGROUND))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        if self._pixmap is not None:
+            painter.drawPixmap(self.target.topLeft(), self._pixmap)
+            seen = self.scene_to_map(self.view.visible_scene_rect())
+            painter.setClipRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
+            colour = QColor(style.SELECTED_COLOUR)
+            painter.setPen(QPen(colour, 1.5))
+            colour.setAlpha(40)
+            painter.setBrush(colour)
+            painter.drawRect(seen)
+        painter.end()
+
+    # ----- mapping and panning -------------------------------------------------------------
+    def scene_to_map(self, rect: QRectF) -> QRectF:
+        """Where scene rectangle ``rect`` lies on the minimap (widget coordinates)."""
+        if self.source.isEmpty():
+            return QRectF()
+        sx = self.target.width() / self.source.width()
+        sy = self.target.height() / self.source.height()
+        return QRectF(
+            self.target.left() + (rect.left() - self.source.left()) * sx,
+            self.target.top() + (rect.top() - self.source.top()) * sy,
+            rect.width() * sx,
+            rect.height() * sy,
+        )
+
+    def map_to_scene(self, point: QPointF) -> QPointF:
+        """The scene point under minimap point ``point``."""
+        if self.target.isEmpty():
+            return QPointF()
+        return QPointF(
+            self.source.left()
+            + (point.x() - self.target.left()) * self.source.width() / self.target.width(),
+            self.source.top()
+            + (point.y() - self.target.top()) * self.source.height() / self.target.height(),
+        )
+
+    def _pan_to(self, point: QPointF) -> None:
+        self.view.pan_to(self.map_to_scene(point))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._pan_to(event.position())
+            event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._pan_to(event.position())
+            event.accept()

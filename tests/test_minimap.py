@@ -1,0 +1,148 @@
+"""Issue 17, item 7: the minimap. An overview of the whole design in the canvas's corner with
+the shown part as a rectangle; a click or a drag on it pans the canvas; toggled from the View
+menu and Ctrl+Shift+M; hidden while the design fits; panning never redraws the overview."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QApplication
+
+from designer.document import Document, preset_project
+from designer.main_window import MainWindow
+
+OPENED: list[MainWindow] = []
+
+
+@pytest.fixture(autouse=True)
+def _clean_windows(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    isolate_user_dirs(tmp_path, monkeypatch)
+    DialogRecorder().install(monkeypatch)
+    yield
+    while OPENED:
+        close_clean(OPENED.pop())
+
+
+def open_window(qtbot: Any, preset: str) -> MainWindow:
+    window = MainWindow(Document(preset_project(preset)), session=False)
+    OPENED.append(window)
+    qtbot.addWidget(window)
+    window.resize(1600, 1100)
+    window.show()
+    qtbot.waitExposed(window)
+    for _ in range(5):
+        QApplication.processEvents()
+    return window
+
+
+def expanded_resnet50(qtbot: Any) -> MainWindow:
+    window = open_window(qtbot, "resnet50")
+    button = window.design_toolbar.widgetForAction(window.actions_by_name["expand_all"])
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.canvas.minimap.isVisible())
+    return window
+
+
+def centre(window: MainWindow) -> QPointF:
+    return window.canvas.visible_scene_rect().center()
+
+
+def test_hidden_while_the_design_fits_and_toggled_by_menu_and_shortcut(qtbot: Any) -> None:
+    window = open_window(qtbot, "lenet5")
+    minimap, action = window.canvas.minimap, window.actions_by_name["minimap"]
+    assert not minimap.isVisible() and not action.isChecked()
+    view_menu = next(
+        a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View"
+    )
+    assert action in view_menu.actions()
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_M,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert minimap.isVisible() and action.isChecked()
+    # in the canvas's bottom-right corner, inside it
+    canvas = window.canvas.viewport().geometry()
+    assert canvas.contains(minimap.geometry())
+    assert canvas.right() - minimap.geometry().right() < 30
+    assert canvas.bottom() - minimap.geometry().bottom() < 30
+    action.trigger()  # the View menu's entry
+    assert not minimap.isVisible() and not action.isChecked()
+
+
+def test_shown_for_a_design_that_does_not_fit_and_a_click_pans_there(qtbot: Any) -> None:
+    window = expanded_resnet50(qtbot)
+    view, minimap = window.canvas, window.canvas.minimap
+    assert window.actions_by_name["minimap"].isChecked()
+    scale = view.transform().m11()
+    target = view.scene_item_rects()["output"]
+    assert not view.visible_scene_rect().intersects(target)  # the end of the design is off-screen
+    on_map = minimap.scene_to_map(target).center()
+    qtbot.mouseClick(minimap, Qt.MouseButton.LeftButton, pos=on_map.toPoint())
+    assert view.visible_scene_rect().contains(target.center())
+    assert abs(centre(window).x() - target.center().x()) < 2 / minimap.target.width() * 1e4
+    assert view.transform().m11() == pytest.approx(scale)  # panned, not zoomed
+    # the rectangle on the minimap is where the canvas now looks
+    assert minimap.scene_to_map(view.visible_scene_rect()).contains(on_map)
+
+
+def test_a_drag_on_the_minimap_moves_the_canvas_along(qtbot: Any) -> None:
+    window = expanded_resnet50(qtbot)
+    view, minimap = window.canvas, window.canvas.minimap
+    start = minimap.scene_to_map(view.scene_item_rects()["input"]).center().toPoint()
+    end = minimap.scene_to_map(view.scene_item_rects()["fc"]).center().toPoint()
+    qtbot.mousePress(minimap, Qt.MouseButton.LeftButton, pos=start)
+    seen = []
+    for i in range(1, 6):
+        point = start + (end - start) * (i / 5)
+        qtbot.mouseMove(minimap, point)
+        # (offscreen, qtbot.mouseMove sends no button state: a real move with the button down)
+        from PySide6.QtGui import QMouseEvent
+
+        event = QMouseEvent(
+            QMouseEvent.Type.MouseMove,
+            QPointF(point),
+            QPointF(minimap.mapToGlobal(point)),
+            Qt.MouseButton.NoButton,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        QApplication.sendEvent(minimap, event)
+        seen.append(centre(window))
+    qtbot.mouseRelease(minimap, Qt.MouseButton.LeftButton, pos=end)
+    assert view.visible_scene_rect().contains(view.scene_item_rects()["fc"].center())
+    ys = [p.y() for p in seen]
+    assert ys == sorted(ys) and ys[-1] > ys[0]  # followed the drag down the design
+    # a wheel zoom afterwards keeps working from the panned place (the user has the view)
+    view.resize(view.width() - 1, view.height())
+    QApplication.processEvents()
+    assert view.visible_scene_rect().contains(view.scene_item_rects()["fc"].center())
+
+
+def test_panning_moves_only_the_rectangle_the_overview_redraws_after_an_edit(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = expanded_resnet50(qtbot)
+    view, minimap = window.canvas, window.canvas.minimap
+    qtbot.wait(600)  # the design settles (texts, wires), the overview is redrawn once
+    qtbot.waitUntil(lambda: minimap._pixmap is not None and not minimap._stale)
+    renders = []
+    original = type(view.canvas).render
+
+    def counted(scene: Any, *args: Any) -> Any:
+        renders.append(1)
+        return original(scene, *args)
+
+    monkeypatch.setattr(type(view.canvas), "render", counted)
+    for step in range(5):
+        view.pan_to(QPointF(0.0, 500.0 * step))
+        minimap.repaint()
+    QApplication.processEvents()
+    assert renders == []  # five pans, no redraw of the overview
+    window.document.move_nodes({"fc": (5000.0, 0.0)})  # an edit changes the design
+    qtbot.waitUntil(lambda: len(renders) == 1, timeout=3000)  # redrawn once, lazily
+    assert minimap.source.right() > 5000.0  # the overview now holds the moved block
