@@ -181,3 +181,32 @@ def test_sigint_during_a_trial_keeps_finished_trials_and_resumes(tmp_path: Path)
     data = json.loads(again.stdout)
     assert data["counts"]["COMPLETE"] == completed + 1
     assert len(data["trials"]) == len(states) + 1
+
+
+def test_killed_sweep_keeps_finished_trials_and_resumes(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "designer", "sweep", "--preset", "lenet5_digits", *TINY]
+    command += ["--out", str(tmp_path), "--param", "lr=log:1e-3..1e-1", "--trials", "3"]
+    command[command.index("--limit") + 1] = "1000"
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if (
+                any(r.status == "completed" for r in list_runs(tmp_path))
+                and len(list_runs(tmp_path)) >= 2
+            ):
+                break
+            assert process.poll() is None
+            time.sleep(0.1)
+    finally:
+        process.kill()  # SIGKILL: nothing is recorded by the process itself
+        process.wait(timeout=30)
+    states = trial_states(tmp_path / "sweep.db")
+    assert states[0] == "COMPLETE"
+    again = sweep(tmp_path, "--param", "lr=log:1e-3..1e-1", "--trials", "1", "--json")
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    assert data["counts"]["COMPLETE"] == states.count("COMPLETE") + 1
+    assert len(data["trials"]) == len(states) + 1
