@@ -71,6 +71,28 @@ def search_to_add() -> None:
     window.close()
 
 
+def minimap() -> None:
+    """ResNet-50 with every group expanded, fitted (wrapped into columns, names readable), with
+    the minimap in the canvas's corner showing the whole design and the part in view."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from designer.app import create_application, create_window
+
+    create_application(offscreen=True)
+    window = create_window(preset="resnet50", session=False)
+    window.resize(1600, 1100)
+    window.show()
+    QApplication.processEvents()
+    window.canvas.expand_all()
+    loop = QEventLoop()
+    QTimer.singleShot(800, loop.quit)  # the minimap draws once the design has settled
+    loop.exec()
+    window.grab().save(str(IMAGES / "minimap.png"))
+    window.document.undo_stack.setClean()
+    window.close()
+
+
 def train_until(window, epochs: int, settings: dict) -> None:
     """Train the window's design with ``settings`` until ``epochs`` epochs are done, grab the
     window (the Train view) into dashboard.png when ``settings`` say so, then stop the run."""
@@ -129,4 +151,5 @@ if __name__ == "__main__":
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     main_window()
     search_to_add()
+    minimap()
     dashboard()
