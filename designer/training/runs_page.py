@@ -12,6 +12,7 @@ when it is shown); the first time, the whole folder is listed once, with the run
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,17 +30,24 @@ from PySide6.QtWidgets import (
 )
 
 from designer.training.widgets import COLOURS, PlotArea, readable_plot
-from engine.training.runs import RunInfo, list_runs, read_metrics, read_run
+from engine.training.runs import RunInfo, check_metrics, list_runs, read_metrics
 
 
 def _percent(value: float | None) -> str:
     return f"{value:.1%}" if value is not None else "–"
 
 
-def _curves(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+Curves = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _curves(path: str) -> Curves:
     """Epochs, validation accuracies and losses of a run (NaN, drawn as a gap, where a value
     is missing; 0.0 is a value)."""
-    records = read_metrics(path)
+    return _curves_of(read_metrics(path))
+
+
+def _curves_of(records: list[dict]) -> Curves:
+    """``_curves`` of records already read."""
 
     def column(key: str) -> np.ndarray:
         values = [r.get(key) for r in records]
@@ -195,10 +203,18 @@ class RunsPage(QWidget):
             if item is not None:
                 item.setCheckState(Qt.CheckState.Checked)  # redraws (itemChanged)
             return
-        try:
-            run = read_run(Path(path))
-        except Exception:  # read_run names damage itself; a vanished folder stays listed
-            return
+        # its metrics.jsonl only (settings.json, with the whole design, was read when listed)
+        records, problems = check_metrics(path)
+        accuracies = [
+            float(r["val_accuracy"]) for r in records if r.get("val_accuracy") is not None
+        ]
+        run = replace(
+            self.runs[index],
+            epochs=len(records),
+            best_val_accuracy=max(accuracies) if accuracies else None,
+            final_val_accuracy=accuracies[-1] if accuracies else None,
+            problems=tuple(problems),
+        )
         self.runs[index] = run
         item = self._item_of(path)
         if item is None:
@@ -207,14 +223,14 @@ class RunsPage(QWidget):
         item.setText(self._item(run, earlier=False).text())
         self.list.blockSignals(False)
         if self._on(item):
-            self.redraw(only=path)
+            self.redraw(only=path, records=records)
 
     def _item_of(self, path: str) -> QListWidgetItem | None:
         return next((i for i in self._items() if i.data(Qt.ItemDataRole.UserRole) == path), None)
 
-    def redraw(self, only: str | None = None) -> None:
+    def redraw(self, only: str | None = None, records: list[dict] | None = None) -> None:
         """Show the checked runs' curves (one persistent pair of curves per run); ``only``:
-        read again the curves of that run alone."""
+        read again the curves of that run alone (from ``records`` when given)."""
         wanted = [item for item in self._items() if self._on(item)]
         names = {item.data(Qt.ItemDataRole.UserRole) for item in wanted}
         for path in list(self.curves):
@@ -228,7 +244,9 @@ class RunsPage(QWidget):
             if only is not None and path != only and path in self.curves:
                 continue
             try:
-                epochs, acc, loss = _curves(path)
+                epochs, acc, loss = (
+                    _curves_of(records) if records is not None and path == only else _curves(path)
+                )
             except Exception:  # read_metrics skips damaged records; this is a backstop
                 epochs = acc = loss = np.zeros(0)
             if path not in self.curves:
