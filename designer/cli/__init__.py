@@ -27,6 +27,7 @@ COMMANDS = (
     "export",
     "import_",
     "diff",
+    "memory",
     "gui",
 )
 
