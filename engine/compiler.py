@@ -13,6 +13,7 @@ import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from engine.bypass import has_bypassed, without_bypassed
 from engine.catalog import CATALOG, Shape
 from engine.errors import CompileError
 from engine.graph import Graph
@@ -73,6 +74,9 @@ def compile_graph(graph: Graph, result: InferenceResult | None = None) -> torch.
 
     result = result or infer(graph)
     _fail_on_errors(result)
+    if has_bypassed(graph):  # a bypassed block is identity: compile the design without it
+        graph = without_bypassed(graph)
+        result = infer(graph)
     modules: dict[str, torch.nn.Module] = {}
     fx = torch.fx.Graph()
     values: dict[tuple[str, str], torch.fx.Node] = {}

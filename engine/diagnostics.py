@@ -23,6 +23,7 @@ class FixAction(StrEnum):
 
     SET_PARAMS = "set_params"  # set params on node
     INSERT_BEFORE = "insert_before"  # insert a block of type_id on the wire into node's port
+    SET_BYPASSED = "set_bypassed"  # set node's bypass flag to params["bypassed"]
 
 
 @dataclass(frozen=True)

@@ -41,4 +41,5 @@ class GraphEvents:
         self.params_changed = Event("params_changed")  # (name, {key: new}, {key: old})
         self.node_renamed = Event("node_renamed")  # (old name, new name)
         self.groups_changed = Event("groups_changed")  # ({name: new path}, {name: old path})
+        self.bypass_changed = Event("bypass_changed")  # (name, new flag, old flag)
         self.changed = Event("changed")  # () after any edit

@@ -22,6 +22,9 @@ def apply_fix(graph: Graph, fix: Fix) -> Node | None:
         if fix.type_id is None or fix.port is None:
             raise GraphError(f"quick fix {fix.label!r} names no block type or port")
         return insert_before(graph, fix.node, fix.port, fix.type_id, dict(fix.params))
+    if fix.action is FixAction.SET_BYPASSED:
+        graph.set_bypassed(fix.node, bool(fix.params.get("bypassed", False)))
+        return None
     raise GraphError(f"unknown quick fix action {fix.action!r}")
 
 

@@ -30,16 +30,21 @@ Wiring = dict[str, dict[str, dict[PortPair, "Edge"]]]  # node -> neighbour -> po
 # among its source's targets, the wire's place among the wires between the two, then the same two
 # places seen from the target (its sources, and the wires from that source).
 EdgeSlot = tuple[int, int, int, int]
+UNBYPASSABLE = frozenset({"input", "output"})  # the ends of the network: never identity
 
 
 @dataclass
 class Node:
-    """One block in the graph. ``group`` is its nested group path, outermost first."""
+    """One block in the graph. ``group`` is its nested group path, outermost first.
+
+    A ``bypassed`` block stays in the design but passes its input through unchanged: inference,
+    the compiled model and every export treat it as identity (where its shapes allow)."""
 
     name: str
     type_id: str
     params: dict[str, Any] = field(default_factory=dict)
     group: GroupPath = ()
+    bypassed: bool = False
 
     @property
     def spec(self) -> BlockSpec:
@@ -287,6 +292,26 @@ class Graph:
         if in_cycles:
             raise GraphError(f"the graph has a cycle through {', '.join(sorted(in_cycles))}")
         return order
+
+    def names_of_type(self, type_id: str) -> list[str]:
+        """Names of the nodes of one block type, in insertion order (kept until the nodes or
+        wires change: inference asks for the Inputs and Outputs after every edit)."""
+        names = self._cached(
+            f"type:{type_id}", lambda: [n.name for n in self.nodes_of_type(type_id)]
+        )
+        return list(names)
+
+    def reachable_from(self, names: Iterable[str]) -> frozenset[str]:
+        """``names`` and every node downstream of one of them (kept until the wiring changes)."""
+        sources = tuple(names)
+
+        def compute() -> frozenset[str]:
+            found = set(sources)
+            for name in sources:
+                found |= self.downstream(name)
+            return frozenset(found)
+
+        return self._cached(f"reachable:{sources!r}", compute)
 
     def nodes_of_type(self, type_id: str) -> list[Node]:
         """All nodes of one block type, in insertion order."""
@@ -538,6 +563,24 @@ class Graph:
         self._touch(structural=bool(dangling))
         return old
 
+    def set_bypassed(self, name: str, bypassed: bool) -> bool:
+        """Bypass a block (identity in inference, compiling and export) or restore it; returns
+        the old flag. Input and Output blocks mark the network's ends: GraphError for those."""
+        node = self.node(name)
+        bypassed = bool(bypassed)
+        if bypassed and node.type_id in UNBYPASSABLE:
+            raise GraphError(
+                f"{name} ({node.type_id}): an {node.spec.display_name} block marks an end of the "
+                "network and cannot be bypassed. Received: bypassed=True. Bypass the blocks "
+                "between the Input and the Output instead"
+            )
+        old = node.bypassed
+        if old != bypassed:
+            node.bypassed = bypassed
+            self.events.bypass_changed.emit(name, bypassed, old)
+            self._touch(structural=False)
+        return old
+
     def rename(self, old: str, new: str) -> None:
         """Rename a node, keeping its wires."""
         if old == new:
@@ -602,6 +645,8 @@ class Graph:
             }
             if node.group:
                 item["group"] = list(node.group)
+            if node.bypassed:
+                item["bypassed"] = True
             nodes.append(item)
         edges = [[e.src, e.src_port, e.dst, e.dst_port] for e in self.edges]
         return {"nodes": nodes, "edges": edges}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from engine.catalog import CATALOG, RuleContext, Shape, ShapeRuleError, fmt_shape
@@ -98,6 +99,13 @@ class InferenceResult:
     diagnostics: list[Diagnostic]
     order: list[str]
     groups: dict[str, GroupTotal] = field(default_factory=dict)
+    # Set by an incremental update (engine.incremental): the nodes whose result, diagnostics or
+    # own settings may differ from those of ``base()``, the result it was derived from. None
+    # after a full pass: anything may have changed.
+    changed: frozenset[str] | None = field(default=None, compare=False, repr=False)
+    base: Callable[[], InferenceResult | None] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def ok(self) -> bool:
@@ -198,6 +206,10 @@ class _Pass:
 
     # ----- one node ------------------------------------------------------------------------
     def visit(self, node: Node) -> NodeResult:
+        result = self.visit_block(node)
+        return bypassed_result(self, node, result) if node.bypassed else result
+
+    def visit_block(self, node: Node) -> NodeResult:
         spec = CATALOG.get(node.type_id) if node.type_id in CATALOG else None
         if spec is None:
             self.report(
@@ -429,12 +441,12 @@ class _Pass:
 
     def check_whole_graph(self, in_cycles: set[str]) -> None:
         graph = self.graph
-        inputs = [n.name for n in graph.nodes_of_type("input")]
+        inputs = graph.names_of_type("input")
         if not inputs:
             self.report(
                 None, "the network has no Input block: add one from the palette", "no_input"
             )
-        if not graph.nodes_of_type("output") and len(graph):
+        if not graph.names_of_type("output") and len(graph):
             sinks = [n.name for n in graph if not graph.out_edges(n.name) and n.type_id != "input"]
             hint = f" after {sinks[-1]}" if sinks else ""
             self.report(
@@ -442,9 +454,7 @@ class _Pass:
                 f"the network has no Output block: add one{hint} to mark what the network returns",
                 "no_output",
             )
-        reachable = set(inputs)
-        for name in inputs:
-            reachable |= graph.downstream(name)
+        reachable = graph.reachable_from(inputs)
         flagged = {d.node for d in self.diagnostics if d.severity is Severity.ERROR}
         for node in graph:
             if node.name in reachable or node.name in in_cycles or node.name in flagged:
@@ -457,7 +467,8 @@ class _Pass:
                 "network or delete it",
                 "unreachable",
             )
-            self.results[node.name].error = True
+            # a new record: an incremental pass keeps the visited one for the next edit
+            self.results[node.name] = replace(self.results[node.name], error=True)
 
     def group_totals(self) -> dict[str, GroupTotal]:
         # nodes share few distinct group paths: total per path first, then roll up into prefixes
@@ -487,6 +498,33 @@ class _Pass:
                     total.params += params
                     total.macs += macs  # type: ignore[operator]
         return groups
+
+
+def bypassed_result(run: _Pass, node: Node, result: NodeResult) -> NodeResult:
+    """A bypassed block's result: its input passed through, with no parameters and no MACs.
+
+    Identity only stands in for a block whose one input has the shape of its one output (a
+    ReLU, a BatchNorm, a padded 3×3 convolution that keeps its channels); otherwise the block is
+    reported, with the shapes and the fix. Its own errors (or unknown inputs) stay as they are.
+    """
+    if result.error or not result.known:
+        return result
+    if len(result.inputs) == 1 and list(result.outputs) == ["out"]:
+        if result.outputs["out"] == result.inputs[0]:
+            return NodeResult(list(result.inputs), dict(result.outputs), 0, 0)
+        received = f"input={fmt_shape(result.inputs[0])}, output={fmt_shape(result.outputs['out'])}"
+        rule = "its output must have its input's shape"
+    else:
+        received = f"inputs={len(result.inputs)}, outputs={len(result.outputs)}"
+        rule = "it must have one input and one output"
+    run.report(
+        node.name,
+        f"is bypassed, so it would pass its input through unchanged, but {rule}. Received: "
+        f"{received}. Un-bypass it, or change its parameters so that the shapes agree",
+        "bypass_shape",
+        fix=Fix("un-bypass it", FixAction.SET_BYPASSED, node.name, {"bypassed": False}),
+    )
+    return NodeResult(inputs=list(result.inputs), error=True)
 
 
 def infer(graph: Graph) -> InferenceResult:

@@ -4,16 +4,19 @@ A file is data only: it is parsed into plain Python data first (every field chec
 the field), then built into a Graph. Nothing in it is executed or unpickled. Saving is atomic: a
 temporary file in the same folder is written, flushed and renamed over the old one.
 
-Format (version 2)::
+Format (version 3)::
 
-    {"format": "cnn-designer-project", "version": 2,
-     "graph": {"nodes": [{"name": "conv1", "type": "conv2d", "params": {...}, "group": ["stem"]}],
+    {"format": "cnn-designer-project", "version": 3,
+     "graph": {"nodes": [{"name": "conv1", "type": "conv2d", "params": {...}, "group": ["stem"],
+                          "bypassed": true}],
                "edges": [["input1", "out", "conv1", "in"]]},
+     "notes": [{"id": "note1", "text": "...", "x": 0, "y": 0, "width": 220, "height": 110}],
      "layout": {"conv1": [x, y]}, "view": {"collapsed": ["layer1.0"]},
      "training": {...}, "metadata": {"title": "...", "preset": "lenet5"}}
 
 Version 1 (the first release) kept positions inside each node ("x", "y") and wrote edges as
-objects {"from": "node:port", "to": "node:port"}; it is migrated on load. ``view``, ``training``
+objects {"from": "node:port", "to": "node:port"}; it is migrated on load. Version 2 had no
+bypassed blocks and no notes (both optional: "bypassed" is written only when true). ``view``, ``training``
 and ``metadata`` are free-form objects, except ``view.collapsed``: the designer reads it, so it
 must be a list of group names (strings) when present. README.md's section
 "Project files" documents every field; keep the two in step (a test loads the README example).
@@ -34,6 +37,7 @@ from typing import Any
 from engine.atomic_files import NotRegularFileError, write_atomic
 from engine.errors import ProjectFileError
 from engine.graph import Graph
+from engine.notes import Notes
 from engine.project_format import FORMAT, SUFFIX, VERSION, read_project
 from engine.safe_files import PROJECT_MAX_BYTES, FileReadError, read_regular_file
 
@@ -55,6 +59,7 @@ class Project:
     """Everything a project file holds."""
 
     graph: Graph = field(default_factory=Graph)
+    notes: Notes = field(default_factory=Notes)
     layout: dict[str, tuple[float, float]] = field(default_factory=dict)
     view: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
@@ -71,6 +76,7 @@ class Project:
             "format": FORMAT,
             "version": VERSION,
             "graph": self.graph.to_data(),
+            "notes": self.notes.to_data(),
             "layout": layout,
             "view": self.view,
             "training": self.training,

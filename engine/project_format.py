@@ -14,10 +14,11 @@ from typing import Any
 
 from engine.catalog import CATALOG
 from engine.errors import DesignerError, ProjectFileError
-from engine.graph import Edge, Graph
+from engine.graph import UNBYPASSABLE, Edge, Graph
+from engine.notes import Note, Notes, note_problem
 
 FORMAT = "cnn-designer-project"
-VERSION = 2
+VERSION = 3
 SUFFIX = ".cnnd"
 
 
@@ -142,6 +143,16 @@ def _build(read: _Reader, data: dict[str, Any]) -> dict[str, Any]:
             graph.add_node(spec.type_id, name, params, group)
         except DesignerError as error:
             raise read.fail(where, f"is invalid: {error}") from error
+        if read.get(item, "bypassed", bool, where, False):
+            if type_id in UNBYPASSABLE:
+                raise read.fail(
+                    f"{where}.bypassed",
+                    f"is true for {name}, an {type_id} block (the ends of the network are "
+                    "never bypassed)",
+                    True,
+                    'Remove "bypassed" from that node',
+                )
+            graph.set_bypassed(name, True)
     for index, item in enumerate(read.get(graph_data, "edges", list, "graph")):
         where = f"graph.edges[{index}]"
         if not (
@@ -173,11 +184,52 @@ def _build(read: _Reader, data: dict[str, Any]) -> dict[str, Any]:
         )
     return {
         "graph": graph,
+        "notes": _read_notes(read, read.get(data, "notes", list, "", [])),
         "layout": layout,
         "view": view,
         "training": read.get(data, "training", dict, "", {}),
         "metadata": read.get(data, "metadata", dict, "", {}),
     }
+
+
+def _read_notes(read: _Reader, items: list[Any]) -> Notes:
+    """The notes of a version-3 document: each an object with id, text, x and y (width and
+    height optional), every field checked."""
+    notes = Notes()
+    for index, item in enumerate(items):
+        where = f"notes[{index}]"
+        if not isinstance(item, dict):
+            raise read.fail(
+                where,
+                f"must be {_KINDS[dict]}",
+                item,
+                'Write it like {"id": "note1", "text": "...", "x": 0, "y": 0}',
+            )
+        unknown = sorted(set(item) - {"id", "text", "x", "y", "width", "height"})
+        if unknown:
+            raise read.fail(
+                f"{where}.{unknown[0]}" if _plain(unknown[0]) else where,
+                "is not a field of a note",
+                item[unknown[0]],
+                "A note has id, text, x, y, width and height: remove the others",
+            )
+        values: dict[str, Any] = {}
+        for key in ("id", "text", "x", "y", "width", "height"):
+            if key not in item:
+                if key in ("width", "height"):
+                    continue
+                raise read.fail(f"{where}.{key}", "is missing", fix=f"Add the field {_show(key)}")
+            problem = note_problem(key, item[key])
+            if problem is not None:
+                rule, _, fix = problem.partition(". ")
+                raise read.fail(f"{where}.{key}", rule, item[key], fix)
+            values[key] = item[key]
+        if values["id"] in notes:
+            raise read.fail(
+                f"{where}.id", "repeats a note id", values["id"], "Give every note its own id"
+            )
+        notes.add(Note(**values))
+    return notes
 
 
 def _coordinate(read: _Reader, where: str, value: Any) -> float:
@@ -343,4 +395,13 @@ def _migrate_1_to_2(read: _Reader, data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "version": 2, "graph": {"nodes": nodes, "edges": edges}, "layout": layout}
 
 
-MIGRATIONS: dict[int, Callable[[_Reader, dict[str, Any]], dict[str, Any]]] = {1: _migrate_1_to_2}
+def _migrate_2_to_3(read: _Reader, data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 added bypassed blocks ("bypassed": true in a node) and notes: a version-2 file
+    has neither, so it reads as it is."""
+    return {**data, "version": 3}
+
+
+MIGRATIONS: dict[int, Callable[[_Reader, dict[str, Any]], dict[str, Any]]] = {
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+}

@@ -43,7 +43,7 @@ def layer_rows(graph: Graph, result: InferenceResult) -> list[LayerRow]:
         rows.append(
             LayerRow(
                 name,
-                display[node.type_id],
+                display[node.type_id] + (" (bypassed)" if node.bypassed else ""),
                 group_name(node.group),
                 node_result.output,
                 node_result.params,

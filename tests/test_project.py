@@ -155,7 +155,7 @@ def _edit(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
             'not a CNN Designer project: the field format must be "cnn-designer-project". '
             'Received: format="something-else".',
         ),
-        ("version", VERSION + 1, "saved by a newer CNN Designer (format version 3"),
+        ("version", VERSION + 1, f"saved by a newer CNN Designer (format version {VERSION + 1}"),
         ("version", "2", 'version must be a positive whole number. Received: version="2".'),
         ("graph", [], "graph must be an object ({...}). Received: graph=[]."),
         ("graph/nodes", {}, "graph.nodes must be a list ([...]). Received: graph.nodes={}."),

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from engine.bypass import has_bypassed, without_bypassed
 from engine.catalog import CATALOG
 from engine.export.class_names import class_name_problem
 from engine.export.layers import GRAPH_TYPES, INLINE_TYPES, constructor, helper_sources, inline
 from engine.export.literals import ExportError, literal, shape_text
+from engine.export.preprocess import Preprocessing, python_lines
 from engine.graph import Graph
 from engine.identifiers import safe_identifier
 from engine.inference import InferenceResult, infer
@@ -159,10 +161,17 @@ def _render(item: _Container | str, layers: dict[str, str], indent: str) -> list
 
 
 def python_source(
-    graph: Graph, class_name: str = "DesignedNet", result: InferenceResult | None = None
+    graph: Graph,
+    class_name: str = "DesignedNet",
+    result: InferenceResult | None = None,
+    preprocessing: Preprocessing | None = None,
 ) -> str:
-    """The text of a standalone ``.py`` file defining the design as an ``nn.Module``."""
+    """The text of a standalone ``.py`` file defining the design as an ``nn.Module``, with the
+    evaluation ``preprocessing`` as constants and a ``preprocess(image)`` function when given."""
     result = result or infer(graph)
+    if result.ok and has_bypassed(graph):  # a bypassed block is identity: the code leaves it out
+        graph = without_bypassed(graph)
+        result = infer(graph)
     paths = module_paths(graph, result)  # raises CompileError on an invalid design
     if (problem := class_name_problem(class_name)) is not None:
         raise ExportError(problem)
@@ -210,7 +219,9 @@ def python_source(
     comment = ", ".join(shape_text(result.nodes[n].inputs[0]) for n in outputs)
     forward.append(f"        return {', '.join(returned)}  # {comment}")
     helpers = helper_sources({graph.node(n).type_id for n in order})
-    return _file(class_name, graph, inputs, len(outputs), result, init, forward, helpers)
+    return _file(
+        class_name, graph, inputs, len(outputs), result, init, forward, helpers, preprocessing
+    )
 
 
 def _file(
@@ -222,6 +233,7 @@ def _file(
     init: list[str],
     forward: list[str],
     helpers: str = "",
+    preprocessing: Preprocessing | None = None,
 ) -> str:
     shapes = [tuple(int(s) for s in graph.node(n).params["shape"]) for n in inputs]
     shape_lines = ", ".join(literal(s) for s in shapes)
@@ -246,6 +258,7 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [{shape_lines}]  # one sample each, without the batch axis
+{python_lines(preprocessing)}
 
 
 {helpers}class {class_name}(nn.Module):
