@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtGui import QUndoCommand
 
 from engine import Edge, Graph, Node, RemovedNode
+from engine.notes import Notes
 
 if TYPE_CHECKING:
     from designer.document import Document
@@ -48,10 +49,10 @@ class Op:
 class Recorder:
     """Collects the primitive changes a graph (and a document) announces while connected."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, notes: Notes | None = None) -> None:
         self.graph = graph
         self.ops: list[Op] = []
-        self._hooks = {
+        self._hooks: dict[Any, Callable[..., None]] = {
             graph.events.node_added: lambda node: self._add("node_added", copy.deepcopy(node)),
             graph.events.node_removed: lambda node, index: self._add(
                 "node_removed", copy.deepcopy(node), index
@@ -63,7 +64,18 @@ class Recorder:
             ),
             graph.events.node_renamed: lambda old, new: self._add("node_renamed", old, new),
             graph.events.groups_changed: lambda new, old: self._add("groups_changed", new, old),
+            graph.events.bypass_changed: lambda name, new, old: self._add(
+                "bypass_changed", name, new, old
+            ),
         }
+        if notes is not None:  # notes are immutable records: kept as they are
+            self._hooks[notes.events.note_added] = lambda note, i: self._add("note_added", note, i)
+            self._hooks[notes.events.note_removed] = lambda note, i: self._add(
+                "note_removed", note, i
+            )
+            self._hooks[notes.events.note_changed] = lambda new, old: self._add(
+                "note_changed", new, old
+            )
 
     def _add(self, kind: str, *args: Any) -> None:
         self.ops.append(Op(kind, args))
@@ -128,6 +140,11 @@ def _replay(doc: Document, op: Op, forward: bool) -> None:
     elif kind == "groups_changed":
         new, old = args
         graph.set_groups(new if forward else old)
+    elif kind == "bypass_changed":
+        name, new_flag, old_flag = args
+        graph.set_bypassed(name, new_flag if forward else old_flag)
+    elif kind in ("note_added", "note_removed", "note_changed"):
+        _replay_note(doc, op, forward)
     elif kind == "position":
         name, old_pos, new_pos, index = args
         if forward:
@@ -139,6 +156,20 @@ def _replay(doc: Document, op: Op, forward: bool) -> None:
         doc.set_entry(section, key, copy.deepcopy(new_value if forward else old_value))
     else:
         raise AssertionError(kind)
+
+
+def _replay_note(doc: Document, op: Op, forward: bool) -> None:
+    """Redo or undo one change of the project's notes."""
+    notes = doc.project.notes
+    if op.kind == "note_changed":
+        new, old = op.args
+        notes.put(new if forward else old)
+        return
+    note, index = op.args
+    if (op.kind == "note_added") == forward:
+        notes.add(note, index)
+    else:
+        notes.remove(note.id)
 
 
 class DocumentCommand(QUndoCommand):
@@ -178,7 +209,7 @@ class GraphCommand(DocumentCommand):
     def execute(self) -> Any:
         """Run the action while recording; on an exception, reverse it and re-raise."""
         doc = self.doc
-        recorder = Recorder(doc.graph)
+        recorder = Recorder(doc.graph, doc.project.notes)
         action, self.action = self.action, None  # run once; the closure may hold the document
         if action is None:
             raise RuntimeError("an undo command's action runs only once")

@@ -28,10 +28,10 @@ from engine import (
     InferenceResult,
     Project,
     apply_fix,
-    infer,
     load_project,
     save_project,
 )
+from engine.incremental import IncrementalInference
 from engine.layout import default_collapsed, layout_positions
 
 # The most blocks the window opens. Every block is a few Qt items, built and kept up to date in
@@ -72,7 +72,8 @@ class Document(QObject):
         self._batch_depth = 0
         self._moved: set[str] = set()
         self._collapsed_dirty = False  # view["collapsed"] changed inside a batch
-        self.result: InferenceResult = infer(self.graph)
+        self.inference = IncrementalInference(self.graph)
+        self.result: InferenceResult = self.inference.update()
         _LIVE.add(self)
 
     def dispose(self) -> None:
@@ -121,8 +122,9 @@ class Document(QObject):
                 self.refresh()
 
     def refresh(self) -> None:
-        """Infer the whole graph again and tell the views."""
-        self.result = infer(self.graph)
+        """Bring the inference result up to date (re-inferring only what the edits since the
+        last one can change) and tell the views."""
+        self.result = self.inference.update()
         if self._moved:
             moved, self._moved = sorted(self._moved), set()
             self.positions_changed.emit(moved)
@@ -268,6 +270,59 @@ class Document(QObject):
 
         self.edit(f"Quick fix: {fix.label}", action)
 
+    def set_bypassed(self, names: Iterable[str], bypassed: bool) -> None:
+        """Bypass blocks (identity when compiled) or restore them, as one undo step; GraphError
+        (an Input or Output block) leaves them all as they were."""
+        names = [n for n in dict.fromkeys(names) if n in self.graph]
+        names = [n for n in names if self.graph.node(n).bypassed != bypassed]
+        if not names:
+            return
+        what = names[0] if len(names) == 1 else f"{len(names)} blocks"
+
+        def action() -> None:
+            for name in names:
+                self.graph.set_bypassed(name, bypassed)
+
+        self.edit(f"{'Bypass' if bypassed else 'Restore'} {what}", action)
+
+    def toggle_bypass(self, names: Iterable[str]) -> None:
+        """Bypass the blocks, or restore them when all of them are bypassed already."""
+        names = [n for n in names if n in self.graph]
+        if names:
+            self.set_bypassed(names, not all(self.graph.node(n).bypassed for n in names))
+
+    # ----- notes ---------------------------------------------------------------------------
+    def add_note(self, text: str, pos: Point) -> str:
+        """Put a note at ``pos`` (its top-left corner); returns its id."""
+        return self.edit("Add note", lambda: self.project.notes.create(text, *pos).id)
+
+    def set_note_text(self, note_id: str, text: str) -> None:
+        """Change a note's text (GraphError for a text too long)."""
+        if self.project.notes.get(note_id).text != text:
+            self.edit("Edit note", lambda: self.project.notes.update(note_id, text=text))
+
+    def move_notes(self, positions: dict[str, Point]) -> None:
+        """Move notes (one undo step)."""
+        notes = self.project.notes
+
+        def action() -> None:
+            for note_id, (x, y) in positions.items():
+                notes.update(note_id, x=float(x), y=float(y))
+
+        self.edit("Move note", action)
+
+    def remove_notes(self, note_ids: Iterable[str]) -> None:
+        """Delete notes (one undo step)."""
+        notes = self.project.notes
+        ids = [i for i in dict.fromkeys(note_ids) if i in notes]
+
+        def action() -> None:
+            for note_id in ids:
+                notes.remove(note_id)
+
+        if ids:
+            self.edit(f"Delete {len(ids)} note(s)", action)
+
     def run_edit(self, text: str, action: Callable[[Graph], Any]) -> Any:
         """Any compound engine edit as one undo step: ``action(graph)``."""
         return self.edit(text, lambda: action(self.graph))
@@ -324,7 +379,9 @@ class Document(QObject):
         self.path = path
         self.selection = []
         self.undo_stack.clear()
-        self.result = infer(self.graph)
+        self.inference.close()
+        self.inference = IncrementalInference(self.graph)
+        self.result = self.inference.update()
         self.project_replaced.emit()
         self.inferred.emit(self.result)
         self.file_changed.emit()

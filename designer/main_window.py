@@ -172,6 +172,8 @@ class MainWindow(QMainWindow):
         a("auto_layout", "Auto &layout", c.auto_layout)
         a("group", "&Group…", self.group_selection)
         a("ungroup", "&Ungroup", c.ungroup_selection)
+        a("bypass", "&Bypass block", c.toggle_bypass)
+        a("add_note", "Add &note", c.add_note_at_center)
         a("expand_all", "&Expand all groups", c.expand_all)
         a("collapse_all", "&Collapse all groups", c.collapse_all)
         a("find", "&Find block…", self._focus_search)
@@ -202,6 +204,8 @@ class MainWindow(QMainWindow):
                 "paste",
                 "duplicate",
                 "delete",
+                "bypass",
+                "add_note",
                 None,
                 "select_all",
                 "find",

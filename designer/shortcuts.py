@@ -30,6 +30,7 @@ SHORTCUTS: dict[str, tuple[str, ...]] = {
     "group": ("Ctrl+G",),
     "ungroup": ("Ctrl+Shift+G",),
     "find": ("Ctrl+F",),
+    "bypass": ("Ctrl+B",),
     "find_next": ("F3",),
     "find_previous": ("Shift+F3",),
     "minimap": ("Ctrl+Shift+M",),

@@ -17,7 +17,8 @@ from PySide6.QtGui import QColor, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from designer.canvas import style
-from designer.canvas.content import group_content, node_content, node_ports
+from designer.canvas.bypass import changed_since_shown, show_node, update_changed_texts
+from designer.canvas.content import group_content, node_ports
 from designer.canvas.edges import LONG_WIRE, EdgeItem, flip_rect
 from designer.canvas.interactions import (
     Interaction,
@@ -28,6 +29,7 @@ from designer.canvas.interactions import (
     port_near,
 )
 from designer.canvas.items import BoxItem, FrameItem, GroupAnchor, GroupItem, NodeItem, PortItem
+from designer.canvas.notes import MoveNotes, NoteItem, NotesLayer, edit_note
 from designer.document import Document
 from engine import DesignerError, Edge, InferenceResult, fmt_shape, group_prefixes
 from engine.layout import (
@@ -101,6 +103,7 @@ class CanvasScene(QGraphicsScene):
         document.collapsed_changed.connect(self._on_collapsed_changed)
         document.project_replaced.connect(self.rebuild)
         self.selectionChanged.connect(self._on_scene_selection)
+        self.notes = NotesLayer(self)
         self.rebuild()
 
     # ----- following the document ----------------------------------------------------------
@@ -152,6 +155,7 @@ class CanvasScene(QGraphicsScene):
         self._selecting = True
         self.clear()
         self._selecting = False
+        self.notes.rebuild()
         self.nodes.clear()
         self.groups.clear()
         self.frames.clear()
@@ -414,7 +418,12 @@ class CanvasScene(QGraphicsScene):
 
     # ----- texts ---------------------------------------------------------------------------
     def update_texts(self, result: InferenceResult) -> int:
-        """Bring every label up to date; returns how many items changed."""
+        """Bring every label up to date; returns how many items changed. After an incremental
+        inference from the result shown, only the labels of the nodes it changed."""
+        names = changed_since_shown(result, self._texts_of)
+        if names is not None:
+            self._texts_of = result
+            return update_changed_texts(self, result, names)
         graph = self.document.graph
         by_node: dict[str | None, list] = defaultdict(list)
         for diagnostic in result.diagnostics:
@@ -422,8 +431,8 @@ class CanvasScene(QGraphicsScene):
         self._texts_of = result
         changed = 0
         for name, item in self.nodes.items():
-            content = node_content(graph.node(name), result.nodes.get(name), by_node.get(name, []))
-            changed += item.set_content(content)
+            node_result = result.nodes.get(name)
+            changed += show_node(item, graph.node(name), node_result, by_node.get(name, []))
         for group, item in self.groups.items():
             inputs, outputs = self._boundary.get(group, ([], []))
             diagnostics = [d for m in item.members for d in by_node.get(m, [])]
@@ -513,7 +522,7 @@ class CanvasScene(QGraphicsScene):
             Qt.SortOrder.DescendingOrder,
             QTransform(),
         ):
-            if isinstance(item, PortItem | BoxItem | EdgeItem | FrameItem):
+            if isinstance(item, PortItem | BoxItem | EdgeItem | FrameItem | NoteItem):
                 return item
         return None
 
@@ -558,6 +567,8 @@ class CanvasScene(QGraphicsScene):
             if item.direction == "in" and edge is not None:
                 return Reconnect(self, edge)
             return NewWire(self, item)
+        if isinstance(item, NoteItem):
+            return MoveNotes(self, pos, item, toggle)
         if isinstance(item, BoxItem):
             if toggle:
                 item.setSelected(not item.isSelected())
@@ -602,5 +613,8 @@ class CanvasScene(QGraphicsScene):
         elif isinstance(item, FrameItem):
             self.cancel_interaction()
             self.collapse_requested.emit(item.group)
+        elif isinstance(item, NoteItem):
+            self.cancel_interaction()
+            edit_note(self, item, event.widget())
         else:
             super().mouseDoubleClickEvent(event)

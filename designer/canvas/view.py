@@ -33,10 +33,12 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from designer.canvas import editing, style
+from designer.canvas.bypass import toggle_bypass
 from designer.canvas.edges import EdgeItem
 from designer.canvas.interactions import WireDrop
 from designer.canvas.items import BoxItem, FrameItem, GroupItem, NodeItem
 from designer.canvas.minimap import Minimap
+from designer.canvas.notes import NoteItem, add_note, delete_with_notes, note_actions
 from designer.canvas.placement import free_centre, preferred_centre
 from designer.canvas.quick_add import QuickAdd
 from designer.canvas.scene import CanvasScene, unit_size
@@ -384,8 +386,11 @@ class CanvasView(QGraphicsView):
         return [i.edge for i in self.canvas.selectedItems() if isinstance(i, EdgeItem)]
 
     def delete_selection(self) -> None:
-        """Delete the selected blocks, groups and wires (one undo step)."""
-        editing.delete(self.document, self.document.selection, self.selected_edges())
+        """Delete the selected blocks, groups, wires and notes (one undo step)."""
+        edges = self.selected_edges()
+        delete_with_notes(
+            self.canvas, lambda: editing.delete(self.document, self.document.selection, edges)
+        )
 
     def copy_selection(self) -> None:
         """Put the selected blocks, their wires and positions on the clipboard."""
@@ -518,6 +523,16 @@ class CanvasView(QGraphicsView):
             return False
         return True
 
+    def toggle_bypass(self) -> None:
+        """Bypass the selected blocks, or restore them (Ctrl+B; one undo step)."""
+        refusal = toggle_bypass(self.document)
+        if refusal is not None:
+            self.status_message.emit(refusal)
+
+    def add_note_at_center(self) -> str:
+        """Add a note in the middle of the visible canvas; returns its id."""
+        return add_note(self.canvas, self.mapToScene(self.viewport().rect().center()))
+
     def node_actions(self, name: str) -> list[Action]:
         """What the context menu of block ``name`` offers: its quick fixes first."""
         actions: list[Action] = []
@@ -527,6 +542,8 @@ class CanvasView(QGraphicsView):
                 actions.append((f"Fix: {fix.label}", lambda f=fix: self.document.apply_fix(f)))
         actions.append(("Rename…", lambda: self._ask_rename(name)))
         actions.append(("Delete", lambda: editing.delete(self.document, [name])))
+        bypassed = self.document.graph.node(name).bypassed
+        actions.append(("Restore (un-bypass)" if bypassed else "Bypass", self.toggle_bypass))
         actions.append(("Group selection…", self._ask_group))
         if self.document.graph.node(name).group:
             actions.append(("Ungroup", self.ungroup_selection))
@@ -578,8 +595,11 @@ class CanvasView(QGraphicsView):
         elif isinstance(item, EdgeItem):
             edge = item.edge
             actions = [("Delete wire", lambda: editing.delete(self.document, [], [edge]))]
+        elif isinstance(item, NoteItem):
+            actions = note_actions(self.canvas, item, self)
         else:
-            return
+            at = self.mapToScene(event.pos())
+            actions = [("Add note here", lambda: add_note(self.canvas, at))]
         from PySide6.QtWidgets import QMenu
 
         menu = QMenu(self)

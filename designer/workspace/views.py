@@ -39,6 +39,8 @@ DESIGN_ACTIONS = (
     "paste",
     "duplicate",
     "delete",
+    "bypass",
+    "add_note",
     "select_all",
     "zoom_fit",
     "auto_layout",
