@@ -24,6 +24,7 @@ COMMANDS = (
     "train",
     "sweep",
     "repeat",
+    "runs",
     "export",
     "import_",
     "diff",
