@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from designer.document import Document
 from designer.panels.arithmetic import size_lines
+from designer.panels.lecture_rows import LectureRows
 from designer.panels.param_editors import INVALID_STYLE, ParamEditor, same_value
 from engine import CATALOG, DesignerError, InferenceResult, Severity, fmt_shape
 from engine.identifiers import name_problem
@@ -90,6 +91,8 @@ class Inspector(QScrollArea):
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.details)
+        self.lecture = LectureRows(document, body)  # receptive field, CNN vs MLP, step-through
+        outer.addWidget(self.lecture)
         outer.addStretch(1)
         document.selection_changed.connect(self._on_selection)
         document.inferred.connect(self._on_inferred)
@@ -180,6 +183,7 @@ class Inspector(QScrollArea):
     def refresh(self) -> None:
         """Update the editors and the details from the graph and the latest inference."""
         name = self.node_name
+        self.lecture.show_node(name)
         if name is None:
             self.details.setText(self._totals_text())
             return
