@@ -143,6 +143,13 @@ def add_training_options(parser: argparse.ArgumentParser, resume: bool = True) -
         help="no mixed precision on CUDA (default: mixed precision on CUDA, as the project sets)",
     )
     add(
+        "--tensorboard",
+        action="store_true",
+        default=None,
+        help="also write TensorBoard event files in the run folder's tensorboard/ (needs the "
+        "tensorboard package; default: the project's setting, else off)",
+    )
+    add(
         "--limit",
         type=int,
         metavar="N",
@@ -206,7 +213,16 @@ def build_settings(args: argparse.Namespace, stored: dict[str, Any]) -> Any:
         data["data"]["flip"] = True
     if args.no_amp:
         data["mixed_precision"] = False
-    return TrainingSettings.from_dict(data)
+    if getattr(args, "tensorboard", None):
+        data["tensorboard"] = True
+    settings = TrainingSettings.from_dict(data)
+    if settings.tensorboard:
+        from engine.training.settings import SettingsError
+        from engine.training.tensorboard import missing_message
+
+        if (missing := missing_message()) is not None:
+            raise SettingsError(missing)
+    return settings
 
 
 def run(args: argparse.Namespace) -> int:

@@ -54,6 +54,7 @@ class TrainingSettings:
     feature_layer: str | None = None  # layer whose feature maps are shown (None: first conv)
     feature_image: int = 0  # validation image whose feature maps are shown
     misclassified: int = 16  # misclassified validation samples sent per epoch
+    tensorboard: bool = False  # also write TensorBoard event files (engine.training.tensorboard)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (the form kept in the project file)."""

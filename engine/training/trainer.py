@@ -31,7 +31,7 @@ import torch
 from engine.compiler import compile_graph
 from engine.graph import Graph
 from engine.inference import infer
-from engine.training import distributed, failures, run_record
+from engine.training import distributed, failures, run_record, tensorboard
 from engine.training.control import TrainingControl
 from engine.training.data_setup import prepare_data, trainable_batches
 from engine.training.distributed import (
@@ -134,6 +134,7 @@ class Trainer:
         self.stop_agreed = False  # every process takes a stop request together
         self.together = False  # the run ended at a point every process reached (distributed)
         self.watch: distributed.FailureWatch | None = None  # rank 0, while training
+        self.tb: tensorboard.EventWriter | None = None  # TensorBoard events (rank 0)
 
     # ---- set-up -------------------------------------------------------------------------
     def setup(self) -> RunStarted:
@@ -142,6 +143,7 @@ class Trainer:
         self.phase = "setup"
         started = failures.agreed(self, self._prepare)
         started = failures.agreed(self, lambda: run_record.open_run_folder(self, started))
+        self.tb = tensorboard.open_for(self)
         if self.dist.active:
             from torch.nn.parallel import DistributedDataParallel
 
@@ -157,6 +159,8 @@ class Trainer:
     def _prepare(self) -> RunStarted:
         """Everything that may fail before the run starts; changes no file."""
         s = self.s
+        if s.tensorboard and (missing := tensorboard.missing_message()):
+            raise TrainingError(missing)
         node_name, input_shape = input_node(self.graph)
         result = infer(self.graph)
         state = (
@@ -295,6 +299,8 @@ class Trainer:
                 failures.after_leaving(self, message, own=not isinstance(error, PeerFailedError))
         finally:
             failures.stop_watch(self)
+            if self.tb is not None:
+                self.tb.close()
             if self.dist.active and not self.together:
                 distributed.abort()  # ended in no agreed place (e.g. interrupted): no barrier
 
@@ -471,6 +477,8 @@ class Trainer:
             "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
         failures.agreed(self, lambda: run_record.record_epoch(self, record, best, is_best))
+        if self.tb is not None:
+            self.tb.epoch(record)
         self.epochs_done, self.best = epoch + 1, best
         self.last_val = ev.accuracy if ev is not None else None
         if self.dist.active and epoch + 1 < self.s.epochs:
@@ -508,6 +516,7 @@ class Trainer:
         if status == "stopped" and stopped_by:
             extra["stopped_by"] = stopped_by
             extra["message"] = run_record.stop_message(self, stopped_by)
+        tensorboard.finish(self.tb, extra)
         if self.run_dir is not None:
             extra["checkpoint"] = run_record.checkpoint_record(self)
             if self.saved is None or self.saved[1] != self.step:
