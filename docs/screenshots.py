@@ -5,7 +5,9 @@
 - docs/images/dashboard.png: the Train view during a real run of LeNet-5 on Digits;
 - docs/images/runs.png: the Runs view with that run and a second one (another learning rate)
   overlaid;
-- docs/images/search_to_add.png: search-to-add on LeNet-5: conv1 selected, Tab, "pool" typed.
+- docs/images/search_to_add.png: search-to-add on LeNet-5: conv1 selected, Tab, "pool" typed;
+- docs/images/step_through.png and cnn_vs_mlp.png: the step-through of a 3×3 convolution on the
+  lecture's example, and the inspector's receptive field and CNN-vs-MLP rows of LeNet-5's conv1.
 """
 
 from __future__ import annotations
@@ -93,6 +95,35 @@ def minimap() -> None:
     window.close()
 
 
+def step_through() -> None:
+    """LeNet-5's conv1 in the inspector (receptive field, dense / LC / conv rows), then with a
+    3×3 kernel stepped five windows through the lecture's 5×5 example."""
+    from PySide6.QtWidgets import QApplication
+
+    from designer.app import create_application, create_window
+    from designer.panels.inspector import Inspector
+
+    create_application(offscreen=True)
+    window = create_window(preset="lenet5", session=False)
+    window.resize(1600, 1000)
+    window.show()
+    window.document.set_selection(["conv1"])
+    QApplication.processEvents()
+    inspector = window.findChild(Inspector)
+    inspector.grab().save(str(IMAGES / "cnn_vs_mlp.png"))
+    rows = inspector.lecture
+    window.document.set_params("conv1", {"kernel_size": 3})
+    dialog = rows.open_step_through()
+    dialog.resize(900, 560)
+    for _ in range(5):
+        dialog.advance(1)
+    QApplication.processEvents()
+    dialog.grab().save(str(IMAGES / "step_through.png"))
+    dialog.close()
+    window.document.undo_stack.setClean()
+    window.close()
+
+
 def train_until(window, epochs: int, settings: dict) -> None:
     """Train the window's design with ``settings`` until ``epochs`` epochs are done, grab the
     window (the Train view) into dashboard.png when ``settings`` say so, then stop the run."""
@@ -152,4 +183,5 @@ if __name__ == "__main__":
     main_window()
     search_to_add()
     minimap()
+    step_through()
     dashboard()

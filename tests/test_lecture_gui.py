@@ -50,6 +50,7 @@ def test_inspector_shows_conv_rows_equal_to_engine_and_torch(qtbot, doc: Documen
     for r, (_label, counts) in enumerate(engine_rows.rows()):
         for key, value in counts.as_dict().items():
             assert rows.cell(r, key) == value, (r, key)
+            assert f"{value:,}" in rows.table.text()
     # the dense and conv rows are exactly torch's parameter counts for layers of those sizes
     found = doc.result.nodes[conv]
     cin, h, w = found.inputs[0]

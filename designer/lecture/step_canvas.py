@@ -35,6 +35,12 @@ def value_text(value: float) -> str:
     return f"{value:.2f}"
 
 
+def _factor(value: float) -> str:
+    """A factor of a product: negatives in brackets, "2×(−1)"."""
+    text = value_text(value).replace("-", "−")
+    return f"({text})" if text.startswith("−") else text
+
+
 class StepCanvas(QWidget):
     """Paints the model's grids; ``model`` may change (call ``update``)."""
 
@@ -196,8 +202,7 @@ class StepCanvas(QWidget):
         head = f"output[{r}, {c}] = "
         if step.reduction == "sum":
             terms = [
-                f"{value_text(v)}×{value_text(k)}"
-                for v, k in zip(step.values, step.kernel, strict=True)
+                f"{_factor(v)}×{_factor(k)}" for v, k in zip(step.values, step.kernel, strict=True)
             ]
             return head + " + ".join(terms) + f" = {value_text(step.written)}"
         values = ", ".join(value_text(v) for v in step.values)

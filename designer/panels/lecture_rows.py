@@ -14,11 +14,8 @@ import math
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +29,7 @@ from engine.analysis.receptive_field import Field, fraction_text, pair_text, rec
 
 COLUMNS = ("weights", "biases", "params", "macs")
 HEADERS = ("Weights", "Biases", "Params", "MACs")
+LAYERS = ("Dense", "Local", "Conv")
 
 
 def _ratio(value: float) -> str:
@@ -59,22 +57,22 @@ class LectureRows(QWidget):
         self.title = QLabel("<b>CNN vs MLP</b> (the lecture's three layers at this size)", self)
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
-        self.table = QTableWidget(3, len(COLUMNS), self)
+        self.table = QLabel(self)  # rows: weights, biases, params, MACs; columns: the layers
         self.table.setObjectName("equivalents")
-        self.table.setHorizontalHeaderLabels(list(HEADERS))
-        self.table.setVerticalHeaderLabels(["Dense", "Locally connected", "Convolution"])
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setTextFormat(Qt.TextFormat.RichText)
+        self.table.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.table.setToolTip(
             "Dense (MLNN): every input value to every output value. Locally connected "
             "(MLNN-LC): the same windows, unshared weights and biases per output position. "
             "Convolution (MLNN-LC-PS): one shared kernel per output channel."
         )
+        self.shown: dict[tuple[int, str], int] = {}  # what the table shows, by (row, column)
         layout.addWidget(self.table)
         self.ratios = QLabel(self)
         self.ratios.setObjectName("equivalent_ratios")
         self.ratios.setWordWrap(True)
         layout.addWidget(self.ratios)
-        buttons = QHBoxLayout()
+        buttons = QVBoxLayout()
         self.replace_lc = QPushButton("Replace with locally connected", self)
         self.replace_lc.setObjectName("replace_locally_connected")
         self.replace_lc.setToolTip(REPLACE_NOTE)
@@ -84,7 +82,6 @@ class LectureRows(QWidget):
         self.step_button.setObjectName("step_through")
         self.step_button.clicked.connect(self.open_step_through)
         buttons.addWidget(self.step_button)
-        buttons.addStretch(1)
         layout.addLayout(buttons)
         self.message = QLabel(self)
         self.message.setObjectName("lecture_message")
@@ -130,7 +127,8 @@ class LectureRows(QWidget):
         if self.equivalents is not None:
             self._fill(self.equivalents)
         elif conv:
-            self.table.clearContents()
+            self.shown = {}
+            self.table.clear()
             self.ratios.setText("Unknown until the block's input and output shapes are known.")
 
     @staticmethod
@@ -146,17 +144,20 @@ class LectureRows(QWidget):
         )
 
     def _fill(self, rows: Equivalents) -> None:
-        for r, (_label, counts) in enumerate(rows.rows()):
-            values = counts.as_dict()
-            for c, key in enumerate(COLUMNS):
-                item = QTableWidgetItem(f"{values[key]:,}")
-                item.setData(Qt.ItemDataRole.UserRole, values[key])
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, c, item)
-        self.table.resizeColumnsToContents()
-        height = self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
-        height += sum(self.table.rowHeight(r) for r in range(3))
-        self.table.setFixedHeight(height)
+        self.shown = {
+            (r, key): value
+            for r, (_label, counts) in enumerate(rows.rows())
+            for key, value in counts.as_dict().items()
+        }
+        cell = "<td align='right'>&nbsp;{}</td>"
+        head = "".join(f"<th align='right'>&nbsp;{name}</th>" for name in LAYERS)
+        body = "".join(
+            f"<tr><td><b>{title}</b></td>"
+            + "".join(cell.format(f"{self.shown[(r, key)]:,}") for r in range(3))
+            + "</tr>"
+            for key, title in zip(COLUMNS, HEADERS, strict=True)
+        )
+        self.table.setText(f"<table cellspacing='0'><tr><th></th>{head}</tr>{body}</table>")
         ratios = rows.ratios()
         self.ratios.setText(
             f"Parameters: dense {_ratio(ratios['dense_over_conv_params'])}, locally connected "
@@ -167,8 +168,7 @@ class LectureRows(QWidget):
 
     def cell(self, row: int, column: str) -> int | None:
         """The number shown in ``row`` (0 dense, 1 LC, 2 conv) and ``column`` (weights, ...)."""
-        item = self.table.item(row, COLUMNS.index(column))
-        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+        return self.shown.get((row, column))
 
     # ----- actions -----------------------------------------------------------------------
     def _replace_lc(self) -> None:
