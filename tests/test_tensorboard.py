@@ -12,6 +12,7 @@ import pytest
 
 pytest.importorskip("tensorboard")
 from tensorboard.backend.event_processing import event_accumulator as ea
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
 from engine.training import runs
 
@@ -72,6 +73,23 @@ def test_a_run_with_tensorboard_writes_what_metrics_jsonl_holds(tmp_path: Path) 
     assert [[m[k] for k in keys] for m in runs.read_metrics(other)] == [
         [m[k] for k in keys] for m in metrics
     ]
+    # resumed, the run continues its event files: epoch 3 added, the graph not written twice
+    resumed = cli(*TRAIN, "--epochs", "3", "--tensorboard", "--resume", str(folder), "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    acc = ea.EventAccumulator(str(events), size_guidance={ea.SCALARS: 0})
+    acc.Reload()
+    metrics = runs.read_metrics(folder)
+    assert [(s.step, s.value) for s in acc.Scalars("val/accuracy")] == [
+        (m["epoch"], pytest.approx(m["val_accuracy"], rel=1e-6)) for m in metrics
+    ]
+    assert len(metrics) == 3
+    graphs = [
+        event
+        for path in sorted(events.glob("events.out.tfevents.*"))
+        for event in EventFileLoader(str(path)).Load()
+        if event.HasField("graph_def")
+    ]
+    assert len(graphs) == 1
 
 
 def test_without_the_package_tensorboard_is_refused_before_the_run(tmp_path: Path) -> None:

@@ -58,7 +58,13 @@ def open_for(t: Trainer) -> EventWriter | None:
     """The writer of a run that asked for event files (rank 0, with a run folder), or None."""
     if not t.s.tensorboard or t.run_dir is None or not t.dist.is_main:
         return None
-    return EventWriter(t.run_dir, t.module, lambda: t._feature_source(0)[0], t.start_epoch)
+
+    def example() -> Any:
+        return t._feature_source(0)[0]
+
+    # a resumed run whose folder has the graph already does not write it again
+    again = t.start_epoch > 0 and (t.run_dir / "tensorboard").is_dir()
+    return EventWriter(t.run_dir, t.module, None if again else example, t.start_epoch)
 
 
 def finish(writer: EventWriter | None, extra: dict[str, Any]) -> None:
