@@ -7,7 +7,16 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from designer.training.images import image_to_display
@@ -211,8 +220,72 @@ class PlotArea(pg.GraphicsLayoutWidget):
 
     HINT = QSize(400, 240)
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # the chart shown alone, and where every chart stood before: (item, row, col, spans)
+        self.enlarged: pg.GraphicsWidget | None = None
+        self._placements: list[tuple[pg.GraphicsWidget, int, int, int, int]] = []
+        self.setToolTip("Double-click a chart to enlarge it; double-click again or Esc to go back")
+
     def sizeHint(self) -> QSize:
         return self.HINT
+
+    def charts(self) -> list[pg.GraphicsWidget]:
+        """The charts (plots) laid out in this area, in the order they were added."""
+        return list(self.ci.items)
+
+    def enlarge(self, chart: pg.GraphicsWidget) -> None:
+        """Show ``chart`` alone, over the whole area (the other charts wait aside)."""
+        if self.enlarged is not None or chart not in self.ci.items or len(self.ci.items) < 2:
+            return
+        self._placements = []
+        for item, cells in list(self.ci.items.items()):
+            rows = [r for r, _ in cells]
+            cols = [c for _, c in cells]
+            span = (max(rows) - min(rows) + 1, max(cols) - min(cols) + 1)
+            self._placements.append((item, min(rows), min(cols), *span))
+        for item, *_ in self._placements:
+            if item is not chart:
+                self.ci.removeItem(item)
+        self.enlarged = chart
+
+    def restore(self) -> None:
+        """Put every chart back where it was."""
+        if self.enlarged is None:
+            return
+        chart, self.enlarged = self.enlarged, None
+        self.ci.removeItem(chart)
+        for item, row, col, rowspan, colspan in self._placements:
+            self.ci.addItem(item, row, col, rowspan, colspan)
+        self._placements = []
+
+    def chart_at(self, pos: QPointF) -> pg.GraphicsWidget | None:
+        """The chart under ``pos`` (view coordinates), if any."""
+        for item in self.items(pos.toPoint()):
+            while item is not None:
+                if item in self.ci.items:
+                    return item  # type: ignore[return-value]
+                item = item.parentItem()
+        return None
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.enlarged is not None:
+            self.restore()
+            event.accept()
+            return
+        chart = self.chart_at(event.position())
+        if chart is not None and len(self.ci.items) > 1:
+            self.enlarge(chart)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.enlarged is not None:
+            self.restore()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
 
 class EpochCurve:
