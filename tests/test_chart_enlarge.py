@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-pytest.importorskip("pyqtgraph")
-
-from designer.training.dashboard import CurvesPage  # noqa: E402
+from designer.training.dashboard import CurvesPage
 
 
 def _centre_of(page: CurvesPage, chart) -> QPoint:
