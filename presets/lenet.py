@@ -44,6 +44,7 @@ LENET5 = Preset(
     build=build_lenet5,
     input_shape=(1, 32, 32),
     classes=10,
+    dataset="digits",
     options=(
         PresetOption("classes", 10, help="Number of classes."),
         PresetOption("activation", "tanh", ("tanh", "relu"), "tanh as in the paper, or ReLU."),

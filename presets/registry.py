@@ -107,6 +107,10 @@ class Preset:
     family: str = ""
     reference: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # the data set the preset is meant for, as ``data.dataset`` names it: "digits" or "shapes"
+    # for the small networks (the project's training settings start from it), "imagefolder"
+    # for the ImageNet classics (a folder of the person's own images)
+    dataset: str = "imagefolder"
 
     def option(self, name: str) -> PresetOption:
         """The option called ``name``."""

@@ -87,6 +87,7 @@ LENET5_DIGITS = Preset(
     build=build_lenet5_digits,
     input_shape=(1, 32, 32),
     classes=10,
+    dataset="digits",
     options=(
         classes_option(10),
         PresetOption(
@@ -118,6 +119,7 @@ SMALL_VGG_PRESET = Preset(
     build=build_small_vgg,
     input_shape=(3, 32, 32),
     classes=SHAPES_CLASSES,
+    dataset="shapes",
     options=(
         classes_option(SHAPES_CLASSES),
         PresetOption("batch_norm", True, (False, True), "BatchNorm after every convolution."),
@@ -146,6 +148,7 @@ def _cifar_resnet(depth: int) -> Preset:
         build=partial(build_cifar_resnet, blocks),
         input_shape=(3, 32, 32),
         classes=SHAPES_CLASSES,
+        dataset="shapes",
         options=_options(),
         deviations=(
             "Projection shortcuts (1×1 convolution + BatchNorm, the paper's option B) where the "

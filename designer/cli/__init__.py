@@ -29,6 +29,7 @@ COMMANDS = (
     "import_",
     "diff",
     "memory",
+    "check",
     "gui",
 )
 

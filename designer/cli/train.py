@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from designer.cli.check import preflight_refusal, preset_training
 from designer.cli.common import add_source_arguments, fail, invalid_design, load_graph
 from designer.cli.train_signals import RunEnded, SignalEnding
 from engine import DesignerError, infer, load_project
@@ -230,10 +231,12 @@ def run(args: argparse.Namespace) -> int:
         graph = load_graph(args)
         if (refusal := invalid_design(args, infer(graph), "trained")) is not None:
             return fail(refusal)
-        stored = load_project(args.file).training if args.file else {}
+        stored = load_project(args.file).training if args.file else preset_training(args.preset)
         settings = build_settings(args, stored)
     except DesignerError as error:
         return fail(str(error))
+    if (refusal := preflight_refusal(args, graph, settings)) is not None:
+        return fail(refusal)  # the quick pre-flight checks: before any process or run folder
     from engine.training import run_record, runs
     from engine.training.control import TrainingControl
     from engine.training.distributed import from_environment, launched_by_torchrun, shutdown
