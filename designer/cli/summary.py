@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from designer.cli.common import (
     add_source_arguments,
@@ -25,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_source_arguments(parser)
     parser.add_argument("--input", metavar="CxHxW", help="override the Input block's shape")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--weights",
+        metavar="PATH",
+        help="match a weights file (a state dict, a checkpoint or run folder of ours) to the "
+        "design by name and report what matched, is missing, unexpected or of another shape",
+    )
     parser.set_defaults(run=run)
 
 
@@ -41,10 +48,32 @@ def run(args: argparse.Namespace) -> int:
     except DesignerError as error:
         return fail(str(error))
     result = infer(graph)
+    report = None
+    if args.weights and result.ok:
+        from engine.transfer import design_shapes, match, read_weights
+
+        try:
+            found = read_weights(args.weights)
+            report = match(found, design_shapes(graph), _classifier(graph))
+        except DesignerError as error:
+            return fail(str(error))
     if args.json:
-        print(json.dumps(summary_json(graph, result), indent=1))
+        data = summary_json(graph, result)
+        if report is not None:
+            data["weights"] = _report_json(report)
+        print(json.dumps(data, indent=1))
     else:
         print(summary_text(graph, result))
+        if report is not None:
+            print(report.text())
+    if report is not None:
+        from engine.transfer import check_report
+
+        try:
+            check_report(report, strict=False)
+        except DesignerError as error:
+            print(f"cnn-designer: {error}", file=sys.stderr)
+            return 1
     if not result.ok:  # the table (or the JSON) lists every problem; stderr says what to do
         count = f"{len(result.errors)} error{'s' if len(result.errors) != 1 else ''}"
         where = "the table above" if not args.json else "the JSON's diagnostics"
@@ -55,3 +84,23 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _classifier(graph: Any) -> str | None:
+    from engine.transfer import classifier_prefix
+
+    return classifier_prefix(graph)
+
+
+def _report_json(report: Any) -> dict[str, Any]:
+    """The weights report as JSON: counts, then the names of each kind."""
+    return {
+        "file": report.source,
+        **report.counts(),
+        "missing_names": list(report.missing),
+        "unexpected_names": list(report.unexpected),
+        "mismatched_names": [
+            {"name": m.name, "file_shape": list(m.file_shape), "design_shape": list(m.design_shape)}
+            for m in report.mismatched
+        ],
+    }

@@ -37,7 +37,7 @@ def conform(
             weights = torch.tensor(_LUMA, device=x.device).view(1, 3, 1, 1)
             x = (x * weights).sum(1, keepdim=True)
         elif channels == 3 and have == 1:
-            x = x.expand(-1, 3, -1, -1)
+            x = x.expand(-1, 3, -1, -1).clone()  # rounded in place below: 3 real channels
         if resize and size is not None:
             x = F.interpolate(
                 x, size=tuple(size), mode="bilinear", align_corners=False, antialias=True

@@ -23,6 +23,7 @@ from engine.export.files import (
 )
 from engine.export.layers import supported
 from engine.export.literals import ExportError
+from engine.export.preprocess import Preprocessing, preprocessing_for
 from engine.export.python_code import python_source
 from engine.graph import Graph
 
@@ -36,8 +37,12 @@ def export_model(
     weights: Weights | None = None,
     class_name: str = "DesignedNet",
     on_note: Callable[[str], None] | None = None,
+    preprocessing: Preprocessing | None = None,
 ) -> Path:
     """Write ``graph`` as ``format`` to ``out_path`` (weights: a state dict or checkpoint file).
+
+    ``preprocessing`` (``engine.export.preprocess``): a python file holds it as constants and
+    ``preprocess(image)``; TorchScript and ONNX files get ``NAME.preprocess.json`` beside them.
 
     ``on_note`` receives what the person exporting should know about the file written, such as
     a TorchScript file traced (frozen in evaluation mode) because torch could not script it."""
@@ -56,24 +61,26 @@ def export_model(
                 f"a python export must end in .py to run as a script. Received: {out.name}. "
                 f"Use {out.with_suffix('.py').name}"
             )
-        return write_python(graph, out, weights, class_name)
+        return write_python(graph, out, weights, class_name, preprocessing)
     if format == "torchscript":
-        return write_torchscript(graph, out, weights, on_note)
+        return write_torchscript(graph, out, weights, on_note, preprocessing)
     try:
         import onnx  # noqa: F401  (torch.onnx.export needs it)
     except ImportError as error:
         raise ExportError(
             "ONNX export needs the onnx package: pip install 'cnn-designer[onnx]'"
         ) from error
-    return write_onnx(graph, out, weights)
+    return write_onnx(graph, out, weights, preprocessing)
 
 
 __all__ = [
     "DEFAULT_CLASS",
     "FORMATS",
     "ExportError",
+    "Preprocessing",
     "class_name_problem",
     "export_model",
+    "preprocessing_for",
     "python_source",
     "read_state_dict",
     "supported",

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from engine.atomic_files import Content, NotRegularFileError, not_regular_target, write_files_atomic
 from engine.compiler import compile_graph, example_inputs
 from engine.export.literals import ExportError, shape_text
+from engine.export.preprocess import Preprocessing, json_bytes, json_path
 from engine.export.python_code import python_source
 from engine.export.tracing import script_failure, trace_note
 from engine.graph import Graph
@@ -159,14 +160,19 @@ def _save_files(files: Sequence[tuple[Path, Content]]) -> None:
 
 
 def write_python(
-    graph: Graph, out: Path, weights: Weights | None = None, class_name: str = "DesignedNet"
+    graph: Graph,
+    out: Path,
+    weights: Weights | None = None,
+    class_name: str = "DesignedNet",
+    preprocessing: Preprocessing | None = None,
 ) -> Path:
-    """The standalone ``.py`` file, and ``<same name>.pt`` beside it when weights are given."""
+    """The standalone ``.py`` file (with ``preprocess(image)`` when ``preprocessing`` is
+    given), and ``<same name>.pt`` beside it when weights are given."""
     import torch
 
     check_output_path(out, "model.py")
     files: list[tuple[Path, Content]] = []
-    source = python_source(graph, class_name)
+    source = python_source(graph, class_name, preprocessing=preprocessing)
     if weights is not None:
         module = compiled_with_weights(graph, weights)
         buffer = io.BytesIO()
@@ -234,8 +240,10 @@ def write_torchscript(
     out: Path,
     weights: Weights | None = None,
     on_note: Callable[[str], None] | None = None,
+    preprocessing: Preprocessing | None = None,
 ) -> Path:
-    """A TorchScript file (scripted; traced when scripting fails) for ``torch.jit.load``.
+    """A TorchScript file (scripted; traced when scripting fails) for ``torch.jit.load``, and
+    ``NAME.preprocess.json`` beside it when ``preprocessing`` is given.
 
     A traced file is frozen in evaluation mode: ``on_note`` receives a note saying so."""
     import torch
@@ -262,12 +270,18 @@ def write_torchscript(
                 on_note(trace_note(graph, module, script_error))
         buffer = io.BytesIO()
         torch.jit.save(scripted, buffer)  # in memory: see the module's docstring
-    _save_files([(out, buffer.getbuffer())])
+    _save_files([(out, buffer.getbuffer()), *_preprocess_file(out, preprocessing)])
     return out
 
 
-def write_onnx(graph: Graph, out: Path, weights: Weights | None = None) -> Path:
-    """An ONNX file with a dynamic batch axis (torch's TorchScript-based exporter)."""
+def write_onnx(
+    graph: Graph,
+    out: Path,
+    weights: Weights | None = None,
+    preprocessing: Preprocessing | None = None,
+) -> Path:
+    """An ONNX file with a dynamic batch axis (torch's TorchScript-based exporter), and
+    ``NAME.preprocess.json`` beside it when ``preprocessing`` is given."""
     import torch
 
     check_output_path(out, "model.onnx")
@@ -298,5 +312,10 @@ def write_onnx(graph: Graph, out: Path, weights: Weights | None = None) -> Path:
                     raise _memory_error(graph, "ONNX", error) from error
                 raise ExportError(f"ONNX export failed: {_first_line(error)}") from error
 
-    _save_files([(out, export)])
+    _save_files([(out, export), *_preprocess_file(out, preprocessing)])
     return out
+
+
+def _preprocess_file(out: Path, pre: Preprocessing | None) -> list[tuple[Path, Content]]:
+    """``NAME.preprocess.json`` beside the model ``out`` (nothing without preprocessing)."""
+    return [] if pre is None else [(json_path(out), json_bytes(pre))]

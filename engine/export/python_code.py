@@ -260,7 +260,6 @@ from torch import nn
 INPUT_SHAPES = [{shape_lines}]  # one sample each, without the batch axis
 {python_lines(preprocessing)}
 
-
 {helpers}class {class_name}(nn.Module):
     """The designed network; layer names match the designer's, so state dicts load as saved."""
 

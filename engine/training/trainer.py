@@ -22,7 +22,7 @@ import contextlib
 import itertools
 import math
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,12 @@ class Trainer:
         control: TrainingControl | None = None,
         dist: DistContext | None = None,
         snapshots: bool = True,
+        initial_weights: Mapping[str, torch.Tensor] | None = None,
+        freeze: Sequence[str] = (),
     ) -> None:
+        """``initial_weights``: tensors (from ``engine.transfer.load_pretrained``) loaded over
+        the initial weights; ``freeze``: groups or blocks whose parameters are not trained."""
+        self.initial_weights, self.freeze = initial_weights, tuple(freeze)
         self.graph = graph_from_data(graph) if isinstance(graph, dict) else graph
         if settings is None or isinstance(settings, dict):
             settings = TrainingSettings.from_dict(settings)
@@ -181,6 +186,7 @@ class Trainer:
         self.mean, self.std = data.mean, data.std
         self.module = compile_graph(self.graph, result).to(self.device)
         self.model = self.module  # DistributedDataParallel once set-up is agreed
+        self._transfer()
         self.optimizer = make_optimizer(self.module, s)
         self.loss_fn = loss_function(s.loss, len(self.classes))
         self.amp = s.mixed_precision and self.device.type == "cuda"
@@ -228,6 +234,20 @@ class Trainer:
             layers=tuple(leaves),
             notes=tuple(self.notes),
         )
+
+    def _transfer(self) -> None:
+        """Load the pretrained weights and freeze the blocks asked for (a note says how many
+        parameters are trainable and frozen)."""
+        if self.initial_weights:
+            self.module.load_state_dict(dict(self.initial_weights), strict=False)
+        if self.freeze:
+            from engine.transfer import freeze
+
+            trainable, frozen = freeze(self.module, self.graph, self.freeze)
+            self.notes.append(
+                f"{trainable:,} parameters trainable, {frozen:,} frozen "
+                f"(--freeze {', '.join(self.freeze)})"
+            )
 
     def _feature_source(self, index: int) -> tuple[torch.Tensor, Any, int]:
         split = self.val_split if self.val_split is not None else self.train_split
