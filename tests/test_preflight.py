@@ -83,7 +83,7 @@ def test_input_shape_mismatch_without_conversion_offers_both_fixes() -> None:
 def test_train_cli_refuses_the_class_mismatch_before_anything_starts(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     done = cli("train", "--preset", "small_vgg", "--data", "digits", "--out", str(runs))
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert "--option classes=10" in done.stderr and "10 classes" in done.stderr
     assert "Traceback" not in done.stderr and "in the designer" not in done.stderr
     assert not runs.exists()  # no run folder: nothing was started
@@ -92,7 +92,7 @@ def test_train_cli_refuses_the_class_mismatch_before_anything_starts(tmp_path: P
 def test_train_cli_names_the_file_fix_for_a_project_file(tmp_path: Path) -> None:
     path = save(tmp_path, PRESETS.get("small_vgg").create(), "digits")
     done = cli("train", str(path), "--epochs", "1", cwd=tmp_path)
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert "set out_features of 'fc' to 10" in done.stderr
     assert "--option" not in done.stderr and "Traceback" not in done.stderr
     assert not list(tmp_path.glob("*.runs"))
