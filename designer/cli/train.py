@@ -53,6 +53,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_source_arguments(parser)
     add_training_options(parser)
+    parser.add_argument(
+        "--weights",
+        metavar="PATH",
+        help="start from pretrained weights: a state dict (torchvision, timm) or a checkpoint "
+        "or run folder of ours, matched by name; the classifier may differ (it is trained "
+        "anew); a report says what matched (default: random initial weights)",
+    )
+    parser.add_argument(
+        "--freeze",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="do not train the parameters of this group or block, e.g. --freeze layer1 "
+        "(repeatable; default: train all)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -233,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
             return fail(refusal)
         stored = load_project(args.file).training if args.file else preset_training(args.preset)
         settings = build_settings(args, stored)
+        initial, report = _pretrained(args, graph)
     except DesignerError as error:
         return fail(str(error))
     if (refusal := preflight_refusal(args, graph, settings)) is not None:
@@ -246,6 +262,8 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.out) if args.out else runs.default_run_root(args.file, args.preset)
     ctx = from_environment(settings.device) if launched_by_torchrun() else None
     main = ctx is None or ctx.is_main
+    if report is not None and main and not args.quiet:
+        print(report.text(), flush=True)
     control = TrainingControl()
     trainer = Trainer(
         graph,
@@ -255,6 +273,8 @@ def run(args: argparse.Namespace) -> int:
         control=control,
         dist=ctx,
         snapshots=False,
+        initial_weights=initial,
+        freeze=tuple(getattr(args, "freeze", None) or ()),
     )
     events = trainer.run()
     ending = SignalEnding(trainer, control, lambda text: _say(text) if main else None)
@@ -289,6 +309,29 @@ def run(args: argparse.Namespace) -> int:
         if ctx is not None:
             shutdown()
     return status
+
+
+def _pretrained(args: argparse.Namespace, graph: Any) -> tuple[Any, Any]:
+    """(the tensors of --weights that fit the design, the report), or (None, None); checks the
+    --freeze names. Raises DesignerError (after printing the report) when they cannot be used."""
+    from engine.transfer import TransferError, freeze_targets, load_pretrained
+
+    if getattr(args, "freeze", None):
+        freeze_targets(graph, args.freeze)
+    weights = getattr(args, "weights", None)
+    if not weights:
+        return None, None
+    if args.resume:
+        raise DesignerError(
+            f"--weights {weights} and --resume {args.resume}: a resumed run continues from "
+            "its own checkpoint. Give one of them"
+        )
+    try:
+        return load_pretrained(graph, weights)
+    except TransferError as error:
+        if error.report is not None:
+            print(error.report.text(), file=sys.stderr)
+        raise
 
 
 def _say(text: str) -> None:
