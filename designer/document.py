@@ -449,8 +449,9 @@ def preset_project(name: str, **options: Any) -> Project:
 
     project = laid_out_project(PRESETS.get(name).create(**options))
     project.metadata["preset"] = name
-    if name == "lenet5":
-        project.training = {"data": {"dataset": "digits"}}  # the built-in set LeNet-5 trains on
+    meant = PRESETS.get(name).dataset  # the training settings start from the set it is meant for
+    if meant in ("digits", "shapes"):
+        project.training = {"data": {"dataset": meant}}
     return project
 
 

@@ -25,9 +25,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from designer.commands import DocumentCommand
+from designer.training import preflight_gui
 
 if TYPE_CHECKING:  # the training package loads when first needed, not on the way to the window
     from engine.data.agreement import ShapeAgreement
+    from engine.preflight import Finding, PreflightFix
     from engine.training.settings import TrainingSettings
 
 POLL_MS = 100
@@ -116,6 +118,7 @@ class TrainingController(QObject):
             ("pause", "&Pause training", self.pause, "F6", "Pause after the current batch"),
             ("resume", "&Resume training", self.resume, "Shift+F6", "Continue a paused run"),
             ("stop", "&Stop training", self.stop, "Shift+F5", "Stop after the current batch"),
+            ("check", "&Check design", self.check, None, "Check the design against the data set"),
             ("training_settings", "Training &settings…", self.edit_settings, None, None),
         )
         menu = w.menuBar().addMenu("&Training")
@@ -133,7 +136,7 @@ class TrainingController(QObject):
             action.triggered.connect(lambda _checked=False, s=slot: s())
             w.addAction(action)
             menu.addAction(action)
-            if toolbar is not None and name != "training_settings":
+            if toolbar is not None and name not in ("training_settings", "check"):
                 toolbar.addAction(action)
             self.actions[name] = action
             if hasattr(w, "actions_by_name"):
@@ -205,10 +208,20 @@ class TrainingController(QObject):
 
             QMessageBox.critical(self.window, "Invalid training settings", str(error))
             return False
+        if preflight_gui.refuses(self, settings, skip=("input",)):  # _agree handles the input
+            return False
         settings = self._agree(settings)
         if settings is None:
             return False
         return self._start(settings)
+
+    def check(self) -> bool:
+        """Training ▸ Check design: the pre-flight checks, with their fixes one click away."""
+        return preflight_gui.check(self)
+
+    def ask_preflight(self, finding: Finding) -> PreflightFix | None:
+        """Show a refusing finding with a button per fix; the fix clicked, or None."""
+        return preflight_gui.ask(self.window, finding)
 
     def _show_problems(self) -> None:
         self.window.show_problems()  # in the Design view

@@ -1,0 +1,93 @@
+"""The window's pre-flight checks: Training ▸ Check design, and the same checks on Train.
+
+``engine.preflight.check_design`` compares the design with the data set of the project's
+training settings (no torch, milliseconds). A finding that refuses a run is shown in one message
+with a button per fix; a click applies it as one undo step: a graph fix (the last Linear's
+out_features) through the document, a data-set switch or a resize through the settings. Train
+then stays stopped, so the person sees the change before pressing Train again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.preflight import Finding, PreflightFix
+    from engine.training.settings import TrainingSettings
+
+
+def findings(controller: Any, settings: TrainingSettings) -> list[Finding]:
+    """The quick checks of the window's design under ``settings``."""
+    from engine.preflight import check_design
+    from presets import PRESETS
+
+    document = controller.document
+    name = document.project.metadata.get("preset")
+    preset = PRESETS.get(name) if isinstance(name, str) and name in PRESETS else None
+    return check_design(document.graph, settings, preset=preset, result=document.result)
+
+
+def refuses(controller: Any, settings: TrainingSettings, skip: tuple[str, ...] = ()) -> bool:
+    """True when a check refuses the run (the message and its fixes shown; a chosen fix
+    applied). ``skip``: checks another step handles (the Input block on Train)."""
+    errors = [f for f in findings(controller, settings) if f.severity == "error"]
+    errors = [f for f in errors if f.check not in skip]
+    if not errors:
+        return False
+    finding = errors[0]
+    fix = controller.ask_preflight(finding)
+    if fix is None:
+        controller._status(f"Not started: {finding.message}", 20_000)
+        return True
+    apply_fix(controller, settings, fix)
+    controller._status(f"Fixed: {fix.label}. Press Train to start", 20_000)
+    return True
+
+
+def apply_fix(controller: Any, settings: TrainingSettings, fix: PreflightFix) -> None:
+    """Apply ``fix`` as one undo step: to the design, or to the project's training settings."""
+    if fix.graph_fix is not None:
+        controller.document.apply_fix(fix.graph_fix)
+    if fix.data or fix.settings:
+        data = {k: tuple(v) if isinstance(v, list) else v for k, v in fix.data.items()}
+        changed = replace(settings, data=replace(settings.data, **data), **fix.settings)
+        controller.store_settings(changed)
+
+
+def check(controller: Any) -> bool:
+    """Training ▸ Check design: True when nothing refuses a run (said in the status bar)."""
+    from engine.training.settings import SettingsError
+
+    if not controller.document.result.ok:
+        controller._show_problems()
+        controller._status("Check: the design has errors. Fix them in the Problems list first")
+        return False
+    try:
+        settings = controller.settings()
+    except SettingsError as error:
+        controller._status(f"Check: the training settings are invalid: {error}")
+        return False
+    if refuses(controller, settings):
+        return False
+    notes = [f.message for f in findings(controller, settings) if f.severity == "warning"]
+    extra = f" (warning: {notes[0]})" if notes else ""
+    controller._status(f"Check passed: ready to train on {settings.data.dataset}{extra}", 20_000)
+    return True
+
+
+def ask(window: Any, finding: Finding) -> PreflightFix | None:
+    """One message with a button per fix; the chosen fix, or None (Cancel)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(window)
+    box.setObjectName("preflight")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("The design cannot train on this data set")
+    box.setText(f"{finding.message}.")
+    buttons = {
+        box.addButton(fix.label, QMessageBox.ButtonRole.ActionRole): fix for fix in finding.fixes
+    }
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return buttons.get(box.clickedButton())
