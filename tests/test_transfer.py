@@ -205,3 +205,25 @@ def test_train_from_torchvision_weights_keeps_frozen_blocks_unchanged(
     )
     assert "--freeze layer9: no group or block of that name" in refused(done)
     assert not (tmp_path / "other").exists()
+
+
+def test_the_engine_replaces_the_classifier_and_freezes_by_group(files: dict[str, Path]) -> None:
+    from engine.compiler import compile_graph
+    from engine.transfer import TransferError, freeze, load_pretrained, replace_classifier
+    from presets import PRESETS
+
+    graph = PRESETS.get("resnet18").create(resolution=32)
+    assert replace_classifier(graph, 7) == "fc"
+    state, report = load_pretrained(graph, files["resnet18"])
+    assert [m.name for m in report.mismatched] == ["fc.weight", "fc.bias"]
+    assert report.mismatched[0].design_shape == (7, 512) and "fc.weight" not in state
+    model = compile_graph(graph)
+    model.load_state_dict(state, strict=False)
+    assert torch.equal(model.get_parameter("layer4.1.conv2.weight"), state["layer4.1.conv2.weight"])
+    trainable, frozen = freeze(model, graph, ["layer4"])
+    assert frozen == sum(p.numel() for p in model.get_submodule("layer4").parameters())
+    assert trainable + frozen == sum(p.numel() for p in model.parameters())
+    with pytest.raises(TransferError, match="--freeze layer5: no group or block"):
+        freeze(model, graph, ["layer5"])
+    with pytest.raises(TransferError, match="does not fit the design exactly"):
+        load_pretrained(graph, files["resnet18"], strict=True)

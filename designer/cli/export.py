@@ -52,13 +52,14 @@ def _class_name(args: argparse.Namespace) -> str:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    """The project's training settings (a project file only), or None when not known."""
+    """The project's training settings (a project file that stores some), or None."""
     if not args.file:
         return None
     from engine.training.settings import TrainingSettings
 
     try:
-        return TrainingSettings.from_dict(load_project(args.file).training or {})
+        stored = load_project(args.file).training
+        return TrainingSettings.from_dict(stored) if stored else None
     except DesignerError:
         return None
 

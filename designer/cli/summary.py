@@ -50,11 +50,11 @@ def run(args: argparse.Namespace) -> int:
     result = infer(graph)
     report = None
     if args.weights and result.ok:
-        from engine.transfer import design_shapes, match, read_weights
+        from engine.transfer import classifier_prefix, design_shapes, match, read_weights
 
         try:
             found = read_weights(args.weights)
-            report = match(found, design_shapes(graph), _classifier(graph))
+            report = match(found, design_shapes(graph), classifier_prefix(graph))
         except DesignerError as error:
             return fail(str(error))
     if args.json:
@@ -84,12 +84,6 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
-
-
-def _classifier(graph: Any) -> str | None:
-    from engine.transfer import classifier_prefix
-
-    return classifier_prefix(graph)
 
 
 def _report_json(report: Any) -> dict[str, Any]:
