@@ -345,3 +345,20 @@ def test_import_cancelled_at_the_unsaved_prompt_changes_nothing(
     press(qtbot, dialog, QDialogButtonBox.StandardButton.Ok)
     assert boxes.kinds() == ["question"] and dialog.job is None
     assert window.document.graph.names == names and window.document.modified
+
+
+def test_torchscript_export_writes_the_preprocessing_beside_it(
+    qtbot, window: MainWindow, boxes: Boxes, tmp_path: Path
+) -> None:
+    """The project's training settings (LeNet-5 on Digits) travel with the model."""
+    import json
+
+    dialog = window.export_design("torchscript")
+    assert isinstance(dialog, ExportDialog)
+    target = tmp_path / "lenet.ts"
+    dialog.path.setText(str(target))
+    run_export(qtbot, dialog)
+    assert boxes.calls == []
+    data = json.loads((tmp_path / "lenet.preprocess.json").read_text())
+    assert data["dataset"] == "digits" and data["resize"] == [32, 32]
+    assert data["classes"] == [str(d) for d in range(10)] and len(data["mean"]) == 1

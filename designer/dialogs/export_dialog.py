@@ -267,7 +267,7 @@ class ExportDialog(QDialog):
         if not existing:
             return True
         names = "\n".join(f"  {path}" for path in existing)
-        weights = written_files(request)[1:]
+        weights = written_files(request)[1:] if request.format == "python" else []
         note = (
             f"\n\nPython code is written with its weights beside it, as {weights[0].name}."
             if weights and weights[0] in existing
@@ -294,18 +294,39 @@ def written_files(request: ExportRequest) -> list[Path]:
     files = [request.path]
     if request.format == "python" and request.weights is not None:
         files.append(request.path.with_suffix(".pt"))
+    if request.format != "python":  # the preprocessing, beside the model
+        from engine.export.preprocess import json_path
+
+        files.append(json_path(request.path))
     return files
+
+
+def _training_settings(window: Any) -> Any:
+    """The project's training settings when it stores valid ones (for the preprocessing the
+    export carries), else None."""
+    from engine.errors import DesignerError
+    from engine.training.settings import TrainingSettings
+
+    stored = getattr(getattr(window.document, "project", None), "training", None)
+    try:
+        return TrainingSettings.from_dict(stored) if stored else None
+    except DesignerError:
+        return None
 
 
 def start_export(window: Any, request: ExportRequest) -> BackgroundJob:
     """Export a copy of the design on the thread pool; the outcome goes to the window."""
     graph = window.document.graph.copy()  # edits made meanwhile do not reach the export
+    settings = _training_settings(window)
     busy = BusyIndicator(window, f"Exporting {FORMAT_LABELS[request.format]}…")
     notes: list[str] = []  # filled on the thread pool, read in done()
 
     def work() -> Path:
         from engine.export import export_model
+        from engine.export.preprocess import export_preprocessing
 
+        # the preprocessing travels with the model (preprocess() or NAME.preprocess.json)
+        pre = export_preprocessing(graph, settings, request.weights)
         return export_model(
             graph,
             request.format,
@@ -313,6 +334,7 @@ def start_export(window: Any, request: ExportRequest) -> BackgroundJob:
             request.weights,
             class_name=request.class_name,
             on_note=notes.append,
+            preprocessing=pre,
         )
 
     def done(path: Path) -> None:

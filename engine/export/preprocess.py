@@ -129,6 +129,26 @@ def preprocessing_for(
     return _from_settings(pre, settings, name, on_note)
 
 
+def export_preprocessing(
+    graph: Graph,
+    settings: Any = None,
+    weights: Any = None,
+    on_note: Callable[[str], None] | None = None,
+) -> Preprocessing | None:
+    """``preprocessing_for`` an export with ``weights`` (a path: a checkpoint of ours gives its
+    normalisation and classes; an unreadable file is left for the export itself to name)."""
+    checkpoint = None
+    if weights is not None and not isinstance(weights, Mapping):
+        from engine.errors import DesignerError
+        from engine.transfer import read_weights
+
+        try:
+            checkpoint = read_weights(weights).checkpoint
+        except DesignerError:
+            checkpoint = None
+    return preprocessing_for(graph, settings, checkpoint, on_note)
+
+
 def _from_settings(
     pre: Preprocessing, settings: Any, input_name: str, on_note: Callable[[str], None] | None
 ) -> Preprocessing:
@@ -227,4 +247,11 @@ def preprocess(image) -> torch.Tensor:
 '''[1:]
 
 
-__all__ = ["Preprocessing", "json_bytes", "json_path", "preprocessing_for", "python_lines"]
+__all__ = [
+    "Preprocessing",
+    "export_preprocessing",
+    "json_bytes",
+    "json_path",
+    "preprocessing_for",
+    "python_lines",
+]
