@@ -87,3 +87,37 @@ def test_a_preset_opens_with_the_data_set_it_is_meant_for() -> None:
     assert preset_project("lenet5_digits").training == {"data": {"dataset": "digits"}}
     assert preset_project("lenet5").training == {"data": {"dataset": "digits"}}
     assert preset_project("resnet18").training == {}
+
+
+@pytest.fixture
+def lenet(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    isolate_user_dirs(tmp_path, monkeypatch)
+    DialogRecorder().install(monkeypatch)
+    project = preset_project("lenet5_digits")
+    project.training = {"data": {"dataset": "digits"}, "lr": 10.0}
+    win = MainWindow(Document(project), session=False)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.training.shutdown()
+    close_clean(win)
+
+
+def test_deep_check_catches_lr_10_and_applies_the_lower_rate(lenet) -> None:
+    controller = lenet.training
+    seen: list[str] = []
+    click_later("Set the learning rate to 1", seen)
+    assert controller.deep_check() is False and controller.handle is None
+    assert "lr=10" in seen[0]
+    assert controller.settings().lr == 1.0
+    lenet.document.undo_stack.undo()
+    assert controller.settings().lr == 10.0
+
+
+def test_deep_check_of_a_healthy_design_offers_the_suggested_rate(lenet) -> None:
+    controller = lenet.training
+    lenet.document.project.training = {"data": {"dataset": "digits"}}
+    seen: list[str] = []
+    click_later("Cancel", seen)
+    assert controller.deep_check() is True
+    assert "range test" in seen[0] and "Deep check passed" in lenet.statusBar().currentMessage()

@@ -119,6 +119,7 @@ class TrainingController(QObject):
             ("resume", "&Resume training", self.resume, "Shift+F6", "Continue a paused run"),
             ("stop", "&Stop training", self.stop, "Shift+F5", "Stop after the current batch"),
             ("check", "&Check design", self.check, None, "Check the design against the data set"),
+            ("deep_check", "&Deep check", self.deep_check, None, "Train 16 images a few seconds"),
             ("training_settings", "Training &settings…", self.edit_settings, None, None),
         )
         menu = w.menuBar().addMenu("&Training")
@@ -136,7 +137,7 @@ class TrainingController(QObject):
             action.triggered.connect(lambda _checked=False, s=slot: s())
             w.addAction(action)
             menu.addAction(action)
-            if toolbar is not None and name not in ("training_settings", "check"):
+            if toolbar is not None and name not in ("training_settings", "check", "deep_check"):
                 toolbar.addAction(action)
             self.actions[name] = action
             if hasattr(w, "actions_by_name"):
@@ -218,6 +219,10 @@ class TrainingController(QObject):
     def check(self) -> bool:
         """Training ▸ Check design: the pre-flight checks, with their fixes one click away."""
         return preflight_gui.check(self)
+
+    def deep_check(self) -> bool:
+        """Training ▸ Deep check: a few seconds on a small batch (ln C, overfit, lr)."""
+        return preflight_gui.deep_check(self)
 
     def ask_preflight(self, finding: Finding) -> PreflightFix | None:
         """Show a refusing finding with a button per fix; the fix clicked, or None."""

@@ -91,3 +91,37 @@ def ask(window: Any, finding: Finding) -> PreflightFix | None:
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.exec()
     return buttons.get(box.clickedButton())
+
+
+def deep_check(controller: Any) -> bool:
+    """Training ▸ Deep check: the quick checks, then a few seconds of the design on a small
+    batch (in this process: torch loads on first use). The first finding with a fix is shown
+    with its buttons (errors first, then warnings, then the range test's learning rate); True
+    when nothing refuses a run."""
+    if not check(controller):
+        return False
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from engine.preflight_deep import deep_checks
+
+    settings = controller.settings()
+    controller._status("Deep check: running the design on 16 images…", 0)
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        found = deep_checks(controller.document.graph, settings)
+    finally:
+        QApplication.restoreOverrideCursor()
+    order = {"error": 0, "warning": 1, "info": 2}
+    ranked = sorted(
+        (f for f in found if f.fixes or f.severity != "info"), key=lambda f: order[f.severity]
+    )
+    failed = any(f.severity == "error" for f in found)
+    summary = "; ".join(f.message for f in found if f.severity == "info" and not f.fixes)
+    controller._status(
+        ("Deep check refused the run" if failed else f"Deep check passed: {summary}"), 30_000
+    )
+    if ranked and (fix := controller.ask_preflight(ranked[0])) is not None:
+        apply_fix(controller, settings, fix)
+        controller._status(f"Applied: {fix.label}", 20_000)
+    return not failed
