@@ -227,3 +227,18 @@ def test_the_engine_replaces_the_classifier_and_freezes_by_group(files: dict[str
         freeze(model, graph, ["layer5"])
     with pytest.raises(TransferError, match="does not fit the design exactly"):
         load_pretrained(graph, files["resnet18"], strict=True)
+
+
+def test_a_frozen_run_resumes_with_the_same_freeze(tmp_path: Path) -> None:
+    common = ("--preset", "lenet5_digits", "--limit", "100", "--device", "cpu", "--quiet")
+    done = cli(
+        "train", *common, "--freeze", "conv1", "--epochs", "1", "--out", "runs", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    (run,) = (tmp_path / "runs").iterdir()
+    done = cli("train", *common, "--epochs", "2", "--resume", str(run), cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "a run trained with --freeze resumes with the same --freeze" in done.stderr
+    again = ("--freeze", "conv1", "--epochs", "2", "--resume", str(run))
+    done = cli("train", *common, *again, cwd=tmp_path)
+    assert done.returncode == 0 and "completed: 2 epoch(s)" in done.stdout, done.stderr

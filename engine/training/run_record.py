@@ -191,8 +191,14 @@ def _load_state(
     try:
         target.load_state_dict(data)
     except Exception as error:  # torch raises ValueError, KeyError, TypeError... on bad states
+        frozen = (
+            " (a run trained with --freeze resumes with the same --freeze: the optimiser "
+            "holds only the parameters it trains)"
+            if name == "optimizer"
+            else ""
+        )
         raise TrainingError(
-            f"checkpoint {source}: its {name} state does not fit this run. "
+            f"checkpoint {source}: its {name} state does not fit this run{frozen}. "
             f"Resume with another {name} ({flag}) to start its "
             "state afresh, or from another checkpoint"
         ) from error
