@@ -136,7 +136,7 @@ def dead_handle(run_dir: Path, events: list[Any], exitcode: int = -9) -> Trainin
     q: queue.Queue[Any] = queue.Queue()
     for event in events:
         q.put(event)
-    return TrainingHandle(DeadProcess(exitcode), q, control=None)  # type: ignore[arg-type]
+    return TrainingHandle(DeadProcess(exitcode), q, control=TrainingControl())
 
 
 def poll_all(handle: TrainingHandle) -> list[Any]:
