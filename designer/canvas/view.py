@@ -123,9 +123,9 @@ class CanvasView(QGraphicsView):
         # has let go of it.
         document.undo_stack.indexChanged.connect(self._on_design_changed)
         document.collapsed_changed.connect(self._on_design_changed)
-        self.minimap = Minimap(self)
         self.quick_add = QuickAdd(self)  # Tab or a double-click on empty canvas
         self.wire_drop = WireDrop(self.canvas)  # a palette block dragged over a wire
+        self.minimap = Minimap(self)
 
     def _on_design_changed(self, *_args: object) -> None:
         self.canvas.cancel_interaction()
