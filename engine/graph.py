@@ -13,23 +13,42 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from engine.catalog import CATALOG, BlockSpec
 from engine.digraph import CycleError, reachable, topological_order
 from engine.errors import DuplicateNameError, GraphError, UnknownNameError
 from engine.events import GraphEvents
-from engine.identifiers import MAX_NAME_LENGTH, MAX_NAME_PARTS, name_problem, shown_name
+from engine.graph_edges import (
+    Edge,
+    EdgeSlot,
+    PortPair,
+    Wiring,
+    drop_edge,
+    has_edge,
+    index_of,
+    inserted,
+    port_index,
+    store_edge,
+)
+from engine.graph_groups import GroupPath, group_name, group_prefixes
+from engine.graph_groups import check_group as _check_group  # looked up here: tests patch it
+from engine.identifiers import name_problem
 
-K = TypeVar("K")
-V = TypeVar("V")
-GroupPath = tuple[str, ...]
-PortPair = tuple[str, str]  # (source port, target port): tells parallel wires apart
-Wiring = dict[str, dict[str, dict[PortPair, "Edge"]]]  # node -> neighbour -> ports -> edge
-# Where a wire stood in the ordered wiring, so that undo puts it back there: the target's place
-# among its source's targets, the wire's place among the wires between the two, then the same two
-# places seen from the target (its sources, and the wires from that source).
-EdgeSlot = tuple[int, int, int, int]
+__all__ = [
+    "UNBYPASSABLE",
+    "Edge",
+    "EdgeSlot",
+    "Graph",
+    "GroupPath",
+    "Node",
+    "PortPair",
+    "RemovedNode",
+    "Wiring",
+    "group_name",
+    "group_prefixes",
+]
+
 UNBYPASSABLE = frozenset({"input", "output"})  # the ends of the network: never identity
 
 
@@ -52,19 +71,6 @@ class Node:
         return CATALOG.get(self.type_id)
 
 
-@dataclass(frozen=True)
-class Edge:
-    """A wire from an output port of ``src`` to an input port of ``dst``."""
-
-    src: str
-    src_port: str
-    dst: str
-    dst_port: str
-
-    def __str__(self) -> str:
-        return f"{self.src}.{self.src_port} → {self.dst}.{self.dst_port}"
-
-
 @dataclass
 class RemovedNode:
     """What ``remove_node`` took out, so that ``restore_node`` can put it back exactly.
@@ -79,62 +85,9 @@ class RemovedNode:
     slots: list[EdgeSlot] = field(default_factory=list)
 
 
-def group_name(path: GroupPath) -> str:
-    """The dotted name of a group path: ("layer2", "0") is "layer2.0"."""
-    return ".".join(path)
-
-
-def group_prefixes(path: GroupPath) -> Iterator[str]:
-    """Every enclosing group's name, outermost first: "layer2", "layer2.0"."""
-    for depth in range(1, len(path) + 1):
-        yield group_name(path[:depth])
-
-
-def _check_group(path: GroupPath) -> None:
-    """Group path segments are identifiers or indices ("layer2", "0"), never dotted; a path is
-    bounded as names are (MAX_NAME_PARTS levels, MAX_NAME_LENGTH characters)."""
-    text = ".".join(map(str, path))
-    if len(path) > MAX_NAME_PARTS or len(text) > MAX_NAME_LENGTH:
-        raise GraphError(
-            f"groups nest at most {MAX_NAME_PARTS} deep, with a dotted name of at most "
-            f"{MAX_NAME_LENGTH} characters. Received: group={shown_name(text)} with "
-            f"{len(path):,} levels. Use fewer or shorter levels of groups"
-        )
-    for part in path:
-        if (
-            not isinstance(part, str)
-            or not part.isascii()
-            or not (part.isidentifier() or part.isdigit())
-        ):
-            raise GraphError(
-                "a group name is one level of letters, digits and underscores (like layer2 or 0). "
-                f"Received: group={'.'.join(map(str, path))!r} with part {part!r}. "
-                "Remove the other characters"
-            )
-
-
 def _renamed_key(mapping: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     """``mapping`` with key ``old`` called ``new``, in the same place."""
     return {(new if key == old else key): value for key, value in mapping.items()}
-
-
-def _inserted(mapping: dict[K, V], index: int, key: K, value: V) -> dict[K, V]:
-    """``mapping`` with ``key: value`` at position ``index`` (in place when that is the end)."""
-    if index >= len(mapping):
-        mapping[key] = value
-        return mapping
-    items = list(mapping.items())
-    items.insert(index, (key, value))
-    return dict(items)
-
-
-def _index_of(mapping: dict[K, Any], key: K) -> int:
-    """The position of ``key`` in ``mapping``'s order."""
-    return list(mapping).index(key)
-
-
-def _port_index(port: str) -> int:
-    return int(port[2:]) if port[2:].isdigit() else 0
 
 
 class Graph:
@@ -200,7 +153,7 @@ class Graph:
             type_id = self._nodes[name].type_id
             inputs = CATALOG.get(type_id).inputs if type_id in CATALOG else ()
             order = {port: i for i, port in enumerate(inputs)}
-            edges.sort(key=lambda e: (order.get(e.dst_port, 0), _port_index(e.dst_port)))
+            edges.sort(key=lambda e: (order.get(e.dst_port, 0), port_index(e.dst_port)))
         return edges
 
     def in_edges(self, name: str) -> list[Edge]:
@@ -378,7 +331,7 @@ class Graph:
         node = self.node(name)
         edges = list(dict.fromkeys(self.in_edges(name) + self.out_edges(name)))  # a self-loop once
         slots = [self._remove_edge(edge) for edge in edges]
-        index = _index_of(self._nodes, name)
+        index = index_of(self._nodes, name)
         del self._nodes[name], self._succ[name], self._pred[name], self._into[name]
         self._rewired()
         self.events.node_removed.emit(node, index)
@@ -460,14 +413,14 @@ class Graph:
         reported (valid when the graph is as that removal left it, as it is for an undo)."""
         self.node(edge.src)
         self.node(edge.dst)
-        if self._has_edge(edge):
+        if has_edge(self._succ, edge):
             raise GraphError(f"the wire {edge} already exists")
         self._add_edge(edge, slot)
         self._touch(structural=True)
 
     def disconnect(self, edge: Edge) -> EdgeSlot:
         """Remove a wire; returns the slot it stood in (for ``restore_edge``)."""
-        if not self._has_edge(edge):
+        if not has_edge(self._succ, edge):
             raise GraphError(f"there is no wire {edge}")
         slot = self._remove_edge(edge)
         self._touch(structural=True)
@@ -484,63 +437,17 @@ class Graph:
             self._succ[name] = {}
             self._pred[name] = {}
         else:
-            self._nodes = _inserted(self._nodes, index, name, node)
-            self._succ = _inserted(self._succ, index, name, {})
-            self._pred = _inserted(self._pred, index, name, {})
-
-    def _has_edge(self, edge: Edge) -> bool:
-        return (edge.src_port, edge.dst_port) in self._succ.get(edge.src, {}).get(edge.dst, {})
-
-    def _store_edge(self, edge: Edge, slot: EdgeSlot | None = None) -> None:
-        """Add a wire at the end of every order, or at ``slot`` (from ``_drop_edge``)."""
-        ports = (edge.src_port, edge.dst_port)
-        self._into[edge.dst].setdefault(edge.dst_port, edge)  # a file may wire a port twice
-        if slot is None:
-            self._succ[edge.src].setdefault(edge.dst, {})[ports] = edge
-            self._pred[edge.dst].setdefault(edge.src, {})[ports] = edge
-            return
-        for wiring, here, there, (place, port_place) in (
-            (self._succ, edge.src, edge.dst, slot[:2]),
-            (self._pred, edge.dst, edge.src, slot[2:]),
-        ):
-            neighbours = wiring[here]
-            keyed = neighbours.get(there)
-            if keyed is None:
-                wiring[here] = _inserted(neighbours, place, there, {ports: edge})
-            else:
-                neighbours[there] = _inserted(keyed, port_place, ports, edge)
-
-    def _drop_edge(self, edge: Edge) -> EdgeSlot:
-        """Remove a wire; returns where it stood (see ``EdgeSlot``)."""
-        ports = (edge.src_port, edge.dst_port)
-        slot: list[int] = []
-        for wiring, here, there in (
-            (self._succ, edge.src, edge.dst),
-            (self._pred, edge.dst, edge.src),
-        ):
-            neighbours = wiring[here]
-            keyed = neighbours[there]
-            slot += [_index_of(neighbours, there), _index_of(keyed, ports)]
-            del keyed[ports]
-            if not keyed:
-                del neighbours[there]
-        into = self._into[edge.dst]
-        if into.get(edge.dst_port) == edge:
-            del into[edge.dst_port]
-            # a second wire into the same port (only a file or add_edge_unchecked makes one)
-            for other in self.in_edges(edge.dst):
-                if other.dst_port == edge.dst_port:
-                    into[edge.dst_port] = other
-                    break
-        return (slot[0], slot[1], slot[2], slot[3])
+            self._nodes = inserted(self._nodes, index, name, node)
+            self._succ = inserted(self._succ, index, name, {})
+            self._pred = inserted(self._pred, index, name, {})
 
     def _add_edge(self, edge: Edge, slot: EdgeSlot | None = None) -> None:
-        self._store_edge(edge, slot)
+        store_edge(self._succ, self._pred, self._into, edge, slot)
         self._rewired()
         self.events.edge_added.emit(edge)
 
     def _remove_edge(self, edge: Edge) -> EdgeSlot:
-        slot = self._drop_edge(edge)
+        slot = drop_edge(self._succ, self._pred, self._into, edge, self.in_edges)
         self._rewired()
         self.events.edge_removed.emit(edge, slot)
         return slot
@@ -630,7 +537,7 @@ class Graph:
         for node in self:
             other._insert_node(copy.deepcopy(node))
         for edge in self.edges:
-            other._store_edge(edge)
+            store_edge(other._succ, other._pred, other._into, edge)
         other._rewired()
         return other
 
