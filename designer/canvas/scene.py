@@ -30,12 +30,12 @@ from designer.canvas.interactions import (
 )
 from designer.canvas.items import BoxItem, FrameItem, GroupAnchor, GroupItem, NodeItem, PortItem
 from designer.canvas.notes import MoveNotes, NoteItem, NotesLayer, edit_note
+from designer.canvas.scene_groups import place_group, sync_frames, sync_groups, update_frames
 from designer.document import Document
 from engine import DesignerError, Edge, InferenceResult, fmt_shape, group_prefixes
 from engine.layout import (
     Unit,
     default_collapsed,
-    enclosing_groups,
     layout_direction,
     layout_options,
     layout_positions,
@@ -217,8 +217,8 @@ class CanvasScene(QGraphicsScene):
                 groups.update(group_prefixes(graph.node(name).group))
         for group in groups:
             if group in self.groups:
-                self._place_group(self.groups[group])
-        self._update_frames(groups)
+                place_group(self, self.groups[group])
+        update_frames(self, groups)
 
     # ----- structure -----------------------------------------------------------------------
     def _wired(self, name: str) -> list[str]:
@@ -246,9 +246,9 @@ class CanvasScene(QGraphicsScene):
             for prefix in group_prefixes(node.group):
                 self.members[prefix].append(node.name)
         self._sync_nodes(units)
-        self._sync_groups(units)
+        sync_groups(self, units)
         self._sync_edges(units)
-        self._sync_frames(units)
+        sync_frames(self, units)
         self._update_scene_rect()
 
     def _sync_nodes(self, units: dict[str, Unit]) -> None:
@@ -271,26 +271,6 @@ class CanvasScene(QGraphicsScene):
             pos = self.document.position(name) or (0.0, 0.0)
             if item.pos() != QPointF(*pos):
                 item.setPos(QPointF(*pos))  # its wires are brought up to date by _sync_edges
-
-    def _sync_groups(self, units: dict[str, Unit]) -> None:
-        shown = {unit[1] for unit in units.values() if unit[0] == "group"}
-        for group, item in list(self.groups.items()):
-            if group not in shown:
-                self.removeItem(item)
-                del self.groups[group]
-        for group in sorted(shown):
-            item = self.groups.get(group)
-            if item is None:
-                item = self.groups[group] = GroupItem(group, [])
-                self.addItem(item)
-            item.members = list(self.members[group])
-            item.across = self.across
-            self._place_group(item)
-
-    def _place_group(self, item: GroupItem) -> None:
-        points = [self.document.position(m) for m in item.members]
-        known = [p for p in points if p is not None] or [(0.0, 0.0)]
-        item.move_to(QPointF(min(p[0] for p in known), min(p[1] for p in known)))
 
     def _end(self, unit: Unit, node: str, port: str, direction: str) -> Any:
         if unit[0] == "group":
@@ -341,44 +321,6 @@ class CanvasScene(QGraphicsScene):
                 if isinstance(end, PortItem) and not end.connected:
                     end.connected = True
                     end.update()
-
-    def _sync_frames(self, units: dict[str, Unit]) -> None:
-        collapsed = self.document.collapsed
-        open_groups = [
-            g
-            for g in self.members
-            if not any(prefix in collapsed for prefix in group_prefixes(tuple(g.split("."))))
-        ]
-        keep = set(open_groups)
-        for group, item in list(self.frames.items()):
-            if group not in keep:
-                self.removeItem(item)
-                del self.frames[group]
-        for group in open_groups:
-            if group not in self.frames:
-                item = self.frames[group] = FrameItem(group, group.count("."))
-                self.addItem(item)
-        # how deep the open groups inside each frame nest: from each frame up to its
-        # enclosing ones (comparing every frame with every other took minutes for 5,600)
-        self._nesting = dict.fromkeys(self.frames, 0)
-        for group in self.frames:
-            depth = group.count(".")
-            for outer in enclosing_groups(group):
-                if outer in self._nesting:
-                    inner = depth - outer.count(".")
-                    self._nesting[outer] = max(self._nesting[outer], inner)
-        self._update_frames(None)
-
-    def _update_frames(self, groups: set[str] | None) -> None:
-        targets = self.frames if groups is None else {g for g in groups if g in self.frames}
-        for group in targets:
-            frame = self.frames[group]
-            rect = QRectF()
-            for unit in {self.units[m] for m in self.members[group]}:
-                box = self.nodes.get(unit[1]) if unit[0] == "node" else self.groups.get(unit[1])
-                if box is not None:
-                    rect = rect.united(box.scene_rect())
-            frame.set_bounds(rect, self._nesting.get(group, 0))
 
     def _update_scene_rect(self) -> None:
         self.items_bounds = rect = boxes_bounds([*self.nodes.values(), *self.groups.values()])
