@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
     QDragEnterEvent,
@@ -42,42 +42,33 @@ from designer.canvas.notes import NoteItem, add_note, delete_with_notes, note_ac
 from designer.canvas.placement import free_centre, preferred_centre
 from designer.canvas.quick_add import QuickAdd
 from designer.canvas.scene import CanvasScene, unit_size
+from designer.canvas.zoom import (
+    FIND_SCALE,
+    FIT_MIN_SCALE,
+    MAX_SCALE,
+    MIN_SCALE,
+    PARTIAL_FIT_MAX,
+    PanGesture,
+    fit_rect,
+    zoom_around,
+)
 from designer.document import Document
 from designer.mime import MIME_BLOCK
 from engine import CATALOG, DesignerError, Edge
 from engine.layout import DIRECTIONS, VIEW_DIRECTION_KEY, default_collapsed
 
-MIN_SCALE = 0.05
-MAX_SCALE = 3.0
-# zoom to fit never goes below the zoom where the blocks' short names read (8 px and a
-# little more): a design that does not fit at this zoom is fitted by width and shown from its
-# top (an expanded ResNet-152 as specks showed nothing and had Qt paint every block)
-FIT_MIN_SCALE = style.DETAIL_SCALE * 1.05
-# a design fitted by width is shown no larger than needed to read every text
-PARTIAL_FIT_MAX = style.FULL_SCALE * 1.1
-# Find zooms in to at least this (every text of the block reads)
-FIND_SCALE = 1.0
+__all__ = [
+    "FIND_SCALE",
+    "FIT_MIN_SCALE",
+    "MAX_SCALE",
+    "MIN_SCALE",
+    "PARTIAL_FIT_MAX",
+    "Action",
+    "CanvasView",
+    "PanGesture",
+]
 
 Action = tuple[str, Callable[[], object]]
-
-
-class PanGesture:
-    """Drag the view with the middle button, or the left one while Space is held."""
-
-    def __init__(self, view: QGraphicsView, start: QPoint) -> None:
-        self.view = view
-        self.last = start
-        view.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
-
-    def move(self, pos: QPoint) -> None:
-        delta = pos - self.last
-        self.last = pos
-        bars = self.view.horizontalScrollBar(), self.view.verticalScrollBar()
-        bars[0].setValue(bars[0].value() - delta.x())
-        bars[1].setValue(bars[1].value() - delta.y())
-
-    def end(self) -> None:
-        self.view.viewport().unsetCursor()
 
 
 class CanvasView(QGraphicsView):
@@ -145,27 +136,7 @@ class CanvasView(QGraphicsView):
         An empty design is shown at 1:1 around the origin, so that the zoom of a big design
         never carries over to a new one.
         """
-        rect = self.items_rect()
-        self.resetTransform()
-        if rect.isNull():
-            self.centerOn(0.0, 0.0)
-            self._view_changed()
-            return
-        framed = rect.adjusted(-40, -40, 40, 40)
-        port = self.viewport().rect()
-        by_width = port.width() / framed.width()
-        scale = min(by_width, port.height() / framed.height(), 1.0)
-        if scale >= FIT_MIN_SCALE:
-            self.scale(scale, scale)
-            self.centerOn(rect.center())
-        else:
-            scale = max(FIT_MIN_SCALE, min(by_width, PARTIAL_FIT_MAX))
-            self.scale(scale, scale)
-            seen = self.mapToScene(port).boundingRect()
-            left = rect.center().x() - seen.width() / 2
-            if framed.width() > seen.width():
-                left = framed.left()
-            self.centerOn(left + seen.width() / 2, framed.top() + seen.height() / 2)
+        fit_rect(self, self.items_rect())
         self._view_changed()
 
     def _view_changed(self) -> None:
@@ -220,18 +191,7 @@ class CanvasView(QGraphicsView):
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         self._fit_pending = False  # the user has taken the view over
-        factor = 1.0015 ** event.angleDelta().y()
-        scale = self.transform().m11()
-        factor = max(MIN_SCALE / scale, min(MAX_SCALE / scale, factor))
-        at = event.position().toPoint()
-        under = self.mapToScene(at)
-        self.scale(factor, factor)
-        # Scroll the point that was under the cursor back under it: Qt's AnchorUnderMouse uses
-        # the last mouse move the view saw, which is stale after a pan.
-        shift = self.mapFromScene(under) - at
-        bars = self.horizontalScrollBar(), self.verticalScrollBar()
-        bars[0].setValue(bars[0].value() + shift.x())
-        bars[1].setValue(bars[1].value() + shift.y())
+        zoom_around(self, 1.0015 ** event.angleDelta().y(), event.position().toPoint())
         self._view_changed()
         event.accept()
 
