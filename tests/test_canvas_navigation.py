@@ -219,7 +219,7 @@ def test_right_click_on_a_block_opens_its_menu_and_the_quick_fix_applies(qtbot: 
     steps = doc.undo_stack.count()
     fc = view.canvas.nodes["fc"].scene_rect().center()
     shown = _right_click(qtbot, view, fc, None)
-    assert shown == ["Fix: insert Flatten", "Rename…", "Delete", "Group selection…"]
+    assert shown == ["Fix: insert Flatten", "Rename…", "Delete", "Bypass", "Group selection…"]
     assert doc.selection == ["fc"]  # right-clicking selects the block
     assert not doc.result.ok and doc.undo_stack.count() == steps  # closing the menu changes nothing
     assert _right_click(qtbot, view, fc, "Fix: insert Flatten")[0] == "Fix: insert Flatten"
@@ -246,13 +246,13 @@ def test_right_click_delete_removes_the_block_and_undo_restores_it(qtbot: Any) -
     assert "conv" in view.canvas.nodes and set(doc.graph.edges) == wires
 
 
-def test_right_click_on_empty_canvas_opens_no_menu(qtbot: Any) -> None:
+def test_right_click_on_empty_canvas_offers_only_a_note_and_deletes_nothing(qtbot: Any) -> None:
     doc, view, _ = make_view(qtbot)
     _broken_design(doc)
     view.zoom_to_fit()
     empty = view.canvas.nodes["conv"].scene_rect().center() + QPointF(300.0, 0.0)
     assert view.canvas.item_at(empty) is None
-    assert _right_click(qtbot, view, empty, "Delete") == []
+    assert _right_click(qtbot, view, empty, None) == ["Add note here"]
     assert len(doc.graph) == 4
 
 
