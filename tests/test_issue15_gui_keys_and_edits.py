@@ -300,3 +300,21 @@ def test_the_name_field_marks_a_name_that_cannot_be_used_while_typing(
     qtbot.keyClicks(name, "_2" if typed else "stem")
     assert INVALID_COLOUR not in name.styleSheet() or " " in typed
     assert "conv1" in window.document.graph  # nothing renamed while typing
+
+
+def test_train_applies_a_value_still_being_typed_first(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Train trains what the inspector shows: a kernel of 30 typed (not entered) into conv1
+    of LeNet-5 makes the design invalid, so Train refuses and starts no process."""
+    import engine.training.runner as runner
+
+    started: list[object] = []
+    monkeypatch.setattr(runner, "start_training", lambda *a, **k: started.append(a))
+    doc = window.document
+    click_block(qtbot, window, "conv1")
+    edit = window.inspector.editors["kernel_size"].widget
+    type_over(qtbot, edit, "30")
+    assert window.training.train() is False
+    assert doc.graph.node("conv1").params["kernel_size"] == 30
+    assert not doc.result.ok and started == []

@@ -189,6 +189,9 @@ class TrainingController(QObject):
     # ----- train -----------------------------------------------------------------------------
     def train(self) -> bool:
         """Check the design and start a run; False (with the reason shown) when refused."""
+        apply_typed = getattr(self.window, "apply_typed_edits", None)
+        if apply_typed is not None:  # a value typed in the inspector belongs to the design
+            apply_typed()
         if self.is_running():
             self._status("A run is already training: stop it first")
             return False
