@@ -264,3 +264,19 @@ def test_group_dialog_has_a_title_that_fits_and_a_free_default_name(
         assert doc.graph.node("conv2").group == ("features", "group1")
     finally:
         close_clean(window)
+
+
+def test_predict_names_a_bad_checkpoint_without_python_error_names(qtbot, tmp_path) -> None:
+    """A checkpoint that is not one is said in our words: the file and the fix, no class name."""
+    from designer.training.predict import PredictPage
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "best.pt").write_text("not a checkpoint")
+    page = PredictPage()
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.done, timeout=60_000) as shown:
+        page._work(str(run), lambda predictor: predictor)
+    text = shown.args[0]
+    assert isinstance(text, str) and text.startswith("Cannot predict: ")
+    assert "best.pt" in text and "Error:" not in text and "weights_only" not in text

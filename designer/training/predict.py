@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from designer.training.images import image_to_display
 from designer.training.widgets import ImagePanel, PlotArea, name_ticks, readable_plot
+from engine.errors import DesignerError
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff);;All files (*)"
 
@@ -208,7 +209,9 @@ class PredictPage(QWidget):
                     self._predictor = Predictor(run_dir)
                     self._predictor_stamp = self._predictor.stamp
                 result: Any = job(self._predictor)
-        except Exception as error:  # shown to the person; the designer keeps running
+        except (DesignerError, OSError) as error:  # our messages name the file and the fix
+            result = f"Cannot predict: {error}"
+        except Exception as error:  # unexpected: shown with its kind; the designer keeps running
             result = f"Cannot predict: {type(error).__name__}: {error}"
         self.done.emit(result)
 
