@@ -276,3 +276,22 @@ def test_an_opened_design_stays_fitted_as_the_window_settles_until_the_user_zoom
     view.resize(1600, 1280)
     QApplication.processEvents()
     assert _scale(view) == pytest.approx(zoomed)  # the user's zoom is kept
+
+
+def test_every_block_of_a_cycle_is_drawn_red_though_the_cycle_is_reported_once(
+    qtbot: Any,
+) -> None:
+    """A file may close a loop (the editor refuses to); the Problems list names the cycle once,
+    and every block in it is marked on the canvas."""
+    from engine import Edge, Project
+    from presets import PRESETS
+
+    graph = PRESETS.get("lenet5").create()
+    graph.add_edge_unchecked(Edge("act2", "out", "conv2", "in"))  # conv2 ⇄ act2, as a file may
+    graph.disconnect(Edge("pool1", "out", "conv2", "in"))
+    doc, view, _ = make_view(qtbot, Project(graph=graph))
+    assert len([d for d in doc.result.errors if d.code == "cycle"]) == 1
+    for name in ("conv2", "act2"):
+        assert view.canvas.nodes[name].content.severity == "error", name
+    assert all("cycle" in view.canvas.nodes[n].content.tooltip for n in ("conv2", "act2"))
+    assert view.canvas.nodes["conv1"].content.severity == ""

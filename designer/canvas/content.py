@@ -63,7 +63,12 @@ def node_content(node: Node, result: NodeResult | None, diagnostics: list[Diagno
     else:
         detail = count_text(None if result is None else result.params)
     tooltip = "\n".join(d.message for d in diagnostics) or f"{node.name}: {description}"
-    return Content(node.name, subtitle, detail, severity_of(diagnostics), tooltip, kind)
+    severity = severity_of(diagnostics)
+    if not severity and result is not None and result.error:
+        # a member of a cycle: the cycle is reported once, on its first block (see Problems)
+        severity = "error"
+        tooltip = f"{node.name}: part of a cycle or another error reported in Problems"
+    return Content(node.name, subtitle, detail, severity, tooltip, kind)
 
 
 def shapes_text(shapes: list[str]) -> str:
