@@ -101,3 +101,17 @@ def test_every_preset_without_overlaps_collapsed_and_expanded(qtbot: Any, name: 
     view.collapse_all()
     assert set(view.canvas.groups) == set(default_collapsed(doc.graph))
     assert not overlaps(view)
+
+
+def test_pasted_groups_take_the_first_free_copy_name() -> None:
+    """layer1 → layer1_copy → layer1_copy2 …: a bounded search for a free group name."""
+    from designer.canvas.editing import _fresh_groups
+    from engine import Graph
+
+    graph = Graph()
+    graph.add_node("relu", "a", group=("layer1",))
+    nodes = [{"name": "a", "type": "relu", "group": ["layer1", "0"]}]
+    assert _fresh_groups(graph, nodes) == {("layer1", "0"): ("layer1_copy", "0")}
+    graph.add_node("relu", "b", group=("layer1_copy",))
+    assert _fresh_groups(graph, nodes) == {("layer1", "0"): ("layer1_copy2", "0")}
+    assert _fresh_groups(Graph(), nodes) == {("layer1", "0"): ("layer1", "0")}

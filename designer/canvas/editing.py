@@ -8,6 +8,7 @@ parameters and groups, the wires between them, and their positions.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -148,10 +149,10 @@ def _fresh_groups(
             continue
         top = path[0]
         if top not in tops:
-            new, counter = top, 1
-            while new in taken:
-                new = f"{top}_copy" if counter == 1 else f"{top}_copy{counter}"
-                counter += 1
+            # one of the first len(taken) + 2 names is free: the search is bounded
+            numbered = (f"{top}_copy{n}" for n in range(2, len(taken) + 2))
+            names = itertools.chain((top, f"{top}_copy"), numbered)
+            new = next(name for name in names if name not in taken)
             tops[top] = new
             taken.add(new)
         result[path] = (tops[top], *path[1:])
