@@ -126,20 +126,10 @@ def test_incremental_inference_equals_a_full_one_after_random_edits(data: st.Dat
 
 
 def _chain(groups: int) -> Graph:
-    g = Graph()
-    g.add_node("input", "input1", {"shape": [16, 32, 32]})
-    previous = "input1"
-    for i in range(groups):
-        conv = g.add_node("conv2d", f"conv{i}", {"out_channels": 16, "padding": 1}).name
-        bn = g.add_node("batchnorm", f"bn{i}").name
-        relu = g.add_node("relu", f"relu{i}").name
-        g.connect(previous, conv)
-        g.connect(conv, bn)
-        g.connect(bn, relu)
-        previous = relu
-    g.add_node("output", "output1")
-    g.connect(previous, "output1")
-    return g
+    """The benchmark's design: Input → (Conv → BatchNorm → ReLU) × groups → Output."""
+    from benchmarks.canvas_5000 import chain_graph
+
+    return chain_graph(groups)
 
 
 def test_a_parameter_edit_on_5000_blocks_visits_only_what_it_changes() -> None:
