@@ -27,8 +27,16 @@ class DataSettings:
     download: bool = True
     val_split: float = 0.2
     normalize: str = "dataset"
-    crop_padding: int = 0  # augmentation: random crop after padding by this many pixels
-    flip: bool = False  # augmentation: random horizontal flip
+    # augmentation (torchvision.transforms.v2's; ranges and meanings in engine.data.augment_spec)
+    crop_padding: int = 0  # random crop after padding by this many pixels
+    flip: bool = False  # random horizontal flip
+    vflip: bool = False  # random vertical flip
+    crop_scale: float = 1.0  # random resized crop keeping at least this share of the area
+    rotation: float = 0.0  # random rotation within ± this many degrees
+    brightness: float = 0.0  # colour jitter: factors in [1 - v, 1 + v]
+    contrast: float = 0.0
+    saturation: float = 0.0  # (3-channel images)
+    hue: float = 0.0  # shift within ± this share of the colour circle (3-channel images)
     fit_input: bool = True
     resize: tuple[int, int] | None = None
     channels: int | None = None

@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from engine.data.augment_spec import augment_rules
 from engine.data.settings import DATASETS, NORMALIZATIONS, DataSettings
 from engine.errors import DesignerError
 
@@ -211,6 +212,7 @@ class TrainingSettings:
                 "The imagefolder data set needs the folder to read",
             ),
         ]
+        rules += augment_rules(d)
         for ok, name, value, fix in rules:
             if not ok:
                 raise SettingsError(
