@@ -249,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
         stored = load_project(args.file).training if args.file else preset_training(args.preset)
         settings = build_settings(args, stored)
         initial, report = _pretrained(args, graph)
+        settings = recorded_transfer(args, settings)
     except DesignerError as error:
         return fail(str(error))
     if (refusal := preflight_refusal(args, graph, settings)) is not None:
@@ -332,6 +333,17 @@ def _pretrained(args: argparse.Namespace, graph: Any) -> tuple[Any, Any]:
         if error.report is not None:
             print(error.report.text(), file=sys.stderr)
         raise
+
+
+def recorded_transfer(args: argparse.Namespace, settings: Any) -> Any:
+    """``settings`` with --weights (an absolute path) and --freeze, so that the run folder's
+    settings.json records what the run started from and what it did not train."""
+    changes: dict[str, Any] = {}
+    if getattr(args, "weights", None):
+        changes["weights"] = str(Path(args.weights).expanduser().resolve())
+    if getattr(args, "freeze", None):
+        changes["freeze"] = tuple(dict.fromkeys(args.freeze))
+    return settings.updated(**changes) if changes else settings
 
 
 def _say(text: str) -> None:

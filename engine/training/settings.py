@@ -56,6 +56,8 @@ class TrainingSettings:
     feature_image: int = 0  # validation image whose feature maps are shown
     misclassified: int = 16  # misclassified validation samples sent per epoch
     tensorboard: bool = False  # also write TensorBoard event files (engine.training.tensorboard)
+    weights: str | None = None  # pretrained weights a new run starts from (engine.transfer)
+    freeze: tuple[str, ...] = ()  # groups or blocks whose parameters are not trained
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (the form kept in the project file)."""
@@ -63,6 +65,7 @@ class TrainingSettings:
         for key in ("resize",):
             if data["data"][key] is not None:
                 data["data"][key] = list(data["data"][key])
+        data["freeze"] = list(self.freeze)
         return data
 
     @classmethod
@@ -84,6 +87,8 @@ class TrainingSettings:
         data_values = _read(DataSettings, data_part, "training.data")
         if data_values.get("resize") is not None:
             data_values["resize"] = tuple(data_values["resize"])
+        if "freeze" in values:
+            values["freeze"] = tuple(values["freeze"])
         settings = cls(data=DataSettings(**data_values), **values)
         settings.check()
         return settings
@@ -161,6 +166,12 @@ class TrainingSettings:
                 "Use seconds ≥ 0, e.g. 0.1",
             ),
             (
+                self.weights is None or bool(self.weights.strip()),
+                "weights",
+                self.weights,
+                "Give the path of a weights file, or nothing to start from random weights",
+            ),
+            (
                 self.feature_image >= 0,
                 "feature_image",
                 self.feature_image,
@@ -227,7 +238,7 @@ def _device_ok(device: str) -> bool:
     return head == "cuda" and index.isdigit()
 
 
-_OPTIONAL = {"root", "resize", "channels", "limit", "feature_layer"}
+_OPTIONAL = {"root", "resize", "channels", "limit", "feature_layer", "weights"}
 
 
 def _read(
@@ -257,7 +268,14 @@ def _coerce(value: Any, default: Any, key: str, where: str) -> Any:
         if isinstance(value, list | tuple) and len(value) == 2 and all(_is_int(v) for v in value):
             return [int(v) for v in value]
         raise SettingsError(f"{where} must be [height, width]. Received: {value!r}")
-    if key in ("root", "feature_layer"):
+    if key == "freeze":
+        if isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value):
+            return list(dict.fromkeys(value))
+        raise SettingsError(
+            f"{where} must be a list of group or block names. Received: {value!r:.60}. "
+            'Write e.g. ["layer1", "conv1"], or [] to train every block'
+        )
+    if key in ("root", "feature_layer", "weights"):
         kind: type = str
     elif key in ("channels", "limit"):
         kind = int

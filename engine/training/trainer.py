@@ -237,9 +237,18 @@ class Trainer:
 
     def _transfer(self) -> None:
         """Load the pretrained weights and freeze the blocks asked for (a note says how many
-        parameters are trainable and frozen)."""
-        if self.initial_weights:
-            self.module.load_state_dict(dict(self.initial_weights), strict=False)
+        parameters are trainable and frozen). Without ``initial_weights``, a new run starts
+        from the settings' ``weights`` file (a resumed run continues from its checkpoint);
+        without ``freeze``, the settings' ``freeze`` applies."""
+        weights = self.initial_weights
+        if weights is None and self.s.weights and self.resume_from is None:
+            from engine.transfer import load_pretrained
+
+            weights, report = load_pretrained(self.graph, self.s.weights)  # TransferError
+            self.notes.append(report.headline())
+        if weights:
+            self.module.load_state_dict(dict(weights), strict=False)
+        self.freeze = self.freeze or self.s.freeze
         if self.freeze:
             from engine.transfer import freeze
 
