@@ -118,6 +118,8 @@ CASES: list[tuple[str, dict[str, Any], list[Shape]]] = [
     ("log_softmax", {"dim": 1}, [(10,)]),
     ("flatten", {}, [(3, 4, 5)]),
     ("flatten", {}, [(7,)]),
+    ("unflatten", {"shape": [4, 3, 5]}, [(60,)]),
+    ("unflatten", {"shape": [6]}, [(6,)]),
     ("linear", {"out_features": 5}, [(12,)]),
     ("linear", {"out_features": 3, "bias": False}, [(12,)]),
     ("add", {}, [(3, 4, 4), (3, 4, 4)]),

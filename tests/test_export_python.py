@@ -70,8 +70,12 @@ def many_blocks() -> Graph:
     g.add_node("concat", "join")
     g.connect("amax", "join")
     g.connect("aavg", "join")
+    g.add_node("flatten", "flat0")
+    g.connect("join", "flat0")
+    g.add_node("unflatten", "unflat", {"shape": [4, 4, 4]})  # 16×2×2 values laid out again
+    g.connect("flat0", "unflat")
     g.add_node("flatten", "flat")
-    g.connect("join", "flat")
+    g.connect("unflat", "flat")
     g.add_node("global_avgpool", "gap")
     g.connect("merge_scale", "gap")
     tail = [

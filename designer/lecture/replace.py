@@ -3,8 +3,7 @@
 The new LocallyConnected2d block has the convolution's out_channels, kernel_size, stride,
 padding and bias, takes its place (group and position) and its wires, and is selected. A
 convolution with dilation, groups, or a 'same' padding an LC block cannot express is refused with
-a message. (No dense replacement is offered: the catalog has no block that would reshape a
-Linear's output back into a C×H×W map.)
+a message. The dense replacement (Flatten → Linear → Unflatten) is ``replace_dense``.
 """
 
 from __future__ import annotations

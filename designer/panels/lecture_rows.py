@@ -11,6 +11,7 @@ Everything is recomputed from the document's latest inference, so it follows eve
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from designer.document import Document
 from designer.lecture.replace import REPLACE_NOTE, replace_with_locally_connected
+from designer.lecture.replace_dense import DENSE_NOTE, replace_with_dense
 from designer.lecture.step_model import STEPPABLE
 from engine import DesignerError, InferenceResult
 from engine.analysis.equivalents import Equivalents, node_equivalents
@@ -78,6 +80,11 @@ class LectureRows(QWidget):
         self.replace_lc.setToolTip(REPLACE_NOTE)
         self.replace_lc.clicked.connect(self._replace_lc)
         buttons.addWidget(self.replace_lc)
+        self.replace_dense = QPushButton("Replace with dense equivalent", self)
+        self.replace_dense.setObjectName("replace_dense")
+        self.replace_dense.setToolTip(DENSE_NOTE)
+        self.replace_dense.clicked.connect(lambda: self._replace(replace_with_dense))
+        buttons.addWidget(self.replace_dense)
         self.step_button = QPushButton("Step through…", self)
         self.step_button.setObjectName("step_through")
         self.step_button.clicked.connect(self.open_step_through)
@@ -121,7 +128,7 @@ class LectureRows(QWidget):
         except (DesignerError, KeyError, ValueError):
             self.equivalents = None
         conv = type_id == "conv2d"
-        for widget in (self.title, self.table, self.ratios, self.replace_lc):
+        for widget in (self.title, self.table, self.ratios, self.replace_lc, self.replace_dense):
             widget.setVisible(conv)
         self.step_button.setVisible(type_id in STEPPABLE)
         if self.equivalents is not None:
@@ -172,11 +179,14 @@ class LectureRows(QWidget):
 
     # ----- actions -----------------------------------------------------------------------
     def _replace_lc(self) -> None:
+        self._replace(replace_with_locally_connected)
+
+    def _replace(self, replace: Callable[[Document, str], str]) -> None:
         name = self.node_name
         if name is None:
             return
         try:
-            new = replace_with_locally_connected(self.document, name)
+            new = replace(self.document, name)
         except DesignerError as error:
             self.message.setText(str(error))
             return

@@ -4,12 +4,12 @@
 block type, write its spec in the module of its category and list it in that module's SPECS.
 """
 
-from engine.catalog import activation, conv, local, norm, pool, scale, structure
+from engine.catalog import activation, conv, local, norm, pool, reshape, scale, structure
 from engine.catalog.registry import BlockRegistry
 from engine.catalog.spec import BlockSpec, RuleContext, Shape, ShapeRuleError, fmt_shape
 
 CATALOG = BlockRegistry()
-for _module in (structure, conv, local, pool, norm, activation, scale):
+for _module in (structure, conv, local, pool, norm, activation, scale, reshape):
     for _spec in _module.SPECS:
         CATALOG.register(_spec)
 

@@ -184,6 +184,9 @@ CONSTRUCTORS: dict[str, Callable[[str, dict, list[Shape]], _Call]] = {
     "softmax": _softmax("nn.Softmax"),
     "log_softmax": _softmax("nn.LogSoftmax"),
     "flatten": _plain("nn.Flatten"),
+    "unflatten": lambda node, p, shapes: (
+        _Call("nn.Unflatten", node).pos("1").pos(literal(list(p["shape"]), f"{node}: shape"))
+    ),
     "linear": _linear,
 }
 
