@@ -78,6 +78,10 @@ def _build(window: Any, kind: str, node: str | None) -> QWidget:
         from designer.lecture.step_view import StepDialog
 
         return StepDialog.for_node(document, node, window)
+    if kind == "backprop":
+        from designer.lecture.backprop_view import BackpropView
+
+        return BackpropView(window, node)
     return MessageView(
         "Lecture view",
         f"Lecture view ({kind}): not built yet. Received: kind={kind!r}. Use kind='step'.",
