@@ -56,19 +56,19 @@ class BackpropView(LectureView):
         try:
             window = window_of_params(self.type_id, node.spec.with_defaults(node.params))
         except DesignerError as error:
-            self.message.setText(str(error))
+            self.fail(str(error))
             return
         source = self.source.currentData()
         if source == LECTURE:
             try:
                 x, kernel, upstream = lecture_example(self.type_id, window)
             except DesignerError as error:
-                self.message.setText(str(error))
+                self.fail(str(error))
                 return
             self._draw(window, x, upstream, kernel, "")
             return
         if problem := self.design_problem():
-            self.message.setText(problem)
+            self.fail(problem)
             return
         index = self.sample.value()
         if index in self.real:
@@ -112,7 +112,7 @@ class BackpropView(LectureView):
                 self.out_channel.value(),
             )
         except DesignerError as error:
-            self.message.setText(str(error))
+            self.fail(str(error))
             return
         notes = self.show_grids(shown.grids)
         self.lines.setText("\n".join(shown.lines))

@@ -104,6 +104,7 @@ class LectureView(QDialog):
             self.weights_note, result = value
             done(result)
 
+        self.clear_grids()
         self.notes.setText("Running the network (the first time takes a few seconds)…")
         self.job = Job(run, self)
         self.job.done.connect(finished)
@@ -116,6 +117,14 @@ class LectureView(QDialog):
     def fail(self, text: str) -> None:
         self.message.setText(text)
         self.notes.setText("")
+        self.clear_grids()
+
+    def clear_grids(self) -> None:
+        """Hide every grid (numbers that no longer belong to what the view is asked for)."""
+        for panel in self.panels:
+            panel.hide()
+        self.shown = {}
+        self.lines.clear()
 
     # ----- grids -------------------------------------------------------------------------
     def show_grids(self, grids: dict[str, np.ndarray], columns: int = 3) -> list[str]:

@@ -82,11 +82,13 @@ def _build(window: Any, kind: str, node: str | None) -> QWidget:
         from designer.lecture.backprop_view import BackpropView
 
         return BackpropView(window, node)
-    return MessageView(
-        "Lecture view",
-        f"Lecture view ({kind}): not built yet. Received: kind={kind!r}. Use kind='step'.",
-        window,
-    )
+    if kind == "batchnorm":
+        from designer.lecture.batchnorm_view import BatchNormView
+
+        return BatchNormView(window, node)
+    from designer.lecture.dropout_view import DropoutView
+
+    return DropoutView(window, node)
 
 
 def open_lecture_view(window: Any, kind: str, node: str | None) -> QWidget:
