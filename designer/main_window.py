@@ -94,6 +94,9 @@ class MainWindow(QMainWindow):
         from designer.run_history import RunRoots
 
         self.run_roots = RunRoots(self)  # the runs folders the Runs page lists (Save As)
+        from designer.experiments import install_experiments
+
+        install_experiments(self)  # Experiments menu: trade-off plot, sweep, compare designs
         # a user session autosaves and remembers the layout; a screenshot does neither
         self.session = session
         self.autosaver: Autosaver | None = None
