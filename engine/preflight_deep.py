@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from engine.compiler import compile_graph
+from engine.data.augment_spec import without_augmentation
 from engine.errors import DesignerError
 from engine.graph import Graph
 from engine.preflight import Finding, PreflightFix
@@ -48,7 +49,7 @@ def small_batch(
     """``samples`` normalised images of the settings' data set fitted to the Input block, their
     labels and the number of classes (TrainingError/DataFormatError saying what is wrong)."""
     name, shape = input_node(graph)
-    data = replace(settings.data, limit=samples, val_split=0.0, crop_padding=0, flip=False)
+    data = replace(without_augmentation(settings.data), limit=samples, val_split=0.0)
     s = replace(settings, data=data, batch_size=samples)
     prepared = prepare_data(s, shape, name, torch.device("cpu"), DistContext())
     x, y = next(iter(prepared.loader))

@@ -154,6 +154,15 @@ def add_training_options(parser: argparse.ArgumentParser, resume: bool = True) -
         "setting, else off)",
     )
     add(
+        "--augment",
+        metavar="LIST",
+        help="augmentation, each image its own random draw: flip, vflip, crop=PX (pad, then "
+        "crop), scale=S (random resized crop keeping at least S of the area), rotate=DEG, "
+        "brightness=B, contrast=C, saturation=S, hue=H (RGB only), comma-separated, e.g. "
+        "flip,rotate=15,brightness=0.2; 'none' turns all off (default: the project's setting, "
+        "else none)",
+    )
+    add(
         "--no-amp",
         action="store_true",
         help="no mixed precision on CUDA (default: mixed precision on CUDA, as the project sets)",
@@ -227,6 +236,10 @@ def build_settings(args: argparse.Namespace, stored: dict[str, Any]) -> Any:
         data["nesterov"] = True
     if args.flip:
         data["data"]["flip"] = True
+    if getattr(args, "augment", None) is not None:
+        from engine.data.augment_spec import parse_augment
+
+        data["data"].update(parse_augment(args.augment))
     if args.no_amp:
         data["mixed_precision"] = False
     if getattr(args, "tensorboard", None):

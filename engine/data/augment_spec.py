@@ -31,6 +31,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine.data.settings import DataSettings
+from engine.errors import DesignerError
 
 # --augment word -> (DataSettings field, kind)
 WORDS: dict[str, tuple[str, type]] = {
@@ -63,7 +64,7 @@ AUGMENT_SYNTAX = (
 )
 
 
-class AugmentSyntaxError(ValueError):
+class AugmentSyntaxError(DesignerError, ValueError):
     """An ``--augment`` text that cannot be read."""
 
 

@@ -15,6 +15,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
+from engine.data.augment import (  # random_crop and random_flip: their old home
+    Augmenter,
+    random_crop,  # noqa: F401
+    random_flip,  # noqa: F401
+)
 from engine.data.builtin import ImageData
 
 _LUMA = (0.299, 0.587, 0.114)
@@ -102,27 +107,9 @@ def make_splits(
     return train, val
 
 
-def random_crop(x: torch.Tensor, padding: int, generator: torch.Generator | None) -> torch.Tensor:
-    """Pad by ``padding`` zeros and cut a random H×W window per image (one gather)."""
-    b, c, h, w = x.shape
-    padded = F.pad(x, (padding, padding, padding, padding))
-    dy = torch.randint(0, 2 * padding + 1, (b,), generator=generator).to(x.device)
-    dx = torch.randint(0, 2 * padding + 1, (b,), generator=generator).to(x.device)
-    rows = (dy[:, None] + torch.arange(h, device=x.device)[None, :])[:, None, :, None]
-    cols = (dx[:, None] + torch.arange(w, device=x.device)[None, :])[:, None, None, :]
-    batch = torch.arange(b, device=x.device)[:, None, None, None]
-    chan = torch.arange(c, device=x.device)[None, :, None, None]
-    return padded[batch, chan, rows, cols]
-
-
-def random_flip(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    """Mirror a random half of the images left to right."""
-    mask = (torch.rand(x.shape[0], generator=generator) < 0.5).to(x.device)
-    return torch.where(mask[:, None, None, None], x.flip(3), x)
-
-
 class BatchLoader:
-    """Batches of one split: shuffled per epoch (seeded), normalised, optionally augmented.
+    """Batches of one split: shuffled per epoch (seeded), normalised, optionally augmented
+    (``augment``, or the older ``crop_padding`` and ``flip`` alone).
 
     With ``world_size`` > 1 each process gets its shard from ``DistributedSampler``.
     """
@@ -138,6 +125,7 @@ class BatchLoader:
         seed: int = 0,
         crop_padding: int = 0,
         flip: bool = False,
+        augment: Augmenter | None = None,
         rank: int = 0,
         world_size: int = 1,
     ) -> None:
@@ -147,7 +135,7 @@ class BatchLoader:
         self.scale = (1.0 / (255.0 * std)).view(1, -1, 1, 1).to(device)
         self.shift = (mean / std).view(1, -1, 1, 1).to(device)
         self.shuffle, self.seed = shuffle, seed
-        self.crop_padding, self.flip = crop_padding, flip
+        self.augment = augment or Augmenter(crop_padding=crop_padding, flip=flip)
         self.epoch = 0
         self.sampler: Any = None
         if world_size > 1:
@@ -192,9 +180,5 @@ class BatchLoader:
         generator = torch.Generator().manual_seed(self.seed * 7_919 + self.epoch + 1)
         for start in range(0, len(order), self.batch_size):
             index = order[start : start + self.batch_size]
-            x = self.normalize(self.split.images[index])
-            if self.crop_padding:
-                x = random_crop(x, self.crop_padding, generator)
-            if self.flip:
-                x = random_flip(x, generator)
+            x = self.augment.apply(self.split.images[index], self.scale, self.shift, generator)
             yield x, self.split.labels[index]

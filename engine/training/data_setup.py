@@ -15,6 +15,8 @@ import torch
 
 from engine.catalog import fmt_shape
 from engine.data import check_input_shape, load_source
+from engine.data.augment import Augmenter
+from engine.data.augment_spec import colour_problem
 from engine.data.pipeline import BatchLoader, Split, channel_stats, make_splits
 from engine.graph import Graph
 from engine.inference import InferenceResult
@@ -47,6 +49,10 @@ def prepare_data(
 ) -> PreparedData:
     """Load the data set and make it fit ``input_shape`` (or raise TrainingError saying how)."""
     check_crop_padding(s.data.crop_padding, input_shape, input_name)
+    if problem := colour_problem(
+        s.data, input_shape[0], f"{input_name} ({fmt_shape(input_shape)})"
+    ):
+        raise TrainingError(problem)
     data = load_source(s.data, input_shape, s.seed)
     notes = list(data.notes)  # a sampled subset, an empty class folder, a download
     channels, size = s.data.channels, s.data.resize
@@ -72,8 +78,7 @@ def prepare_data(
         std,
         shuffle=True,
         seed=s.seed,
-        crop_padding=s.data.crop_padding,
-        flip=s.data.flip,
+        augment=Augmenter.from_settings(s.data),
         rank=dist.rank,
         world_size=dist.world_size,
     )

@@ -44,6 +44,13 @@ NOTED_ON_RESUME = (
     "gamma",
     "data.crop_padding",
     "data.flip",
+    "data.vflip",
+    "data.crop_scale",
+    "data.rotation",
+    "data.brightness",
+    "data.contrast",
+    "data.saturation",
+    "data.hue",
 )
 
 
