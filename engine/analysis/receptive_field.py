@@ -256,33 +256,36 @@ def receptive_fields(graph: Graph, result: InferenceResult) -> dict[str, Field |
     """Each node's field; None where unknown (shapes unknown, or no image input upstream)."""
     fields: dict[str, Field | None] = {}
     for name in result.order:
-        node = graph.node(name)
-        found = result.nodes.get(name)
-        if found is None or not found.known:
-            fields[name] = None
-            continue
-        if node.type_id == "input":
-            shape = found.output
-            start = Axis(Fraction(1), Fraction(1), Fraction(0))
-            fields[name] = Field((start, start)) if shape is not None and len(shape) == 3 else None
-            continue
-        edges = graph.in_edges(name)
-        if node.type_id == "maxunpool2d":  # the indices only say where values land
-            edges = [e for e in edges if e.dst_port == "in"]
-        upstream = [fields.get(e.src) for e in edges]
-        if not upstream or any(f is None for f in upstream):
-            fields[name] = None
-            continue
-        field = _largest([f for f in upstream if f is not None])
-        shape = found.inputs[0]
-        if shape is None:
-            fields[name] = None
-            continue
-        if len(shape) == 3:
-            field = replace(field, grid=(shape[1], shape[2]))
-        rule = RULES.get(node.type_id, _same)
-        fields[name] = rule(field, node.spec.with_defaults(node.params), shape, found.output)
+        fields[name] = node_field(graph, result, name, fields)
     return fields
+
+
+def node_field(
+    graph: Graph, result: InferenceResult, name: str, fields: dict[str, Field | None]
+) -> Field | None:
+    """The field of node ``name`` from the fields of the nodes feeding it (in ``fields``)."""
+    node = graph.node(name)
+    found = result.nodes.get(name)
+    if found is None or not found.known:
+        return None
+    if node.type_id == "input":
+        shape = found.output
+        start = Axis(Fraction(1), Fraction(1), Fraction(0))
+        return Field((start, start)) if shape is not None and len(shape) == 3 else None
+    edges = graph.in_edges(name)
+    if node.type_id == "maxunpool2d":  # the indices only say where values land
+        edges = [e for e in edges if e.dst_port == "in"]
+    upstream = [fields.get(e.src) for e in edges]
+    if not upstream or any(f is None for f in upstream):
+        return None
+    field = _largest([f for f in upstream if f is not None])
+    shape = found.inputs[0]
+    if shape is None:
+        return None
+    if len(shape) == 3:
+        field = replace(field, grid=(shape[1], shape[2]))
+    rule = RULES.get(node.type_id, _same)
+    return rule(field, node.spec.with_defaults(node.params), shape, found.output)
 
 
 def pair_text(values: tuple[object, object]) -> str:
