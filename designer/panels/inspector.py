@@ -91,6 +91,10 @@ class Inspector(QScrollArea):
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.details)
+        from designer.memory.rows import MemoryRows
+
+        self.memory = MemoryRows(document, body)  # weights, gradients, optimiser, activations
+        outer.addWidget(self.memory)
         self.lecture = LectureRows(document, body)  # receptive field, CNN vs MLP, step-through
         outer.addWidget(self.lecture)
         outer.addStretch(1)
@@ -184,6 +188,7 @@ class Inspector(QScrollArea):
         """Update the editors and the details from the graph and the latest inference."""
         name = self.node_name
         self.lecture.show_node(name)
+        self.memory.show_node(name)
         if name is None:
             self.details.setText(self._totals_text())
             return

@@ -27,13 +27,23 @@ from engine import MACS_CONVENTION, Graph, InferenceResult, fmt_shape
 from engine.digraph import stable_topological_order
 from engine.summary import LayerRow, activation_bytes, layer_rows
 
-HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs")
+HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs", "Memory")
+MEMORY_TIP = (
+    "Training memory of the activations each block keeps for the backward pass, at the "
+    "training settings' batch size and precision (engine.analysis.memory)"
+)
 ERROR_BRUSH = QBrush(QColor("#d32f2f"))
 Index = QModelIndex | QPersistentModelIndex
 
 
 def _count(value: int | None) -> str:
     return "?" if value is None else f"{value:,}"
+
+
+def _memory(value: int | None) -> str:
+    from engine.analysis.memory_sizes import format_bytes
+
+    return "" if value is None else format_bytes(value)
 
 
 def design_order(graph: Graph, in_cycles: set[str]) -> list[str]:
@@ -62,6 +72,15 @@ class SummaryModel(QAbstractTableModel):
         self.rows: list[LayerRow] = []
         self.failed: set[str] = set()
         self._row_of: dict[str, int] = {}
+        self.memory: dict[str, int] = {}  # training activations per block, in bytes
+
+    def set_memory(self, memory: dict[str, int]) -> None:
+        """Show the activations' bytes per block (the Memory column)."""
+        self.memory = memory
+        if self.rows:
+            column = len(HEADERS) - 1
+            last = self.index(len(self.rows) - 1, column)
+            self.dataChanged.emit(self.index(0, column), last)
 
     def set_rows(self, rows: list[LayerRow], failed: set[str]) -> None:
         """Replace every row."""
@@ -77,8 +96,10 @@ class SummaryModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return MEMORY_TIP if section == len(HEADERS) - 1 else None
         return None
 
     def data(self, index: Index, role: int = 0) -> Any:
@@ -93,6 +114,7 @@ class SummaryModel(QAbstractTableModel):
                 fmt_shape(row.output_shape),
                 _count(row.params),
                 _count(row.macs),
+                _memory(self.memory.get(row.name)),
             )[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -126,7 +148,7 @@ class SummaryTable(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in enumerate((200, 150, 130, 130, 150)):
+        for column, width in enumerate((200, 150, 130, 130, 150, 100)):
             self.view.setColumnWidth(column, width)
         self.view.clicked.connect(self._on_clicked)
         self.totals = QLabel(self)
@@ -139,6 +161,10 @@ class SummaryTable(QWidget):
         document.inferred.connect(self.update_from)
         document.selection_changed.connect(self._show_selection)
         self.update_from(document.result)
+        from designer.memory.plans import plans_of
+
+        self.plans = plans_of(document)
+        self.plans.changed.connect(self._show_memory)
 
     def update_from(self, result: InferenceResult) -> None:
         """Rebuild the rows and totals from an inference result."""
@@ -147,13 +173,47 @@ class SummaryTable(QWidget):
         _order, in_cycles = graph.evaluation_order()
         rows = in_design_order(graph, layer_rows(graph, result), in_cycles)
         self.model.set_rows(rows, failed)
+        self._show_totals(result)
+        self._show_selection(self.document.selection)
+
+    def _frozen_text(self, result: InferenceResult) -> str:
+        """ " (trainable N, frozen M)" where the training settings freeze blocks."""
+        from designer.transfer.frozen import frozen_names
+
+        frozen = frozen_names(self.document)
+        if not frozen:
+            return ""
+        count = sum(result.nodes[n].params or 0 for n in frozen if n in result.nodes)
+        return f" (trainable {result.total_params - count:,}, frozen {count:,})"
+
+    def _show_memory(self) -> None:
+        plan = self.plans.current
+        memory = {} if plan is None else {x.name: x.activations for x in plan.plan.layers}
+        self.model.set_memory(memory)
+        self._show_totals(self.document.result)
+
+    def _show_totals(self, result: InferenceResult) -> None:
+        """The totals line: parameters (trainable and frozen), MACs, activations per sample
+        and, once planned, the training memory at the settings' batch."""
         memory = activation_bytes(result) / 2**20
         problems = f", {len(result.errors)} error(s)" if result.errors else ""
-        self.totals.setText(
-            f"Total params: {result.total_params:,}   Total MACs: {result.total_macs:,}   "
+        text = (
+            f"Total params: {result.total_params:,}{self._frozen_text(result)}   "
+            f"Total MACs: {result.total_macs:,}   "
             f"Activations: {memory:.2f} MB per sample (float32){problems}"
         )
-        self._show_selection(self.document.selection)
+        plans = getattr(self, "plans", None)
+        plan = plans.current if plans is not None else None
+        if plan is not None:
+            from engine.analysis.memory_sizes import format_bytes
+
+            s = plan.settings
+            text += (
+                f"   Training memory: {format_bytes(plan.total_training)} at batch {s.batch} "
+                f"({s.optimizer}, {s.precision}; activations "
+                f"{format_bytes(plan.plan.activations)})"
+            )
+        self.totals.setText(text)
 
     def _on_clicked(self, index: QModelIndex) -> None:
         name = self.model.rows[index.row()].name
