@@ -25,9 +25,11 @@ from designer.document import Document
 from designer.lecture.replace import REPLACE_NOTE, replace_with_locally_connected
 from designer.lecture.replace_dense import DENSE_NOTE, replace_with_dense
 from designer.lecture.step_model import STEPPABLE
+from designer.lecture.views import TITLES, kinds_for, open_lecture_view
 from engine import DesignerError, InferenceResult
 from engine.analysis.equivalents import Equivalents, node_equivalents
-from engine.analysis.receptive_field import Field, fraction_text, pair_text, receptive_fields
+from engine.analysis.receptive_field import Field, fraction_text, pair_text
+from engine.analysis.receptive_incremental import ReceptiveFields
 
 COLUMNS = ("weights", "biases", "params", "macs")
 HEADERS = ("Weights", "Biases", "Params", "MACs")
@@ -49,6 +51,7 @@ class LectureRows(QWidget):
         self.equivalents: Equivalents | None = None
         self._fields_for: InferenceResult | None = None
         self._fields: dict[str, Field | None] = {}
+        self._kept: ReceptiveFields | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.field_label = QLabel(self)
@@ -89,6 +92,13 @@ class LectureRows(QWidget):
         self.step_button.setObjectName("step_through")
         self.step_button.clicked.connect(self.open_step_through)
         buttons.addWidget(self.step_button)
+        self.view_buttons: dict[str, QPushButton] = {}  # the other lecture views of the block
+        for kind in ("backprop", "batchnorm", "dropout"):
+            button = QPushButton(TITLES[kind], self)
+            button.setObjectName(f"lecture_{kind}")
+            button.clicked.connect(lambda _=False, k=kind: self.open_view(k))
+            buttons.addWidget(button)
+            self.view_buttons[kind] = button
         layout.addLayout(buttons)
         self.message = QLabel(self)
         self.message.setObjectName("lecture_message")
@@ -99,12 +109,14 @@ class LectureRows(QWidget):
 
     # ----- model → widgets ---------------------------------------------------------------
     def _field_of(self, name: str) -> Field | None:
-        result = self.document.result
+        result, graph = self.document.result, self.document.graph
         if self._fields_for is not result:
+            if self._kept is None or self._kept.graph is not graph:
+                self._kept = ReceptiveFields(graph)  # after an edit: only what it changed
             try:
-                self._fields = receptive_fields(self.document.graph, result)
+                self._fields = self._kept.update(result)
             except (DesignerError, KeyError, ValueError, ZeroDivisionError):
-                self._fields = {}
+                self._fields, self._kept = {}, None
             self._fields_for = result
         return self._fields.get(name)
 
@@ -131,6 +143,8 @@ class LectureRows(QWidget):
         for widget in (self.title, self.table, self.ratios, self.replace_lc, self.replace_dense):
             widget.setVisible(conv)
         self.step_button.setVisible(type_id in STEPPABLE)
+        for kind, button in self.view_buttons.items():
+            button.setVisible(kind in kinds_for(type_id))
         if self.equivalents is not None:
             self._fill(self.equivalents)
         elif conv:
@@ -203,3 +217,11 @@ class LectureRows(QWidget):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    def open_view(self, kind: str) -> QWidget | None:
+        """Open lecture view ``kind`` for the selected block; returns the view."""
+        if self.node_name is None:
+            return None
+        window = self.window()
+        host = window if getattr(window, "document", None) is self.document else self
+        return open_lecture_view(host, kind, self.node_name, window)
