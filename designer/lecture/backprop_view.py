@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtWidgets import QLabel, QSpinBox
+from PySide6.QtWidgets import QLabel, QSpinBox, QWidget
 
 from designer.lecture.backprop_model import (
     BACKPROP_TYPES,
@@ -28,8 +28,8 @@ SOURCES = {
 
 
 class BackpropView(LectureView):
-    def __init__(self, window: Any, node: str) -> None:
-        super().__init__(window, node, "Backprop", SOURCES, BACKPROP_TYPES)
+    def __init__(self, window: Any, node: str, parent: QWidget | None = None) -> None:
+        super().__init__(window, node, "Backprop", SOURCES, BACKPROP_TYPES, parent)
         self.setObjectName("backprop_view")
         self.sample = self._spin("Sample", "backprop_sample", 0, 9999)
         self.channel = self._spin("Input channel", "backprop_channel", 0, 4095)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QSpinBox
+from PySide6.QtWidgets import QLabel, QPushButton, QSpinBox, QWidget
 
 from designer.lecture.probe import Probe
 from designer.lecture.view_base import LECTURE, SAMPLE, LectureView
@@ -36,8 +36,8 @@ def _n(v: float) -> str:
 
 
 class BatchNormView(LectureView):
-    def __init__(self, window: Any, node: str) -> None:
-        super().__init__(window, node, "BatchNorm: training vs inference", SOURCES, TYPES)
+    def __init__(self, window: Any, node: str, parent: QWidget | None = None) -> None:
+        super().__init__(window, node, "BatchNorm: training vs inference", SOURCES, TYPES, parent)
         self.setObjectName("batchnorm_view")
         self.batch_size = QSpinBox(self)
         self.batch_size.setObjectName("batchnorm_batch_size")

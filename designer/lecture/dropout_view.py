@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtWidgets import QLabel, QSpinBox
+from PySide6.QtWidgets import QLabel, QSpinBox, QWidget
 
 from designer.lecture.grids import vector_grid
 from designer.lecture.probe import Probe
@@ -35,8 +35,8 @@ MAX_VALUES = 64  # a vector input: its first values, in rows of 8
 
 
 class DropoutView(LectureView):
-    def __init__(self, window: Any, node: str) -> None:
-        super().__init__(window, node, "Dropout: training vs test", SOURCES, TYPES)
+    def __init__(self, window: Any, node: str, parent: QWidget | None = None) -> None:
+        super().__init__(window, node, "Dropout: training vs test", SOURCES, TYPES, parent)
         self.setObjectName("dropout_view")
         self.passes = self._spin("Passes", "dropout_passes", 1, 6, 3)
         self.sample = self._spin("Sample", "dropout_sample", 0, 9999, 0)

@@ -59,6 +59,8 @@ class GridPanel(QWidget):
         self.title = title
         self.grid = np.zeros((0, 0))
         self.marked: set[tuple[int, int]] = set()
+        self.box: tuple[int, int, int, int] | None = None  # rows r0..r1, cols c0..c1 outlined
+        self.min_cell = 4.0
         self.setMinimumSize(120, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -72,7 +74,9 @@ class GridPanel(QWidget):
     def _cell(self) -> float:
         rows, cols = self.grid.shape if self.grid.size else (1, 1)
         top = self.fontMetrics().height() + 6
-        return max(4.0, min(40.0, (self.width() - 4) / cols, (self.height() - top - 4) / rows))
+        return max(
+            self.min_cell, min(40.0, (self.width() - 4) / cols, (self.height() - top - 4) / rows)
+        )
 
     def cell_rect(self, row: int, col: int) -> QRectF:
         cell = self._cell()
@@ -110,6 +114,10 @@ class GridPanel(QWidget):
         painter.setPen(QPen(QColor(255, 143, 0), 3))
         for r, c in self.marked:
             painter.drawRect(self.cell_rect(r, c))
+        if self.box is not None:
+            r0, c0, r1, c1 = self.box
+            painter.setPen(QPen(QColor(123, 31, 162), 3))
+            painter.drawRect(self.cell_rect(r0, c0).united(self.cell_rect(r1, c1)))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         cell = self._cell()

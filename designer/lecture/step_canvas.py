@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from designer.lecture.step_model import StepModel
@@ -42,11 +42,16 @@ def _factor(value: float) -> str:
 
 
 class StepCanvas(QWidget):
-    """Paints the model's grids; ``model`` may change (call ``update``)."""
+    """Paints the model's grids; ``model`` may change (call ``update``). Clicking an output
+    cell emits ``output_clicked(row, col)``; ``field_cells`` (padded-input coordinates) are
+    outlined: the window that output cell reads."""
+
+    output_clicked = Signal(int, int)
 
     def __init__(self, model: StepModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
+        self.field_cells: set[tuple[int, int]] = set()
         self.setMinimumSize(520, 300)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -73,6 +78,37 @@ class StepCanvas(QWidget):
         fit_h = (self.height() - text - 20) / max(rows, 1)
         return max(4.0, min(44.0, fit_w, fit_h))
 
+    def placed(self) -> tuple[list[tuple[str, np.ndarray, float, float]], float]:
+        """Each panel with its top-left corner, and the cell size."""
+        panels = self._panels()
+        if not panels:
+            return [], 1.0
+        cell = self._cell_size(panels)
+        top = 8 + self.fontMetrics().height()
+        out, x = [], 10.0
+        for title, grid in panels:
+            out.append((title, grid, x, float(top)))
+            x += (grid.shape[1] + 1.5) * cell
+        return out, cell
+
+    def output_cell_centre(self, row: int, col: int) -> tuple[float, float] | None:
+        """Where output cell (row, col) is drawn (tests click there)."""
+        placed, cell = self.placed()
+        for title, _grid, x, top in placed:
+            if title.startswith("Output"):
+                return (x + (col + 0.5) * cell, top + (row + 0.5) * cell)
+        return None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        placed, cell = self.placed()
+        at = event.position()
+        for title, grid, x, top in placed:
+            if not title.startswith("Output"):
+                continue
+            col, row = int((at.x() - x) // cell), int((at.y() - top) // cell)
+            if 0 <= row < grid.shape[0] and 0 <= col < grid.shape[1] and at.x() >= x:
+                self.output_clicked.emit(row, col)
+
     # ----- painting ----------------------------------------------------------------------
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -85,21 +121,21 @@ class StepCanvas(QWidget):
                 model.error or "Nothing to show.",
             )
             return
-        panels = self._panels()
-        cell = self._cell_size(panels)
+        placed, cell = self.placed()
         line = self.fontMetrics().height()
         font = QFont(self.font())
         font.setPixelSize(max(6, min(14, int(cell * 0.4))))
-        x = 10.0
         step = model.current
-        for title, grid in panels:
+        for title, grid, x, top in placed:
             painter.setPen(self.palette().text().color())
             painter.setFont(self.font())
             painter.drawText(QRectF(x, 4, grid.shape[1] * cell + 60, line), title)
-            top = 8 + line
             painter.setFont(font)
             self._grid(painter, title, grid, x, top, cell, step)
-            x += (grid.shape[1] + 1.5) * cell
+            if title.startswith("Input") and self.field_cells:
+                painter.setPen(QPen(QColor(123, 31, 162), 3))
+                for r, c in self.field_cells:
+                    painter.drawRect(QRectF(x + c * cell, top + r * cell, cell, cell))
         painter.setFont(self.font())
         painter.setPen(self.palette().text().color())
         text_top = self.height() - (TEXT_ROWS + 0.5) * line

@@ -53,7 +53,8 @@ KNOBS = {
 }
 MAX_SIDE = 16  # the largest input side drawn cell by cell
 MAX_STEPS = 400  # the most steps computed for the view (the engine's note says when cut)
-SOURCES = ("lecture", "random")
+SOURCES = ("lecture", "random", "sample", "activation")
+REAL_SOURCES = ("sample", "activation")  # numbers from the network (``designer.lecture.probe``)
 
 Pair = tuple[int, int]
 
@@ -84,6 +85,12 @@ class StepModel:
     done: int = 0  # steps shown so far
     input_grid: np.ndarray | None = None
     kernel: np.ndarray | None = None
+    # the real numbers of the "sample" / "activation" sources: a full 2-D map, where it came
+    # from, and (activation, convolution) the block's own kernel for that input channel
+    real: np.ndarray | None = None
+    real_note: str = ""
+    real_kernel: np.ndarray | None = None
+    offset: tuple[int, int] = (0, 0)  # where the window shown starts in ``real``
 
     @classmethod
     def for_block(
@@ -138,11 +145,48 @@ class StepModel:
         return (min(h, MAX_SIDE), min(w, MAX_SIDE))
 
     def _make_input(self, rng: np.random.Generator) -> np.ndarray:
+        self.offset = (0, 0)
         if self.source == "lecture":
             return np.asarray(LECTURE_IMAGE, dtype=np.float64)
+        if self.source in REAL_SOURCES:
+            return self._real_window()
         return rng.integers(0, 5, size=self._input_size()).astype(np.float64)
 
+    def _real_window(self) -> np.ndarray:
+        """The real map, or a window of ``MAX_SIDE`` cells a side near its centre (starting
+        at a multiple of the stride, so output cell (i, j) is the full map's
+        (offset/stride + i, offset/stride + j))."""
+        if self.real is None:
+            raise ParameterError(
+                f"{self.operation}: the network's numbers are not loaded yet. Received: "
+                f"source={self.source}. Wait for them, or pick the lecture's example."
+            )
+        h, w = self.real.shape
+        self.notes.append(self.real_note)
+        if max(h, w) <= MAX_SIDE:
+            return np.asarray(self.real, dtype=np.float64)
+        starts = []
+        for size, stride in ((h, self.stride[0]), (w, self.stride[1])):
+            start = max(0, (size - MAX_SIDE) // 2)
+            starts.append(start - start % max(1, stride))
+        self.offset = (starts[0], starts[1])
+        rows, cols = min(h, MAX_SIDE), min(w, MAX_SIDE)
+        self.notes.append(
+            f"The map is {h}×{w}, too large to draw cell by cell: the {rows}×{cols} window "
+            f"from row {starts[0]}, column {starts[1]} is shown (its border cells see "
+            "padding where the whole map has values)."
+        )
+        part = self.real[starts[0] : starts[0] + rows, starts[1] : starts[1] + cols]
+        return np.asarray(part, dtype=np.float64)
+
     def _make_kernel(self, rng: np.random.Generator) -> np.ndarray:
+        if self.real_kernel is not None and self.source == "activation":
+            if self.real_kernel.shape == self.kernel_size:
+                return np.asarray(self.real_kernel, dtype=np.float64)
+            self.notes.append(
+                "The kernel size here differs from the block's: random integers instead of "
+                "its weights."
+            )
         if self.source == "lecture" and self.kernel_size == (3, 3):
             return np.asarray(LECTURE_KERNEL, dtype=np.float64)
         if self.source == "lecture":
@@ -169,8 +213,14 @@ class StepModel:
         if self.result.note:
             self.notes.append(self.result.note)
         if self.type_id in ("conv2d", "conv_transpose2d"):
+            own = self.source == "activation" and self.type_id == "conv2d"
             self.notes.append(
-                "One input and one output channel, no bias; the design's weights are not used."
+                "One input and one output channel, no bias; "
+                + (
+                    "the kernel is the block's own (output channel 0)."
+                    if own and self.real_kernel is not None
+                    else "the design's weights are not used."
+                )
             )
 
     def _run(self, x: np.ndarray, rng: np.random.Generator) -> StepThrough:

@@ -9,6 +9,10 @@ the view cannot show, or parameters that do not fit, give a message, never an ex
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,17 +27,42 @@ from PySide6.QtWidgets import (
 )
 
 from designer.document import Document
+from designer.lecture.grids import GridPanel
+from designer.lecture.probe import Probe, ProbeRequest, probe_for
 from designer.lecture.step_canvas import StepCanvas
-from designer.lecture.step_model import KNOBS, STEPPABLE, StepModel
+from designer.lecture.step_field import field_box, network_unit, window_cells
+from designer.lecture.step_model import KNOBS, REAL_SOURCES, STEPPABLE, StepModel
+from designer.lecture.worker import Job
+from engine import DesignerError
+from engine.analysis.receptive_field import receptive_fields
 
-SOURCE_LABELS = {"lecture": "Lecture example (5×5 image)", "random": "Random integers"}
+SOURCE_LABELS = {
+    "lecture": "Lecture example (5×5 image)",
+    "random": "Random integers",
+    "sample": "A sample of the data set",
+    "activation": "The network's activation at this block",
+}
 
 
 class StepDialog(QDialog):
     """Step through one block's window operation on a local copy of its parameters."""
 
-    def __init__(self, model: StepModel, title: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        model: StepModel,
+        title: str,
+        parent: QWidget | None = None,
+        document: Document | None = None,
+        node: str | None = None,
+        window: Any = None,
+    ) -> None:
         super().__init__(parent)
+        self.document, self.node = document, node
+        self.window_ = window if window is not None else SimpleNamespace(document=document)
+        self.job: Job | None = None
+        self.loaded: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray | None, str]] = {}
+        self.image: np.ndarray | None = None  # the network input of the loaded sample
+        self.clicked: tuple[int, int] | None = None
         self.setObjectName("step_through_dialog")
         self.setWindowTitle(f"Step through {title}")
         self.model = model
@@ -53,6 +82,16 @@ class StepDialog(QDialog):
         self.source.setCurrentIndex(self.source.findData(model.source))
         knobs.addWidget(QLabel("Input", self))
         knobs.addWidget(self.source)
+        self.sample = QSpinBox(self)
+        self.sample.setObjectName("step_sample")
+        self.sample.setRange(0, 9999)
+        self.channel = QSpinBox(self)
+        self.channel.setObjectName("step_channel")
+        self.channel.setRange(0, 4095)
+        for label, spin in (("Sample", self.sample), ("Channel", self.channel)):
+            knobs.addWidget(QLabel(label, self))
+            knobs.addWidget(spin)
+            spin.setEnabled(False)  # for the network's numbers only
         self.spins: dict[str, QSpinBox] = {}
         for name, low, high in (
             ("kernel", 1, 9),
@@ -69,7 +108,22 @@ class StepDialog(QDialog):
         knobs.addStretch(1)
         layout.addLayout(knobs)
         self.canvas = StepCanvas(model, self)
-        layout.addWidget(self.canvas, 1)
+        self.canvas.output_clicked.connect(self.show_field)
+        self.field = GridPanel("Network input (click an output cell)", self)
+        self.field.setObjectName("step_field")
+        self.field.min_cell = 1.0
+        self.field.setMaximumWidth(300)
+        self.field_note = QLabel(self)
+        self.field_note.setObjectName("step_field_note")
+        self.field_note.setWordWrap(True)
+        self.field_note.setMaximumWidth(300)
+        row = QHBoxLayout()
+        row.addWidget(self.canvas, 1)
+        side = QVBoxLayout()
+        side.addWidget(self.field, 1)
+        side.addWidget(self.field_note)
+        row.addLayout(side)
+        layout.addLayout(row, 1)
         self.message = QLabel(self)
         self.message.setObjectName("step_message")
         self.message.setWordWrap(True)
@@ -110,12 +164,14 @@ class StepDialog(QDialog):
         self._set_speed(self.speed.value())
         self._load_knobs()
         self.source.currentIndexChanged.connect(self._knobs_changed)
-        for spin in self.spins.values():
+        for spin in (*self.spins.values(), self.sample, self.channel):
             spin.valueChanged.connect(self._knobs_changed)
         self._show()
 
     @classmethod
-    def for_node(cls, document: Document, name: str, parent: QWidget | None = None) -> StepDialog:
+    def for_node(
+        cls, document: Document, name: str, parent: QWidget | None = None, window: Any = None
+    ) -> StepDialog:
         """The dialog for block ``name`` of the design (a message for a block it cannot show)."""
         node = document.graph.node(name)
         params = node.spec.with_defaults(node.params)
@@ -123,7 +179,11 @@ class StepDialog(QDialog):
         shape = found.inputs[0] if found is not None and found.inputs else None
         model = StepModel.for_block(node.type_id, params, shape)
         label = STEPPABLE.get(node.type_id, node.type_id)
-        return cls(model, f"{name} ({label})", parent)
+        if window is None and parent is not None:
+            window = parent.window()  # the main window: its runs folders hold the trained runs
+        if window is not None and getattr(window, "document", None) is not document:
+            window = None
+        return cls(model, f"{name} ({label})", parent, document, name, window)
 
     # ----- knobs -------------------------------------------------------------------------
     def _load_knobs(self) -> None:
@@ -145,12 +205,142 @@ class StepDialog(QDialog):
     def _knobs_changed(self) -> None:
         model = self.model
         model.source = str(self.source.currentData())
+        real = model.source in REAL_SOURCES
+        self.sample.setEnabled(real)
+        self.channel.setEnabled(real)
+        self.clicked = None
+        self.canvas.field_cells = set()
+        if real and not self._use_real():
+            return
         model.kernel_size = (self.spins["kernel"].value(),) * 2
         model.stride = (self.spins["stride"].value(),) * 2
         model.padding = (self.spins["padding"].value(),) * 2
         model.dilation = (self.spins["dilation"].value(),) * 2
         model.compute()
         self._show()
+
+    # ----- the network's numbers ---------------------------------------------------------
+    def _use_real(self) -> bool:
+        """Put the loaded numbers of the chosen source, sample and channel in the model;
+        start loading them (and return False) when they are not there yet."""
+        model = self.model
+        key = (model.source, self.sample.value(), self.channel.value())
+        if key in self.loaded:
+            model.real, model.real_kernel, model.real_note = self.loaded[key]
+            return True
+        model.real, model.result, model.done = None, None, 0
+        document = self.document
+        if document is None or self.node is None:
+            model.error = "The step-through was opened without a design: no network to run."
+        elif not document.result.ok:
+            model.error = (
+                f"{self.node}: the design does not validate ({len(document.result.errors)} "
+                "problem(s)), so the network cannot run. Fix the Problems list, or pick the "
+                "lecture's example."
+            )
+        elif self.job is None or not self.job.running:
+            model.error = ""
+            self.notes.setText("Running the network (the first time takes a few seconds)…")
+            request = ProbeRequest.of(self.window_)
+            node = self.node
+            self.job = Job(lambda: self._load(probe_for(request), node, key), self)
+            self.job.done.connect(self._loaded)
+            self.job.failed.connect(self._failed)
+            self.job.start()
+        self._show()
+        return False
+
+    @staticmethod
+    def _load(probe: Probe, node: str, key: tuple[str, int, int]) -> tuple[Any, ...]:
+        source, index, channel = key
+        io = probe.block_io(node, 1, index)
+        image = io.images[0].astype(np.float64)
+        if source == "sample":
+            channel = min(channel, image.shape[0] - 1)
+            note = (
+                f"Sample {index} of the data set (class {io.labels[0]}), channel {channel}: "
+                "its pixel values 0–255, before normalisation."
+            )
+            return key, (image[channel], None, note), image
+        x = io.x[0]
+        if x.ndim != 3:
+            raise DesignerError(
+                f"{node}: the step-through needs a C×H×W map at the block's input. Received: "
+                f"shape={list(x.shape)}. Pick the data set sample instead."
+            )
+        channel = min(channel, x.shape[0] - 1)
+        weight = getattr(io.module, "weight", None)
+        kernel = None
+        if weight is not None and weight.dim() == 4 and channel < weight.shape[1]:
+            kernel = weight[0, channel].detach().double().numpy()
+        note = (
+            f"The network's activation at {node}, sample {index} (class {io.labels[0]}), "
+            f"channel {channel} of {x.shape[0]}; {probe.note}."
+        )
+        return key, (x[channel], kernel, note), image
+
+    def _loaded(self, value: tuple[Any, ...]) -> None:
+        key, numbers, image = value
+        self.loaded[key] = numbers
+        self.image = image
+        self._knobs_changed()
+
+    def _failed(self, text: str) -> None:
+        self.model.error = text
+        self._show()
+
+    # ----- receptive field ---------------------------------------------------------------
+    def show_field(self, row: int, col: int) -> None:
+        """Outline the window output cell (row, col) reads, and its receptive field on the
+        network's input image."""
+        model = self.model
+        self.clicked = (row, col)
+        self.canvas.field_cells = window_cells(model, row, col)
+        self.canvas.update()
+        document, node = self.document, self.node
+        if document is None or node is None:
+            return
+        try:
+            field = receptive_fields(document.graph, document.result).get(node)
+        except (DesignerError, KeyError, ValueError, ZeroDivisionError):
+            field = None
+        shape = self._input_shape()
+        if field is None or shape is None:
+            self.field.set_grid(None)
+            self.field_note.setText("The receptive field is unknown (shapes unknown).")
+            return
+        real = model.source == "activation"  # the block's own map: its units are the design's
+        unit = network_unit(model, row, col) if real else (row, col)
+        image = self.image[0] if self.image is not None else np.zeros(shape)
+        box = field_box(field, unit, shape)
+        self.field.title = f"Network input: field of unit {unit}"
+        self.field.set_grid(image)
+        self.field.box = box
+        self.field.update()
+        h, w = field.size
+        words = [
+            f"Unit {unit} of {node}'s output sees a {h}×{w} field of the input"
+            + (f", rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]}" if box else "")
+            + f" (jump {field.jump[0]}×{field.jump[1]})."
+        ]
+        if not real:
+            words.append(
+                "The grids here are not the block's own input; the field is that of the "
+                "design's block."
+            )
+        if self.image is None:
+            words.append("Load a data set sample to see the image.")
+        self.field_note.setText(" ".join(words))
+
+    def _input_shape(self) -> tuple[int, int] | None:
+        document = self.document
+        if document is None:
+            return None
+        for name in document.graph.names_of_type("input"):
+            shape = document.graph.node(name).params.get("shape")
+            if shape is not None and len(shape) == 3:
+                return (int(shape[1]), int(shape[2]))
+        return None
 
     # ----- stepping ----------------------------------------------------------------------
     def advance(self, count: int) -> None:

@@ -33,9 +33,15 @@ class LectureView(QDialog):
     """A dialog for one block; subclasses fill ``controls`` and ``grids`` and define ``refresh``."""
 
     def __init__(
-        self, window: Any, node: str, title: str, sources: dict[str, str], types: dict[str, str]
+        self,
+        window: Any,
+        node: str,
+        title: str,
+        sources: dict[str, str],
+        types: dict[str, str],
+        parent: QWidget | None = None,
     ) -> None:
-        super().__init__(window if isinstance(window, QWidget) else None)
+        super().__init__(parent)
         self.window_ = window
         self.document = window.document
         self.node = node

@@ -59,43 +59,49 @@ class MessageView(QDialog):
         self.resize(520, 160)
 
 
-def _build(window: Any, kind: str, node: str | None) -> QWidget:
+def _build(window: Any, kind: str, node: str | None, parent: QWidget | None) -> QWidget:
     document = window.document
     if kind not in KINDS:
         return MessageView(
             "Lecture view",
             f"Lecture view: unknown kind. Received: kind={kind!r}. Use one of {', '.join(KINDS)}.",
-            window,
+            parent,
         )
     if node is None or node not in document.graph:
         return MessageView(
             "Lecture view",
             f"Lecture view ({kind}): select a block first. Received: node={node!r}. "
             "Select a block on the canvas, then open the view from its context menu.",
-            window,
+            parent,
         )
     if kind == "step":
         from designer.lecture.step_view import StepDialog
 
-        return StepDialog.for_node(document, node, window)
+        return StepDialog.for_node(document, node, parent, window)
     if kind == "backprop":
         from designer.lecture.backprop_view import BackpropView
 
-        return BackpropView(window, node)
+        return BackpropView(window, node, parent)
     if kind == "batchnorm":
         from designer.lecture.batchnorm_view import BatchNormView
 
-        return BatchNormView(window, node)
+        return BatchNormView(window, node, parent)
     from designer.lecture.dropout_view import DropoutView
 
-    return DropoutView(window, node)
+    return DropoutView(window, node, parent)
 
 
-def open_lecture_view(window: Any, kind: str, node: str | None) -> QWidget:
+def open_lecture_view(
+    window: Any, kind: str, node: str | None, parent: QWidget | None = None
+) -> QWidget:
     """Open view ``kind`` ("step", "backprop", "batchnorm", "dropout") for block ``node`` of
-    ``window.document`` (``window`` is the main window, or any widget with a ``document``).
-    Returns the shown view; problems are written in it, never raised."""
-    view = _build(window, kind, node)
+    ``window.document`` (``window`` is the main window, or any object with a ``document``; its
+    ``run_roots`` or ``training`` say where the trained runs are). ``parent``: the view's
+    parent widget (default: ``window`` when it is a widget). Returns the shown view; problems
+    are written in it, never raised."""
+    if parent is None and isinstance(window, QWidget):
+        parent = window
+    view = _build(window, kind, node, parent)
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
     return view
