@@ -180,7 +180,10 @@ class TrainingController(QObject):
         except SettingsError as error:
             self._status(f"Stored training settings are invalid, defaults shown: {error}")
             current = TrainingSettings()
-        dialog = TrainingSettingsDialog(current, self.window)
+        inputs = self.document.graph.nodes_of_type("input")
+        shape = tuple(int(v) for v in inputs[0].params.get("shape", ())) if inputs else ()
+        chw = (shape[0], shape[1], shape[2]) if len(shape) == 3 else None  # for the preview
+        dialog = TrainingSettingsDialog(current, self.window, input_shape=chw)
         if dialog.exec():
             self.store_settings(dialog.result_settings)
             return True

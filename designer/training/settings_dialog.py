@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.dialogs.number_fields import FieldError, IntField, RealField
+from designer.training.augment_preview import AugmentationBox, AugmentPreviewDialog
 from engine.data.settings import DATASETS, NORMALIZATIONS
 from engine.training.settings import (
     LOSSES,
@@ -52,8 +53,15 @@ def _choice(items: tuple[str, ...], value: str, editable: bool = False) -> QComb
 class TrainingSettingsDialog(QDialog):
     """Edit a copy of the settings; ``result_settings`` holds the accepted ones."""
 
-    def __init__(self, settings: TrainingSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: TrainingSettings,
+        parent: QWidget | None = None,
+        input_shape: tuple[int, int, int] | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.input_shape = input_shape  # the Input block's, for the augmentation preview
+        self.preview: AugmentPreviewDialog | None = None
         self.setWindowTitle("Training settings")
         self.setObjectName("training_settings_dialog")
         self.initial = settings
@@ -74,9 +82,9 @@ class TrainingSettingsDialog(QDialog):
         self.val_split = RealField("Validation share", d.val_split, 0.0, 0.95, 0.05, example="0.2")
         self.val_split.setToolTip("Share of the samples kept for validation, in [0, 1)")
         self.normalize = _choice(NORMALIZATIONS, d.normalize)
-        self.crop = IntField("Random crop padding", d.crop_padding, 0, None, example="4")
-        self.flip = QCheckBox("random horizontal flip")
-        self.flip.setChecked(d.flip)
+        self.augment = AugmentationBox(d, self)
+        self.crop, self.flip = self.augment.crop, self.augment.flip
+        self.augment.preview_button.clicked.connect(self.preview_augmentation)
         self.fit = QCheckBox("resize / convert the images to fit the Input block")
         self.fit.setChecked(d.fit_input)
         self.batch = IntField("Batch size", s.batch_size, 1, None, example="64")
@@ -108,8 +116,6 @@ class TrainingSettingsDialog(QDialog):
             ("Use", self.limit),
             ("Validation share", self.val_split),
             ("Normalisation", self.normalize),
-            ("Random crop padding", self.crop),
-            ("", self.flip),
             ("", self.fit),
             ("Batch size", self.batch),
             ("Epochs", self.epochs),
@@ -136,6 +142,7 @@ class TrainingSettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.augment)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
 
@@ -160,8 +167,7 @@ class TrainingSettingsDialog(QDialog):
             "limit": self.limit.value(),
             "val_split": self.val_split.value(),
             "normalize": self.normalize.currentText(),
-            "crop_padding": self.crop.value(),
-            "flip": self.flip.isChecked(),
+            **self.augment.values(),
             "fit_input": self.fit.isChecked(),
         }
         data.update(
@@ -179,6 +185,23 @@ class TrainingSettingsDialog(QDialog):
             mixed_precision=self.amp.isChecked(),
         )
         return data
+
+    def preview_augmentation(self) -> None:
+        """Open the preview of the augmentation the form holds (refused, with the message
+        under the form, when a value is wrong)."""
+        try:
+            settings = TrainingSettings.from_dict(self.values())
+        except FieldError as error:
+            self.error.setText(str(error))
+            return
+        except (ValueError, TypeError) as error:
+            self.error.setText(str(error))
+            return
+        self.error.setText("")
+        if self.preview is not None:
+            self.preview.close()
+        self.preview = AugmentPreviewDialog(settings.data, self.input_shape, settings.seed, 0, self)
+        self.preview.show()
 
     def accept(self) -> None:
         try:

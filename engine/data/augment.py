@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import Any
 
 import torch
 import torch.nn.functional as F  # noqa: N812
@@ -231,3 +232,74 @@ def resample(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     """``x`` sampled (bilinear, zeros outside) through the B×2×3 matrices ``theta``."""
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Augmented samples for the data settings' preview: ``grid[i, 0]`` sample i as the network
+    takes it (conformed), ``grid[i, 1:]`` augmented copies; float N×(1+copies)×C×H×W in
+    [0, 1] (the normalisation undone)."""
+
+    grid: torch.Tensor
+    labels: tuple[str, ...]  # the class of each row
+    dataset: str
+    notes: tuple[str, ...]
+
+
+def preview(
+    data: DataSettings,
+    input_shape: tuple[int, int, int] | None,
+    seed: int,
+    *,
+    data_seed: int = 0,
+    samples: int = 6,
+    copies: int = 5,
+) -> Preview:
+    """``copies`` augmentations of ``samples`` training images (one per class, the first ones
+    in the pool), drawn from ``seed``: the same seed gives the same grid. The images are
+    converted to ``input_shape`` (the Input block) as a run converts them; the mean and spread
+    that a run normalises with come from up to 2,048 of them. Raises DesignerError (the data
+    set cannot be read, colour jitter on grey images) with what to do."""
+    from engine.data.augment_spec import colour_problem
+    from engine.data.pipeline import channel_stats, conform
+    from engine.data.sources import load_source
+    from engine.errors import DesignerError
+
+    pool = load_source(data, input_shape, data_seed)
+    channels, size = data.channels, data.resize
+    if input_shape is not None and data.fit_input:
+        channels = channels or input_shape[0]
+        size = size or (input_shape[1], input_shape[2])
+    if channels not in (None, 1, 3) or (channels is None and pool.sample_shape[0] not in (1, 3)):
+        channels = 3
+    images = torch.from_numpy(pool.images)
+    rows = _one_per_class(pool.labels, samples)
+    shown = conform(images[rows], channels, size)
+    if (problem := colour_problem(data, shown.shape[1], f"{pool.name} as fed")) is not None:
+        raise DesignerError(problem)
+    step = max(1, len(images) // 2048)
+    mean, std = channel_stats(conform(images[::step][:2048], channels, size), data.normalize)
+    scale = (1.0 / (255.0 * std)).view(1, -1, 1, 1)
+    shift = (mean / std).view(1, -1, 1, 1)
+    generator = torch.Generator().manual_seed(int(seed))
+    batch = shown.repeat_interleave(copies, 0)
+    out = Augmenter.from_settings(data).apply(batch, scale, shift, generator)
+    out = (out * std.view(1, -1, 1, 1) + mean.view(1, -1, 1, 1)).clamp_(0.0, 1.0)
+    grid = torch.cat(
+        (shown.float().div(255.0)[:, None], out.view(len(rows), copies, *out.shape[1:])), 1
+    )
+    labels = tuple(pool.classes[int(pool.labels[i])] for i in rows)
+    return Preview(grid, labels, pool.name, tuple(pool.notes))
+
+
+def _one_per_class(labels: Any, count: int) -> list[int]:
+    """Indices of the first image of each class (classes in order), then of the rest."""
+    firsts: dict[int, int] = {}
+    for i, label in enumerate(labels.tolist()):
+        firsts.setdefault(int(label), i)
+        if len(firsts) >= count:
+            break
+    rows = [firsts[k] for k in sorted(firsts)][:count]
+    taken = set(rows)
+    rest = (i for i in range(len(labels)) if i not in taken)
+    return rows + [next(rest) for _ in range(min(count, len(labels)) - len(rows))]
