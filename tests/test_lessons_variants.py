@@ -101,3 +101,14 @@ def test_local_variant_refuses_dilation() -> None:
     base.set_params("conv1", {"dilation": 2})
     with pytest.raises(GraphError, match=r"conv1 \(conv2d\).*dilation=2"):
         variants.with_local(base)
+
+
+def test_every_experiment_gives_valid_variants_of_the_base() -> None:
+    from engine.lessons.experiments import EXPERIMENTS, experiment_graphs
+
+    base = _lenet()
+    for key, experiment in EXPERIMENTS.items():
+        made = experiment_graphs(key, base)
+        assert [label for label, _ in made] == [label for label, _ in experiment.variants]
+        assert all(infer(graph).ok for _, graph in made), key
+        assert len({str(graph.to_data()) for _, graph in made}) == len(made), key

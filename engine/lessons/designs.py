@@ -1,0 +1,53 @@
+"""The small designs of the sliding-window lessons, built with the graph's public edits.
+
+The lessons on padding and stride, pooling and unpooling, and transposed convolution each open
+one of these tiny networks (one channel, a few pixels a side) so the step-through draws every
+cell; the other lessons open presets (``engine.lessons.lessons.Lesson.design``).
+"""
+
+from __future__ import annotations
+
+from engine.graph import Graph
+
+
+def _chain(shape: list[int], blocks: list[tuple[str, str, dict]]) -> Graph:
+    graph = Graph()
+    graph.add_node("input", "input", {"shape": shape})
+    previous = "input"
+    for type_id, name, params in blocks:
+        graph.add_node(type_id, name, params)
+        graph.connect(previous, name)
+        previous = name
+    graph.add_node("output", "output")
+    graph.connect(previous, "output")
+    return graph
+
+
+def padding_stride() -> Graph:
+    """A 7×7 image through a 3×3 convolution with stride 2 and padding 1."""
+    return _chain(
+        [1, 7, 7],
+        [("conv2d", "conv", {"out_channels": 1, "kernel_size": 3, "stride": 2, "padding": 1})],
+    )
+
+
+def pooling_unpooling() -> Graph:
+    """An 8×8 image max-pooled 2×2 (keeping the indices), then unpooled back to 8×8."""
+    graph = Graph()
+    graph.add_node("input", "input", {"shape": [1, 8, 8]})
+    graph.add_node("maxpool2d", "pool", {"kernel_size": 2, "return_indices": True})
+    graph.connect("input", "pool")
+    graph.add_node("maxunpool2d", "unpool", {"kernel_size": 2})
+    graph.connect("pool", "unpool", "out", "in")
+    graph.connect("pool", "unpool", "indices", "indices")
+    graph.add_node("output", "output")
+    graph.connect("unpool", "output")
+    return graph
+
+
+def transposed() -> Graph:
+    """A 3×3 map upsampled by a 3×3 transposed convolution with stride 2."""
+    return _chain(
+        [1, 3, 3],
+        [("conv_transpose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2})],
+    )
