@@ -296,3 +296,20 @@ def test_the_inspector_opens_the_views(qtbot, vgg: Host) -> None:
     qtbot.addWidget(view)
     assert view.objectName() == "dropout_view" and view.isVisible()
     assert view.grid("torch at test").shape == (6, 6)
+
+
+def test_a_view_whose_block_was_deleted_says_so(qtbot, vgg: Host) -> None:
+    views = [open_lecture_view(vgg, "dropout", "dropout")]
+    node = vgg.document.graph.names_of_type("batchnorm")[0]
+    views.append(open_lecture_view(vgg, "batchnorm", node))
+    views.append(open_lecture_view(vgg, "backprop", "stage1.pool"))
+    for view in views:
+        qtbot.addWidget(view)
+    from designer.canvas import editing
+
+    editing.delete(vgg.document, ["dropout", node, "stage1.pool"])
+    for view in views:
+        view.source.setCurrentIndex(1)  # what a person does next: no exception, a message
+        assert "no longer in the design" in view.message.text()
+    views[1].next_button.click()
+    assert "no longer in the design" in views[1].message.text()

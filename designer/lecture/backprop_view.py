@@ -49,7 +49,7 @@ class BackpropView(LectureView):
         return spin
 
     def refresh(self) -> None:
-        if not self.usable:
+        if not self.alive():
             return
         self.message.clear()
         node = self.document.graph.node(self.node)

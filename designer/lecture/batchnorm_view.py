@@ -80,7 +80,7 @@ class BatchNormView(LectureView):
     def reset(self) -> None:
         self.batches, self.trace = [], None
         self.table.clear()
-        if self.usable:
+        if self.alive():
             self.message.clear()
             self.next_batch()
 
@@ -90,7 +90,7 @@ class BatchNormView(LectureView):
 
     def next_batch(self) -> None:
         """Walk one more batch through the block in training mode."""
-        if not self.usable or self.busy():
+        if not self.alive() or self.busy():
             return
         n, k = self.batch_size.value(), len(self.batches)
         if self.source.currentData() == LECTURE:

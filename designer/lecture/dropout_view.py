@@ -64,7 +64,7 @@ class DropoutView(LectureView):
         return float(node.spec.with_defaults(node.params)["p"])
 
     def refresh(self) -> None:
-        if not self.usable:
+        if not self.alive():
             return
         self.message.clear()
         if self.source.currentData() == LECTURE:

@@ -86,6 +86,19 @@ class LectureView(QDialog):
         self.source.currentIndexChanged.connect(self.refresh)
 
     # ----- real numbers ------------------------------------------------------------------
+    def alive(self) -> bool:
+        """Whether the block is still in the design as the type shown (else says so)."""
+        graph = self.document.graph
+        if self.node in graph and graph.node(self.node).type_id == self.type_id:
+            return self.usable
+        if self.usable:
+            self.fail(
+                f"{self.node}: the block is no longer in the design (deleted, renamed or "
+                f"replaced). Received: node={self.node}. Open the view again from a block."
+            )
+        self.usable = False
+        return False
+
     def design_problem(self) -> str:
         """Why the network's real numbers cannot be had now ("" when they can)."""
         result = self.document.result
