@@ -26,31 +26,42 @@ class LayerRow(NamedTuple):
 
 def _display_names(graph: Graph) -> dict[str, str]:
     """The display name of each block type in ``graph`` (old, aliased ids included)."""
-    return {
-        type_id: CATALOG.get(type_id).display_name if type_id in CATALOG else type_id
-        for type_id in {node.type_id for node in graph}
-    }
+    return {type_id: _display_name(type_id) for type_id in {node.type_id for node in graph}}
 
 
 def layer_rows(graph: Graph, result: InferenceResult) -> list[LayerRow]:
     """One row per node, in evaluation order."""
     display = _display_names(graph)
-    rows = []
-    nodes = result.nodes
-    for name in result.order:
-        node = graph.node(name)
-        node_result = nodes[name]
-        rows.append(
-            LayerRow(
-                name,
-                display[node.type_id] + (" (bypassed)" if node.bypassed else ""),
-                group_name(node.group),
-                node_result.output,
-                node_result.params,
-                node_result.macs,
-            )
-        )
-    return rows
+    return [layer_row(graph, result, name, display) for name in result.order]
+
+
+def layer_row(
+    graph: Graph, result: InferenceResult, name: str, display: dict[str, str] | None = None
+) -> LayerRow:
+    """The row of node ``name`` (``display``: the display names by type, when known)."""
+    node = graph.node(name)
+    node_result = result.nodes[name]
+    kind = display[node.type_id] if display is not None else _display_name(node.type_id)
+    return LayerRow(
+        name,
+        kind + (" (bypassed)" if node.bypassed else ""),
+        group_name(node.group),
+        node_result.output,
+        node_result.params,
+        node_result.macs,
+    )
+
+
+def _display_name(type_id: str) -> str:
+    return CATALOG.get(type_id).display_name if type_id in CATALOG else type_id
+
+
+def node_activation_values(result: InferenceResult, name: str) -> int:
+    """How many values node ``name``'s outputs hold (one sample)."""
+    node = result.nodes.get(name)
+    if node is None:
+        return 0
+    return sum(math.prod(shape) for shape in node.outputs.values() if shape is not None)
 
 
 def activation_bytes(result: InferenceResult, batch: int = 1) -> int:

@@ -60,3 +60,40 @@ def test_the_inspector_field_follows_edits_visiting_only_what_they_change(
     assert lecture.node_name == "conv1200"
     assert lecture._kept is not None and lecture._kept.visited <= 6
     assert lecture.field == receptive_fields(doc.graph, doc.result)["conv1200"]
+
+
+def test_the_summary_replaces_only_the_rows_an_edit_changes(window: MainWindow) -> None:
+    model = window.summary.model
+    resets, changed_rows = [], []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.dataChanged.connect(
+        lambda first, last, *_: changed_rows.extend(range(first.row(), last.row() + 1))
+    )
+    edit(window, "conv700", {"out_channels": 8})  # conv700..conv701 change shape or count
+    assert resets == []
+    assert sorted(model.rows[i].name for i in set(changed_rows)) == sorted(
+        ["conv700", "bn700", "relu700", "conv701"]
+    )
+    row = model.rows[model.row_of("conv700")]
+    assert row.output_shape == (8, 32, 32)
+    assert model.index(model.row_of("conv700"), 2).data() == "8×32×32"
+    # the totals moved by the changed blocks: equal to adding up every block again
+    result = window.document.result
+    assert f"Total params: {result.total_params:,}" in window.summary.totals.text()
+    assert f"Total MACs: {result.total_macs:,}" in window.summary.totals.text()
+    # what the table shows equals a full rebuild of it
+    shown = list(model.rows)
+    window.summary._shown = (None, None, -1)
+    window.summary.update_from(result)
+    assert model.rows == shown
+    # an edit of the structure (a block removed) resets it
+    resets.clear()
+    window.document.remove_nodes(["output1"])
+    QApplication.processEvents()
+    assert resets == [1] and model.row_of("output1") == -1
+    # a block moved into a group: the group column of its row (groups are not structure)
+    window.document.undo_stack.undo()
+    QApplication.processEvents()
+    window.document.run_edit("Group", lambda g: g.set_groups({"conv5": ("stage1",)}))
+    QApplication.processEvents()
+    assert model.rows[model.row_of("conv5")].group == "stage1"
