@@ -200,8 +200,8 @@ def test_runs_and_predict_follow_a_run_between_its_epochs(qtbot, window) -> None
     run_dir = Path(dashboard.started.run_dir)
     window.switch_view("runs")
     qtbot.waitUntil(runs.isVisible, timeout=5_000)
-    texts = [runs.list.item(i).text() for i in range(runs.list.count())]
-    assert len(texts) == 1 and "running, 1 epoch(s)" in texts[0], texts
+    texts = [(runs.cell(i, "status"), runs.cell(i, "epochs")) for i in range(runs.row_count())]
+    assert texts == [("running", "1")], texts
     acc_curve, _loss_curve = runs.curves[str(run_dir)]
     assert len(acc_curve.getData()[0]) == 1
     first = _predict(qtbot, predict)
@@ -211,8 +211,8 @@ def test_runs_and_predict_follow_a_run_between_its_epochs(qtbot, window) -> None
     assert "is training" in predict.info.text()
     reads = runs.follow_reads
     _pause_after_next_epoch(qtbot, controller, dashboard, 2)  # Runs in front: updated at once
-    texts = [runs.list.item(i).text() for i in range(runs.list.count())]
-    assert len(texts) == 1 and "running, 2 epoch(s)" in texts[0], texts
+    texts = [(runs.cell(i, "status"), runs.cell(i, "epochs")) for i in range(runs.row_count())]
+    assert texts == [("running", "2")], texts
     assert len(acc_curve.getData()[0]) == 2 and runs.follow_reads == reads + 1  # once an epoch
     second = _predict(qtbot, predict)
     assert second.epoch == _best_epoch(run_dir)  # the newest best.pt, read while it runs
@@ -222,7 +222,7 @@ def test_runs_and_predict_follow_a_run_between_its_epochs(qtbot, window) -> None
     assert runs.follow_reads == reads
     window.switch_view("runs")
     qtbot.waitUntil(lambda: runs.follow_reads == reads + 1, timeout=5_000)
-    assert "running, 3 epoch(s)" in runs.list.item(0).text()
+    assert (runs.cell(0, "status"), runs.cell(0, "epochs")) == ("running", "3")
     assert controller.is_running()  # predicting never stopped the run
     controller.resume()
     controller.stop()

@@ -90,7 +90,7 @@ def test_completed_run_shows_evaluation_runs_and_predicts(qtbot, window) -> None
     assert dashboard.evaluation.confusion.image.shape == (10, 10)
     assert dashboard.evaluation.counts.text(0, 0) != ""
     runs = controller.host.runs
-    assert runs.list.count() == 1 and runs.curves  # the run is listed and overlaid
+    assert runs.row_count() == 1 and runs.curves  # the run is listed and overlaid
     predict = controller.host.predict
     assert predict.run_dir is not None
     predict.predict_sample(3)

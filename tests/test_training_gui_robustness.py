@@ -54,8 +54,19 @@ def open_training_tab(qtbot, window) -> None:
 
 
 def run_texts(window) -> list[str]:
+    """Each row of the Runs page as "NAME  STATUS, N epoch(s), best ACC", and for a damaged
+    run "  — damaged: " and its tooltip's first problem."""
     runs = window.training.host.runs
-    return [runs.list.item(i).text() for i in range(runs.list.count())]
+    texts = []
+    for i in range(runs.row_count()):
+        text = (
+            f"{runs.cell(i, 'name')}  {runs.cell(i, 'status')}, {runs.cell(i, 'epochs')} "
+            f"epoch(s), best {runs.cell(i, 'best_acc')}"
+        )
+        if "damaged" in runs.cell(i, "status"):
+            text += f"  — damaged: {runs.tooltip(i).splitlines()[1]}"
+        texts.append(text)
+    return texts
 
 
 def wait_end(qtbot, controller, timeout: int = 90_000) -> None:
@@ -73,7 +84,7 @@ def test_the_training_tab_opens_with_a_damaged_run_folder(qtbot, window, tmp_pat
     damaged, good = run_texts(window)
     assert "damaged: metrics.jsonl line 1: a JSON list" in damaged
     assert "completed, 1 epoch(s), best 40.0%" in good and "damaged" not in good
-    tip = host.runs.list.item(0).toolTip()
+    tip = host.runs.tooltip(0)
     assert "20250101-000000" in tip and "metrics.jsonl line 1" in tip
 
 
@@ -101,7 +112,7 @@ def test_refresh_marks_a_damaged_run_and_draws_the_rest(qtbot, window, tmp_path,
     good, damaged = run_texts(window)
     assert "stopped, 1 epoch(s), best 40.0%" in good
     assert "damaged:" in damaged, damaged
-    runs.list.item(0).setCheckState(Qt.CheckState.Checked)  # overlay both: nothing raises
+    runs.table.selectAll()  # overlay both: nothing raises
     assert len(runs.curves) == 2
 
 

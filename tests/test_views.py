@@ -193,7 +193,7 @@ def test_the_runs_view_lists_the_runs_full_size(qtbot, window, tmp_path) -> None
     page = window.training.host.runs
     qtbot.waitUntil(lambda: page is not None and page.isVisible())
     assert page.parentWidget() is window.workspace.runs_view
-    assert page.list.count() == 1
+    assert page.row_count() == 1
     assert page.height() >= 0.6 * window.height()
 
 

@@ -1,5 +1,9 @@
-"""The Runs page: every run of the project, with the curves of the checked ones overlaid
-(read from each run's metrics.jsonl).
+"""The Runs page, the run browser: every run of the project in a sortable table (start time,
+status, data, epochs, best validation accuracy and loss, parameters, MACs, time, design
+fingerprint, name, note, star), and for the selected runs their curves overlaid, the settings
+that differ and the design diff of two (``designer.runs.compare``). A run's design opens as a
+new design; runs are renamed, noted and starred in place (stored in run_meta.json) and deleted
+to the runs folder's trash, with an undo for the session.
 
 After Save As the design's runs folder changes (``designer.run_history``): the page lists the
 runs of the current folder, then those of the folders the design had before in this session,
@@ -7,59 +11,38 @@ each marked with its folder, so that Save As never hides a run the page showed.
 
 A run that is training is followed (``follow``, at each of its epoch ends): its row and its
 curves are read again from its own folder only, and only while the page is shown (else once
-when it is shown); the first time, the whole folder is listed once, with the run checked."""
+when it is shown); the first time, the whole folder is listed once, with the run selected."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSignalBlocker, Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
+    QSplitter,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from designer.training.widgets import COLOURS, PlotArea, readable_plot
+from designer.runs.actions import RunTrash, open_run_design, training_run
+from designer.runs.compare import ComparePanel
+from designer.runs.model import COLUMN, PATH_ROLE, RunRow, RunsModel, RunsProxy, make_row
+from engine.errors import DesignerError
 from engine.training.runs import RunInfo, check_metrics, list_runs, read_metrics
 
 
-def _percent(value: float | None) -> str:
-    return f"{value:.1%}" if value is not None else "–"
-
-
-Curves = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-def _curves(path: str) -> Curves:
-    """Epochs, validation accuracies and losses of a run (NaN, drawn as a gap, where a value
-    is missing; 0.0 is a value)."""
-    return _curves_of(read_metrics(path))
-
-
-def _curves_of(records: list[dict]) -> Curves:
-    """``_curves`` of records already read."""
-
-    def column(key: str) -> np.ndarray:
-        values = [r.get(key) for r in records]
-        return np.array([np.nan if v is None else v for v in values], dtype=float)
-
-    epochs = [r.get("epoch") for r in records]
-    x = np.array([i + 1 if e is None else e for i, e in enumerate(epochs)], dtype=float)
-    return x, column("val_accuracy"), column("val_loss")
-
-
 class RunsPage(QWidget):
-    """Runs listed with status and accuracy; checked runs are overlaid."""
+    """The run browser: the table of runs above the comparison of the selected ones."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,36 +53,102 @@ class RunsPage(QWidget):
         self.following: str | None = None  # the run folder of a run that is training
         self._follow_pending = False  # its epoch ended while the page was hidden
         self.follow_reads = 0  # how often a followed run was read again (for tests)
+        self.records: dict[str, list[dict[str, Any]]] = {}  # metrics of the selected runs
+        self.trash = RunTrash()
         self.folder = QLabel("", self)
         self.folder.setWordWrap(True)
-        self.list = QListWidget(self)
-        self.list.setObjectName("runs_list")
-        self.list.itemChanged.connect(lambda _item: self.redraw())
-        refresh = QPushButton("Refresh", self)
-        refresh.clicked.connect(lambda: self.set_root(self.root) if self.root else None)
-        self.view = PlotArea(self)
-        self.acc_plot = readable_plot(self.view, "Validation accuracy")
-        self.acc_plot.setLabel("bottom", "epoch")
-        self.acc_plot.addLegend(offset=(-10, -10))
-        self.loss_plot = readable_plot(self.view, "Validation loss")
-        self.loss_plot.setLabel("bottom", "epoch")
-        self.curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
-        side = QVBoxLayout()
+        self.model = RunsModel(self)
+        self.model.failed.connect(self.say)
+        self.model.meta_changed.connect(lambda _path: self.redraw(diffs_only=True))
+        self.proxy = RunsProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = self._make_table()
+        self.message = QLabel("", self)
+        self.message.setObjectName("runs_message")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.compare = ComparePanel(self)
+        tab = self.compare.curves_tab
+        self.curves = tab.curves  # run folder -> (accuracy curve, loss curve)
+        self.bands = tab.bands
+        self.acc_plot, self.loss_plot = tab.acc_plot, tab.loss_plot
+        tab.x_axis.currentIndexChanged.connect(lambda _i: self.redraw())
+        tab.group.toggled.connect(lambda _on: self.redraw())
+        top = QWidget(self)
+        side = QVBoxLayout(top)
+        side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(self.folder)
-        side.addWidget(self.list, 1)
-        side.addWidget(refresh)
-        layout = QHBoxLayout(self)
-        layout.addLayout(side, 1)
-        layout.addWidget(self.view, 3)
+        side.addWidget(self.table, 1)
+        side.addLayout(self._make_buttons())
+        side.addWidget(self.message)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(top)
+        splitter.addWidget(self.compare)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
 
+    def _make_table(self) -> QTableView:
+        table = QTableView(self)
+        table.setObjectName("runs_table")
+        table.setModel(self.proxy)
+        table.setSortingEnabled(True)
+        table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # as listed until a header is clicked
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        table.verticalHeader().hide()
+        table.setWordWrap(False)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        table.selectionModel().selectionChanged.connect(lambda *_a: self.redraw())
+        table.clicked.connect(self._clicked)
+        return table
+
+    def _clicked(self, index: Any) -> None:
+        """A click on a run's star stars it, or not any more."""
+        if index.column() == COLUMN["star"]:
+            self.model.toggle_star(self.proxy.mapToSource(index).row())
+
+    def _make_buttons(self) -> QHBoxLayout:
+        self.refresh_button = QPushButton("Refresh", self)
+        self.refresh_button.clicked.connect(lambda: self.set_root(self.root) if self.root else None)
+        self.open_button = QPushButton("Open this run's design", self)
+        self.open_button.setObjectName("runs_open_design")
+        self.open_button.setToolTip("Open the design the selected run trained, as a new design")
+        self.open_button.clicked.connect(self.open_design)
+        self.delete_button = QPushButton("Delete", self)
+        self.delete_button.setObjectName("runs_delete")
+        self.delete_button.setToolTip("Move the selected runs to the runs folder's .trash")
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.undo_button = QPushButton("Undo delete", self)
+        self.undo_button.setObjectName("runs_undo_delete")
+        self.undo_button.setEnabled(False)
+        self.undo_button.clicked.connect(self.undo_delete)
+        hint = QLabel("Double-click a name or note to edit it; click ☆ to star a run.", self)
+        hint.setWordWrap(True)
+        bar = QHBoxLayout()
+        for widget in (self.refresh_button, self.open_button, self.delete_button):
+            bar.addWidget(widget)
+        bar.addWidget(self.undo_button)
+        bar.addWidget(hint, 1)
+        return bar
+
+    # ----- listing -------------------------------------------------------------------------
     def set_root(self, root: Path, earlier: list[Path] | None = None) -> None:
-        """List the runs under ``root`` (the newest checked), then those under the ``earlier``
+        """List the runs under ``root`` (the newest selected), then those under the ``earlier``
         folders (None: the ones given last time); a damaged run is marked, with what is wrong
         in its tooltip."""
         self.root = Path(root)
         if earlier is not None:
             self.earlier = [Path(e) for e in earlier if Path(e) != self.root]
-        checked = {item.data(Qt.ItemDataRole.UserRole) for item in self._items() if self._on(item)}
+        selected = self.selected_paths()
         try:
             self.runs = list_runs(self.root)
             self.folder.setText(self._folder_text())
@@ -118,36 +167,17 @@ class RunsPage(QWidget):
                 f"{self.folder.text()}\nAlso listed: the runs this design had in {names} "
                 "before Save As (new runs go to the folder above)."
             )
-        self.list.blockSignals(True)
-        self.list.clear()
-        newest = len(self.runs) - 1 if self.runs else len(self.earlier_runs) - 1
-        for i, run in enumerate(self.runs + self.earlier_runs):
-            item = self._item(run, earlier=i >= len(self.runs))
-            on = str(run.path) in checked or (not checked and i == newest)
-            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
-            self.list.addItem(item)
-        self.list.blockSignals(False)
-        self.redraw()
-
-    @staticmethod
-    def _item(run: RunInfo, earlier: bool) -> QListWidgetItem:
-        text = (
-            f"{run.name}  {run.status}, {run.epochs} epoch(s), "
-            f"best {_percent(run.best_val_accuracy)}"
-        )
-        if earlier:
-            text += f"  (in {Path(run.path).parent.name}, before Save As)"
-        if run.problems:
-            more = f" and {len(run.problems) - 1} more" if len(run.problems) > 1 else ""
-            text += f"  — damaged: {run.problems[0]}{more}"
-        item = QListWidgetItem(text)
-        item.setData(Qt.ItemDataRole.UserRole, str(run.path))
-        tip = str(run.path)
-        if run.problems:
-            tip = f"{run.path} is damaged; what could be read is shown:\n" + "\n".join(run.problems)
-        item.setToolTip(tip)
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        return item
+        rows = [make_row(run) for run in self.runs]
+        rows += [make_row(run, earlier=True) for run in self.earlier_runs]
+        self.records = {}
+        with QSignalBlocker(self.table.selectionModel()):
+            self.model.set_rows(rows)
+        known = {row.path for row in rows}
+        selected = [p for p in selected if p in known]
+        if not selected and rows:
+            newest = self.runs[-1] if self.runs else self.earlier_runs[-1]
+            selected = [str(newest.path)]
+        self.select_paths(selected)
 
     def _folder_text(self) -> str:
         assert self.root is not None
@@ -164,12 +194,43 @@ class RunsPage(QWidget):
             )
         return f"No runs yet in {self.root}"
 
-    def _items(self) -> list[QListWidgetItem]:
-        return [self.list.item(i) for i in range(self.list.count())]
+    # ----- rows and selection (in the table's order) ---------------------------------------
+    def row_count(self) -> int:
+        return self.proxy.rowCount()
 
-    @staticmethod
-    def _on(item: QListWidgetItem) -> bool:
-        return item.checkState() == Qt.CheckState.Checked
+    def paths(self) -> list[str]:
+        """The run folders in the order the table shows them."""
+        return [str(self.proxy.index(r, 0).data(PATH_ROLE)) for r in range(self.row_count())]
+
+    def cell(self, row: int, column: str) -> str:
+        """The text the table shows in ``row`` (in its order) and ``column`` (a key of
+        ``designer.runs.model.COLUMNS``)."""
+        return str(self.proxy.index(row, COLUMN[column]).data() or "")
+
+    def tooltip(self, row: int) -> str:
+        return str(self.proxy.index(row, 0).data(Qt.ItemDataRole.ToolTipRole) or "")
+
+    def selected_paths(self) -> list[str]:
+        """The selected runs' folders, in the table's order."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [str(self.proxy.index(r, 0).data(PATH_ROLE)) for r in rows]
+
+    def select_paths(self, paths: list[str]) -> None:
+        """Select exactly the runs in ``paths`` (and redraw once)."""
+        model = self.table.selectionModel()
+        selection = QItemSelection()
+        wanted = set(paths)
+        for r in range(self.row_count()):
+            if self.proxy.index(r, 0).data(PATH_ROLE) in wanted:
+                selection.select(self.proxy.index(r, 0), self.proxy.index(r, len(COLUMN) - 1))
+        with QSignalBlocker(model):
+            model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.table.viewport().update()
+        self.redraw()
+
+    def _row(self, path: str) -> RunRow | None:
+        index = self.model.row_of(path)
+        return None if index is None else self.model.rows[index]
 
     # ----- a run that is training ----------------------------------------------------------
     def follow(self, run_dir: str | Path, root: Path | None = None) -> None:
@@ -197,65 +258,128 @@ class RunsPage(QWidget):
             return
         self.follow_reads += 1
         index = next((i for i, r in enumerate(self.runs) if str(r.path) == path), None)
-        if index is None:  # a new run: list the folder once, with the new run checked
+        row_index = self.model.row_of(path)
+        if index is None or row_index is None:  # a new run: list the folder once, selected
+            selected = self.selected_paths()
             self.set_root(self.root)
-            item = self._item_of(path)
-            if item is not None:
-                item.setCheckState(Qt.CheckState.Checked)  # redraws (itemChanged)
+            if path not in selected:
+                self.select_paths([*self.selected_paths(), path])
             return
         # its metrics.jsonl only (settings.json, with the whole design, was read when listed)
         records, problems = check_metrics(path)
         accuracies = [
             float(r["val_accuracy"]) for r in records if r.get("val_accuracy") is not None
         ]
-        run = replace(
+        losses = [float(r["val_loss"]) for r in records if r.get("val_loss") is not None]
+        seconds = [float(r["seconds"]) for r in records if r.get("seconds") is not None]
+        info = replace(
             self.runs[index],
             epochs=len(records),
             best_val_accuracy=max(accuracies) if accuracies else None,
             final_val_accuracy=accuracies[-1] if accuracies else None,
             problems=tuple(problems),
         )
-        self.runs[index] = run
-        item = self._item_of(path)
-        if item is None:
-            return
-        self.list.blockSignals(True)
-        item.setText(self._item(run, earlier=False).text())
-        self.list.blockSignals(False)
-        if self._on(item):
+        self.runs[index] = info
+        old = self.model.rows[row_index]
+        facts = replace(
+            old.facts,
+            epochs=info.epochs,
+            best_val_accuracy=info.best_val_accuracy,
+            best_val_loss=min(losses) if losses else None,
+            seconds=round(sum(seconds), 3) if seconds else None,
+        )
+        kept = tuple(p for p in old.damage if not p.startswith("metrics.jsonl"))
+        self.model.update_row(
+            row_index, replace(old, info=info, facts=facts, damage=(*problems, *kept))
+        )
+        if path in self.selected_paths():
             self.redraw(only=path, records=records)
 
-    def _item_of(self, path: str) -> QListWidgetItem | None:
-        return next((i for i in self._items() if i.data(Qt.ItemDataRole.UserRole) == path), None)
+    # ----- the comparison of the selected runs ---------------------------------------------
+    def redraw(
+        self,
+        only: str | None = None,
+        records: list[dict[str, Any]] | None = None,
+        diffs_only: bool = False,
+    ) -> None:
+        """Show the selected runs' curves (one persistent pair of curves per run), settings
+        diff and design diff; ``only``: read again the curves of that run alone (from
+        ``records`` when given)."""
+        paths = self.selected_paths()
+        rows = [row for row in (self._row(p) for p in paths) if row is not None]
+        self.records = {p: r for p, r in self.records.items() if p in paths}
+        if only is not None and records is not None:
+            self.records[only] = records
+        for row in rows:
+            if row.path not in self.records or (only == row.path and records is None):
+                try:
+                    self.records[row.path] = read_metrics(row.path)
+                except Exception:  # read_metrics skips damaged records; this is a backstop
+                    self.records[row.path] = []
+        if not diffs_only:
+            runs = [(row.path, row.title, row.repeat_key) for row in rows]
+            self.compare.curves_tab.show_runs(runs, self.records, only)
+        if only is not None:
+            return  # a new epoch changes neither the settings nor the design
+        names = [row.title for row in rows]
+        self.compare.settings_tab.show_runs(names, [row.info.settings for row in rows])
+        self.compare.design_tab.show_runs([row.path for row in rows], names)
+        self.open_button.setEnabled(len(rows) == 1)
+        self.delete_button.setEnabled(bool(rows))
 
-    def redraw(self, only: str | None = None, records: list[dict] | None = None) -> None:
-        """Show the checked runs' curves (one persistent pair of curves per run); ``only``:
-        read again the curves of that run alone (from ``records`` when given)."""
-        wanted = [item for item in self._items() if self._on(item)]
-        names = {item.data(Qt.ItemDataRole.UserRole) for item in wanted}
-        for path in list(self.curves):
-            if path not in names:
-                for plot, curve in zip(
-                    (self.acc_plot, self.loss_plot), self.curves.pop(path), strict=True
-                ):
-                    plot.removeItem(curve)
-        for index, item in enumerate(wanted):
-            path = item.data(Qt.ItemDataRole.UserRole)
-            if only is not None and path != only and path in self.curves:
-                continue
+    # ----- open, delete, undo --------------------------------------------------------------
+    def say(self, text: str) -> None:
+        self.message.setText(text)
+
+    def open_design(self) -> bool:
+        """Open the selected run's design as a new design (asking about unsaved changes)."""
+        paths = self.selected_paths()
+        row = self._row(paths[0]) if len(paths) == 1 else None
+        window = self.window()
+        if row is None or not hasattr(window, "maybe_save"):
+            self.say("Select one run to open its design.")
+            return False
+        why = open_run_design(window, row.path, row.info.settings)
+        if why is None:
+            self.say(f"Opened the design of run {row.title} as a new design.")
+            if hasattr(window, "switch_view"):
+                window.switch_view("design")
+            return True
+        self.say(f"Cannot open the design of run {row.title}: {why}" if why else "")
+        return False
+
+    def delete_selected(self) -> list[str]:
+        """Move the selected runs to the trash (never the run that is training); returns the
+        folders moved."""
+        moved: list[str] = []
+        problems: list[str] = []
+        training = training_run(self.window())
+        for path in self.selected_paths():
             try:
-                epochs, acc, loss = (
-                    _curves_of(records) if records is not None and path == only else _curves(path)
-                )
-            except Exception:  # read_metrics skips damaged records; this is a backstop
-                epochs = acc = loss = np.zeros(0)
-            if path not in self.curves:
-                pen = pg.mkPen(COLOURS[index % len(COLOURS)], width=2)
-                name = Path(path).name
-                self.curves[path] = (
-                    self.acc_plot.plot(pen=pen, symbol="o", symbolSize=5, name=name),
-                    self.loss_plot.plot(pen=pen, symbol="o", symbolSize=5),
-                )
-            acc_curve, loss_curve = self.curves[path]
-            acc_curve.setData(epochs, acc, connect="finite")
-            loss_curve.setData(epochs, loss, connect="finite")
+                self.trash.delete(path, training)
+                moved.append(path)
+            except DesignerError as error:
+                problems.append(str(error))
+        if moved and self.root is not None:
+            self.set_root(self.root)
+        names = ", ".join(Path(p).name for p in moved)
+        text = f"Moved to the trash: {names} (Undo delete brings them back)." if moved else ""
+        self.say(" ".join([text, *problems]).strip())
+        self.undo_button.setEnabled(bool(self.trash.deleted))
+        return moved
+
+    def undo_delete(self) -> str | None:
+        """Bring the newest deleted run back from the trash; returns its folder."""
+        try:
+            done = self.trash.undo()
+        except DesignerError as error:
+            self.say(str(error))
+            done = None
+        self.undo_button.setEnabled(bool(self.trash.deleted))
+        if done is None:
+            return None
+        if self.root is not None:
+            self.set_root(self.root)
+        self.select_paths([str(done.original)])
+        self.say(f"Restored run {done.original.name} from the trash.")
+        return str(done.original)
