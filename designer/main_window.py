@@ -91,6 +91,11 @@ class MainWindow(QMainWindow):
         from designer.training import install_training
 
         install_training(self)  # Training menu, toolbar actions and the Train view's dashboard
+        from designer.preview import install_preview
+        from designer.transfer import install_transfer
+
+        install_transfer(self)  # File ▸ Load weights…, Replace classifier…, Freeze on blocks
+        install_preview(self)  # View ▸ Live preview (off by default)
         from designer.run_history import RunRoots
 
         self.run_roots = RunRoots(self)  # the runs folders the Runs page lists (Save As)
