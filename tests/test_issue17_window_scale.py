@@ -97,3 +97,17 @@ def test_the_summary_replaces_only_the_rows_an_edit_changes(window: MainWindow) 
     window.document.run_edit("Group", lambda g: g.set_groups({"conv5": ("stage1",)}))
     QApplication.processEvents()
     assert model.rows[model.row_of("conv5")].group == "stage1"
+
+
+def test_problems_are_built_again_only_when_an_edit_changes_them(window: MainWindow) -> None:
+    problems = window.problems
+    edit(window, "conv1600", {"kernel_size": 41})  # larger than its 32×32 input (padding 1)
+    assert [d.node for d in problems.diagnostics] == ["conv1600"]
+    first = problems.tree.topLevelItem(0)
+    assert first.text(1) == "conv1600"
+    edit(window, "conv10", {"out_channels": 8})  # upstream, no problem comes or goes
+    assert problems.tree.topLevelItem(0) is first  # the list was left as it was
+    assert problems.tree.topLevelItemCount() == 1
+    edit(window, "conv1600", {"kernel_size": 3})  # fixed: the list follows
+    assert problems.diagnostics == [] and problems.tree.topLevelItemCount() == 0
+    assert window.bottom_tabs.tabText(window.bottom_tabs.indexOf(problems)) == "Problems"

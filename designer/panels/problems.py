@@ -37,6 +37,7 @@ class ProblemsList(QWidget):
         super().__init__(parent)
         self.document = document
         self.diagnostics: list[Diagnostic] = []
+        self._built = False
         self.tree = QTreeWidget(self)
         self.tree.setRootIsDecorated(False)
         self.tree.setHeaderLabels(list(COLUMNS))
@@ -57,10 +58,14 @@ class ProblemsList(QWidget):
         self.update_from(document.result)
 
     def update_from(self, result: InferenceResult) -> None:
-        """Show the diagnostics of ``result``, errors first."""
-        self.diagnostics = sorted(
-            result.diagnostics, key=lambda d: d.severity is not Severity.ERROR
-        )
+        """Show the diagnostics of ``result``, errors first. The list is built again only when
+        they differ from those shown (most edits of a big design change none)."""
+        diagnostics = sorted(result.diagnostics, key=lambda d: d.severity is not Severity.ERROR)
+        if diagnostics == self.diagnostics and self._built:
+            self.count_changed.emit(len(result.errors), len(result.warnings))
+            return
+        self.diagnostics = diagnostics
+        self._built = True
         self.tree.clear()
         icons = self._severity_icons() if self.diagnostics else {}
         for index, diagnostic in enumerate(self.diagnostics):
