@@ -313,3 +313,35 @@ def test_a_view_whose_block_was_deleted_says_so(qtbot, vgg: Host) -> None:
         assert "no longer in the design" in view.message.text()
     views[1].next_button.click()
     assert "no longer in the design" in views[1].message.text()
+
+
+def test_clicking_a_feature_map_unit_outlines_its_receptive_field(qtbot, lenet: Host) -> None:
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtWidgets import QVBoxLayout
+
+    from designer.training.images import PAD, grid_shape
+    from designer.training.visuals import FeatureMapsPage
+    from engine.analysis.receptive_field import receptive_fields
+    from engine.training.events import FeatureMaps
+
+    page = FeatureMapsPage(lenet)
+    QVBoxLayout(lenet).addWidget(page)
+    page.classes = tuple(str(i) for i in range(10))
+    maps = np.random.default_rng(0).random((16, 10, 10)).astype(np.float32)
+    image = np.zeros((1, 32, 32), dtype=np.uint8)
+    page.update_from(FeatureMaps("conv2", 0, image, 3, maps))
+    lenet.resize(900, 500)
+    lenet.show()
+    qtbot.waitExposed(lenet)
+    # map 5, unit (3, 4): tile row 1, column 1 of a 4×4 grid of 10×10 tiles
+    _rows, cols = grid_shape(16)
+    x = PAD + (5 % cols) * (10 + PAD) + 4 + 0.5
+    y = PAD + (5 // cols) * (10 + PAD) + 3 + 0.5
+    scene = page.maps.item.mapToScene(QPointF(x, y))
+    at = page.maps.view.mapFromScene(scene)
+    qtbot.mouseClick(page.maps.view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    assert page.field.unit == (5, 3, 4)
+    field = receptive_fields(lenet.document.graph, lenet.document.result)["conv2"]
+    (top, bottom), (left, right) = field.span((3, 4))
+    assert page.field.box == (int(top), int(left), int(bottom), int(right)) == (6, 8, 19, 21)
+    assert page.field.rect.isVisible() and "14×14 receptive field" in page.input.caption.text()
