@@ -126,6 +126,10 @@ class FeatureMapsPage(QWidget):
         self.sample.valueChanged.connect(
             lambda index: self.view_changed.emit({"feature_image": int(index)})
         )
+        self.shown: FeatureMaps | None = None  # the maps drawn last
+        from designer.lecture.feature_field import FeatureField
+
+        self.field = FeatureField(self)  # a click on a unit outlines its receptive field
 
     def configure(self, started: RunStarted) -> None:
         self.classes = started.classes
@@ -143,6 +147,7 @@ class FeatureMapsPage(QWidget):
             widget.blockSignals(False)
 
     def update_from(self, fm: FeatureMaps) -> None:
+        self.shown = fm
         label = self.classes[fm.label] if fm.label < len(self.classes) else str(fm.label)
         self.input.show_image(
             image_to_display(fm.image), f"validation image {fm.image_index}: {label!r}"
