@@ -169,3 +169,23 @@ def test_a_data_set_the_preview_cannot_read_is_one_message(window: MainWindow, q
     message = window.statusBar().currentMessage()
     assert message.startswith("Live preview: no preview:") and "/nonexistent/images" in message
     assert "Traceback" not in message and badges(window) == {}
+
+
+def test_closing_the_window_while_a_run_is_in_flight(qtbot, tmp_path, monkeypatch) -> None:
+    from designer.app import wait_for_background_work
+
+    isolate_user_dirs(tmp_path, monkeypatch)
+    project = preset_project("lenet5")
+    project.training = {"data": {"dataset": "digits"}}
+    win = MainWindow(Document(project), session=False)
+    win.show()
+    preview = win.preview
+    preview.set_enabled(True)
+    job = preview.job
+    assert job is not None
+    close_clean(win)
+    win.deleteLater()
+    qtbot.wait(50)
+    wait_for_background_work()
+    qtbot.waitUntil(lambda: job.finished, timeout=WAIT)  # its result was delivered, unseen
+    assert job.cancelled

@@ -41,6 +41,10 @@ class LivePreview(QObject):
         self.timer.setSingleShot(True)
         self.timer.setInterval(DEBOUNCE_MS)
         self.timer.timeout.connect(self._launch)
+        self.sync_timer = QTimer(self)  # owned: never fires once the window is gone
+        self.sync_timer.setSingleShot(True)
+        self.sync_timer.setInterval(0)
+        self.sync_timer.timeout.connect(self.overlays.sync)
         self.action = QAction("&Live preview", window)
         self.action.setObjectName("live_preview")
         self.action.setCheckable(True)
@@ -61,6 +65,8 @@ class LivePreview(QObject):
         self.document.undo_stack.indexChanged.connect(self._edited)  # settings, freeze, weights
         self.document.project_replaced.connect(self._edited)
         self.document.positions_changed.connect(self._follow_scene)
+        job_holder = self.__dict__  # the window may be gone when it is destroyed: no self
+        window.destroyed.connect(lambda *_: _cancel(job_holder))
 
     @property
     def enabled(self) -> bool:
@@ -84,7 +90,7 @@ class LivePreview(QObject):
             return
         self.generation += 1
         self.timer.start()
-        QTimer.singleShot(0, self.overlays.sync)  # the scene may have replaced node items
+        self.sync_timer.start()  # after the scene has followed the edit (new node items)
 
     def _follow_scene(self, *_args: object) -> None:
         if self.enabled:
@@ -132,11 +138,17 @@ class LivePreview(QObject):
         self.shown.emit()
 
     def shutdown(self) -> None:
-        """Stop previewing (the window closes)."""
+        """Stop previewing (the window closes): a run in flight is left to end unseen."""
+        _cancel(self.__dict__)
         self.timer.stop()
-        if self.job is not None:
-            self.job.cancel()
-            self.job = None
+
+
+def _cancel(holder: dict[str, Any]) -> None:
+    """Skip the callbacks of the run in flight (``holder``: the controller's ``__dict__``)."""
+    job = holder.get("job")
+    if job is not None:
+        job.cancel()
+        holder["job"] = None
 
 
 def _menu(window: Any, title: str) -> Any:

@@ -56,6 +56,10 @@ class TransferActions(QObject):
         self.job: Any = None
         self.dialog: Any = None  # the report dialog on screen
         self.marks = NodeOverlays(window.canvas.canvas, FrozenMark)
+        self.mark_timer = QTimer(self)  # owned: never fires once the window is gone
+        self.mark_timer.setSingleShot(True)
+        self.mark_timer.setInterval(0)
+        self.mark_timer.timeout.connect(self.show_marks)
         self.load_action = self._action("load_weights", "Load &weights…", self.load_weights)
         self.load_action.setStatusTip("Start the next run from pretrained weights (a state dict)")
         self.classifier_action = self._action(
@@ -74,6 +78,8 @@ class TransferActions(QObject):
         doc.undo_stack.indexChanged.connect(self._later_marks)
         doc.project_replaced.connect(self._later_marks)
         doc.positions_changed.connect(self._later_marks)
+        holder = self.__dict__  # the window may be gone when it is destroyed: no self
+        window.destroyed.connect(lambda *_: _cancel(holder))
         self.show_marks()
 
     def _action(self, name: str, text: str, slot: Any) -> QAction:
@@ -114,7 +120,7 @@ class TransferActions(QObject):
         view.group_actions = group_with_freeze
 
     def _later_marks(self, *_args: object) -> None:
-        QTimer.singleShot(0, self.show_marks)  # after the scene has followed the edit
+        self.mark_timer.start()  # after the scene has followed the edit
 
     def show_marks(self) -> None:
         """Hatch the frozen blocks (and only those)."""
@@ -199,9 +205,15 @@ class TransferActions(QObject):
         return True
 
     def shutdown(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.job = None
+        """Skip the report of a weights file still being read (the window closes)."""
+        _cancel(self.__dict__)
+
+
+def _cancel(holder: dict[str, Any]) -> None:
+    job = holder.get("job")
+    if job is not None:
+        job.cancel()
+        holder["job"] = None
 
 
 def _menu(window: Any, title: str) -> Any:
