@@ -1,0 +1,151 @@
+"""The comparison window of a finished experiment: the variants side by side.
+
+A table (variant, parameters, best validation accuracy, seconds, run folder), the validation
+accuracy and loss per epoch of every variant, and what the experiment is about: the first
+layer's filters (dropout) or the gradient norm of every layer on a log scale (activations).
+Everything is read from the run folders (metrics.jsonl, result.json, lesson_measure.json);
+what is kept for the tests: ``curves``, ``losses``, ``norms``, ``filters``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.lessons.experiments import Experiment
+from engine.lessons.measure import read_measure
+from engine.training.runs import read_metrics
+
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
+ZOOM = 10  # screen pixels per filter weight
+
+
+def filter_image(filters: list[Any]) -> np.ndarray:
+    """The filters (out × kh × kw) side by side, each scaled to 0-255 on its own, one dark
+    column between them: a uint8 array (kh, out·(kw + 1) − 1)."""
+    stack = np.asarray(filters, dtype=np.float64)
+    tiles = []
+    for f in stack:
+        low, high = float(f.min()), float(f.max())
+        tiles.append((f - low) / (high - low) * 255 if high > low else np.full_like(f, 128))
+        tiles.append(np.zeros((f.shape[0], 1)))
+    return np.hstack(tiles[:-1]).astype(np.uint8)
+
+
+def _pixmap(image: np.ndarray) -> QPixmap:
+    data = np.ascontiguousarray(np.kron(image, np.ones((ZOOM, ZOOM), dtype=np.uint8)))
+    h, w = data.shape
+    qimage = QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8)
+    return QPixmap.fromImage(qimage.copy())
+
+
+def _result(run: str) -> dict[str, Any]:
+    try:
+        data = json.loads((Path(run) / "result.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class CompareWindow(QDialog):
+    """The variants of one experiment, side by side."""
+
+    def __init__(
+        self, experiment: Experiment, results: list[dict[str, Any]], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("lesson_compare")
+        self.setWindowTitle(f"Experiment: {experiment.title}")
+        self.experiment, self.results = experiment, results
+        self.curves: dict[str, list[float]] = {}
+        self.losses: dict[str, list[float]] = {}
+        self.norms: dict[str, dict[str, float]] = {}
+        self.filters: dict[str, np.ndarray] = {}
+        layout = QVBoxLayout(self)
+        self.table = QTableWidget(len(results), 5, self)
+        self.table.setObjectName("compare_table")
+        self.table.setHorizontalHeaderLabels(
+            ["Variant", "Parameters", "Best val accuracy", "Seconds", "Run folder"]
+        )
+        layout.addWidget(self.table)
+        plots = QHBoxLayout()
+        self.accuracy_plot = self._plot("Validation accuracy", "epoch")
+        self.loss_plot = self._plot("Validation loss", "epoch")
+        plots.addWidget(self.accuracy_plot)
+        plots.addWidget(self.loss_plot)
+        layout.addLayout(plots)
+        self.norm_plot: pg.PlotWidget | None = None
+        if "grad_norms" in experiment.shows:
+            self.norm_plot = self._plot("Gradient norm per layer (log scale)", "layer")
+            self.norm_plot.setLogMode(False, True)
+            layout.addWidget(self.norm_plot)
+        self.filter_row = QHBoxLayout()
+        layout.addLayout(self.filter_row)
+        for row, record in enumerate(results):
+            self._add(row, record)
+        self.resize(1000, 760 if self.norm_plot is not None else 620)
+
+    def _plot(self, title: str, axis: str) -> pg.PlotWidget:
+        plot = pg.PlotWidget(self, title=title)
+        plot.setLabel("bottom", axis)
+        plot.addLegend(offset=(-10, 10))
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        return plot
+
+    def _add(self, row: int, record: dict[str, Any]) -> None:
+        label, run = str(record.get("label")), record.get("run")
+        colour = COLOURS[row % len(COLOURS)]
+        result = _result(run) if run else {}
+        best = result.get("best_val_accuracy")
+        cells = [
+            label,
+            f"{record['params']:,}" if isinstance(record.get("params"), int) else "?",
+            f"{best:.1%}" if isinstance(best, int | float) else record.get("message") or "?",
+            f"{result['seconds']:.1f}" if isinstance(result.get("seconds"), int | float) else "?",
+            str(run or ""),
+        ]
+        for column, text in enumerate(cells):
+            self.table.setItem(row, column, QTableWidgetItem(text))
+        if not run:
+            return
+        metrics = [m for m in read_metrics(run) if m.get("val_accuracy") is not None]
+        epochs = [float(m["epoch"]) for m in metrics]
+        self.curves[label] = [float(m["val_accuracy"]) for m in metrics]
+        self.losses[label] = [float(m["val_loss"]) for m in metrics]
+        pen = pg.mkPen(colour, width=2)
+        self.accuracy_plot.plot(epochs, self.curves[label], pen=pen, symbol="o", name=label)
+        self.loss_plot.plot(epochs, self.losses[label], pen=pen, symbol="o", name=label)
+        measure = read_measure(run) or {}
+        norms = measure.get("grad_norms") or {}
+        if self.norm_plot is not None and norms:
+            self.norms[label] = {str(k): float(v) for k, v in norms.items()}
+            values = [max(v, 1e-12) for v in self.norms[label].values()]
+            self.norm_plot.plot(list(range(len(values))), values, pen=pen, symbol="s", name=label)
+            ticks = [list(enumerate(self.norms[label]))]
+            self.norm_plot.getAxis("bottom").setTicks(ticks)
+        if "filters" in self.experiment.shows and measure.get("filters"):
+            self.filters[label] = filter_image(measure["filters"])
+            box = QVBoxLayout()
+            title = QLabel(f"{label}: {measure.get('filters_of')} filters", self)
+            picture = QLabel(self)
+            picture.setObjectName(f"filters_{row}")
+            picture.setPixmap(_pixmap(self.filters[label]))
+            picture.setAlignment(Qt.AlignmentFlag.AlignLeft)
+            box.addWidget(title)
+            box.addWidget(picture)
+            self.filter_row.addLayout(box)
