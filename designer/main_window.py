@@ -91,6 +91,9 @@ class MainWindow(QMainWindow):
         from designer.training import install_training
 
         install_training(self)  # Training menu, toolbar actions and the Train view's dashboard
+        from designer.lessons import install_lessons
+
+        install_lessons(self)  # the Lessons menu: the lecture's lessons and experiments
         from designer.preview import install_preview
         from designer.transfer import install_transfer
 
