@@ -213,7 +213,7 @@ class StepModel:
         if self.result.note:
             self.notes.append(self.result.note)
         if self.type_id in ("conv2d", "conv_transpose2d"):
-            own = self.source == "activation" and self.type_id == "conv2d"
+            own = self.source == "activation"
             self.notes.append(
                 "One input and one output channel, no bias; "
                 + (

@@ -271,8 +271,12 @@ class StepDialog(QDialog):
         channel = min(channel, x.shape[0] - 1)
         weight = getattr(io.module, "weight", None)
         kernel = None
-        if weight is not None and weight.dim() == 4 and channel < weight.shape[1]:
-            kernel = weight[0, channel].detach().double().numpy()
+        transposed = type(io.module).__name__ == "ConvTranspose2d"  # weight: in × out × kh × kw
+        if weight is not None and weight.dim() == 4:
+            if transposed and channel < weight.shape[0]:
+                kernel = weight[channel, 0].detach().double().numpy()
+            elif not transposed and channel < weight.shape[1]:
+                kernel = weight[0, channel].detach().double().numpy()
         note = (
             f"The network's activation at {node}, sample {index} (class {io.labels[0]}), "
             f"channel {channel} of {x.shape[0]}; {probe.note}."
