@@ -57,6 +57,7 @@ class CurvesTab(QWidget):
         self.loss_plot = readable_plot(self.view, "Validation loss")
         self.curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self.bands: dict[str, list[Any]] = {}  # group -> [mean, upper, lower, fill] × 2 plots
+        self._colours: dict[str, int] = {}  # run folder or group -> its colour, kept
         bar = QHBoxLayout()
         bar.addWidget(QLabel("x axis:", self))
         bar.addWidget(self.x_axis)
@@ -95,11 +96,11 @@ class CurvesTab(QWidget):
         single = [(path, name) for path, name, _ in runs if path not in grouped]
         self._drop(self.curves, {p for p, _ in single})
         self._drop(self.bands, set(groups))
-        for index, (path, name) in enumerate(single):
+        for path, name in single:
             if only is not None and path != only and path in self.curves:
                 continue
             if path not in self.curves:
-                pen = pg.mkPen(COLOURS[index % len(COLOURS)], width=2)
+                pen = pg.mkPen(self._colour(path), width=2)
                 self.curves[path] = (
                     self.acc_plot.plot(pen=pen, symbol="o", symbolSize=5, name=name),
                     self.loss_plot.plot(pen=pen, symbol="o", symbolSize=5),
@@ -107,24 +108,35 @@ class CurvesTab(QWidget):
             for item, key in zip(self.curves[path], PLOTTED, strict=True):
                 xs, ys = curve(records.get(path, []), key, self.x_key)
                 item.setData(np.array(xs, dtype=float), np.array(ys, dtype=float), connect="finite")
-        for index, (key, members) in enumerate(groups.items()):
+        for key, members in groups.items():
             names = [name for path, name, _ in runs if path in members]
-            self._draw_band(key, [records.get(p, []) for p in members], names, index + len(single))
+            self._draw_band(key, [records.get(p, []) for p in members], names)
+
+    def _colour(self, key: str) -> str:
+        """A run's or group's colour: the same while it is shown; a new one takes the first
+        colour no shown one has."""
+        if key not in self._colours:
+            used = set(self._colours.values())
+            self._colours[key] = min(set(range(len(used) + 1)) - used)
+        return COLOURS[self._colours[key] % len(COLOURS)]
 
     def _drop(self, items: dict[str, Any], keep: set[str]) -> None:
         for key in [k for k in items if k not in keep]:
+            self._colours.pop(key, None)
             drawn = _flat(items.pop(key))  # the accuracy plot's items, then the loss plot's
             half = len(drawn) // 2
             for index, item in enumerate(drawn):
                 (self.acc_plot if index < half else self.loss_plot).removeItem(item)
 
-    def _draw_band(self, key: str, curves: list[Records], names: list[str], colour: int) -> None:
+    def _draw_band(self, key: str, curves: list[Records], names: list[str]) -> None:
         """One group of repeats: mean per epoch and a band of ± one standard deviation."""
-        colour_name = COLOURS[colour % len(COLOURS)]
+        colour_name = self._colour(key)
         if key not in self.bands:
             pen = pg.mkPen(colour_name, width=2)
             edge = pg.mkPen(colour_name, width=0.5)
-            brush = pg.mkBrush(pg.mkColor(colour_name).lighter(160))
+            fill_colour = pg.mkColor(colour_name)
+            fill_colour.setAlpha(60)
+            brush = pg.mkBrush(fill_colour)
             items: list[Any] = []
             label = f"{len(names)} repeats ({names[0]} …)"
             for plot in (self.acc_plot, self.loss_plot):

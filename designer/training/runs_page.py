@@ -103,6 +103,7 @@ class RunsPage(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         table.setWordWrap(False)
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -172,6 +173,7 @@ class RunsPage(QWidget):
         self.records = {}
         with QSignalBlocker(self.table.selectionModel()):
             self.model.set_rows(rows)
+        self.table.resizeColumnsToContents()
         known = {row.path for row in rows}
         selected = [p for p in selected if p in known]
         if not selected and rows:
