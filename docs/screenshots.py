@@ -18,8 +18,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-
 IMAGES = Path(__file__).resolve().parent / "images"
 
 
@@ -170,8 +168,7 @@ def dashboard(epoch: int = 12) -> None:
     window.switch_view("runs")
     runs = controller.host.runs
     runs.set_root(controller.run_root)
-    for i in range(runs.list.count()):  # both runs overlaid
-        runs.list.item(i).setCheckState(Qt.CheckState.Checked)
+    runs.table.selectAll()  # both runs overlaid
     window.grab().save(str(IMAGES / "runs.png"))
     controller.shutdown()
     window.document.undo_stack.setClean()
