@@ -130,19 +130,50 @@ def test_panning_moves_only_the_rectangle_the_overview_redraws_after_an_edit(
     view, minimap = window.canvas, window.canvas.minimap
     qtbot.wait(600)  # the design settles (texts, wires), the overview is redrawn once
     qtbot.waitUntil(lambda: minimap._pixmap is not None and not minimap._stale)
-    renders = []
-    original = type(view.canvas).render
-
-    def counted(scene: Any, *args: Any) -> Any:
-        renders.append(1)
-        return original(scene, *args)
-
-    monkeypatch.setattr(type(view.canvas), "render", counted)
+    before = minimap.redraws
     for step in range(5):
         view.pan_to(QPointF(0.0, 500.0 * step))
         minimap.repaint()
     QApplication.processEvents()
-    assert renders == []  # five pans, no redraw of the overview
+    assert minimap.redraws == before  # five pans, no redraw of the overview
     window.document.move_nodes({"fc": (5000.0, 0.0)})  # an edit changes the design
-    qtbot.waitUntil(lambda: len(renders) == 1, timeout=3000)  # redrawn once, lazily
+    qtbot.waitUntil(lambda: minimap.redraws == before + 1, timeout=3000)  # redrawn once, lazily
     assert minimap.source.right() > 5000.0  # the overview now holds the moved block
+
+
+def test_the_overview_draws_blocks_in_their_colours_without_asking_items_to_paint(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from designer.canvas import items, style
+
+    painted = []
+    for cls in (items.NodeItem, items.PortItem):  # (before the items are first painted)
+        original = cls.paint
+
+        def counted(item: Any, *args: Any, original: Any = original) -> Any:
+            painted.append(item)
+            return original(item, *args)
+
+        monkeypatch.setattr(cls, "paint", counted)
+    window = open_window(qtbot, "lenet5")
+    view, minimap = window.canvas, window.canvas.minimap
+    view.viewport().repaint()
+    assert painted  # the canvas paints its items
+    painted.clear()
+    window.actions_by_name["minimap"].trigger()
+    assert minimap.isVisible() and minimap._pixmap is not None
+    assert painted == []  # a few batched calls, not a paint() per block and port
+
+    def colour_at(name: str) -> Any:
+        rect = view.scene_item_rects()[name]
+        point = (minimap.scene_to_map(rect).center() - minimap.target.topLeft()) * (
+            minimap._pixmap.devicePixelRatio()
+        )
+        return minimap._pixmap.toImage().pixelColor(point.toPoint()).name()
+
+    assert colour_at("conv1") == style.block_colour("conv2d").name()
+    assert colour_at("pool1") == style.block_colour("avgpool2d").name()
+    redraws = minimap.redraws
+    window.document.set_selection(["conv1"])
+    qtbot.waitUntil(lambda: minimap.redraws > redraws, timeout=3000)
+    assert colour_at("conv1") == style.SELECTED_COLOUR

@@ -1,9 +1,11 @@
 """The minimap: an overview of the whole design in a corner of the canvas, with the part the
 canvas shows as a rectangle; a click or a drag on it pans the canvas there.
 
-It costs little for big designs: the scene is drawn once into a pixmap at the minimap's size
-(where blocks are patches of their colour: the items' low detail), again only after the scene
-changed and the changes settled (``REDRAW_DELAY_MS``), and never while the minimap is hidden.
+It costs little for big designs: the design is drawn once into a pixmap at the minimap's size,
+blocks as patches of their colour and wires as lines, straight from the items' positions
+(``overview.py``: a few milliseconds for 5,000 blocks, where asking each item to paint took a
+quarter of a second), again only after the scene changed and the changes settled
+(``REDRAW_DELAY_MS``), and never while the minimap is hidden.
 Panning and zooming the canvas only move the rectangle.
 
 Shown by default while the design does not fit in the canvas, hidden while it does; once the
@@ -19,6 +21,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPix
 from PySide6.QtWidgets import QWidget
 
 from designer.canvas import style
+from designer.canvas.overview import draw_overview
 
 if TYPE_CHECKING:
     from designer.canvas.view import CanvasView
@@ -43,6 +46,7 @@ class Minimap(QWidget):
         self.target = QRectF()  # where the pixmap is drawn in the widget
         self._pixmap: QPixmap | None = None
         self._stale = True
+        self.redraws = 0  # how many times the overview was drawn (panning draws none)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_DELAY_MS)
@@ -113,9 +117,9 @@ class Minimap(QWidget):
         pixmap.setDevicePixelRatio(ratio)
         pixmap.fill(QColor(style.BACKGROUND))
         painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.view.canvas.render(painter, QRectF(QPointF(0, 0), size), self.source)
+        draw_overview(painter, self.view.canvas, self.source, QRectF(QPointF(0, 0), size))
         painter.end()
+        self.redraws += 1
         self._pixmap = pixmap
         self._stale = False
         self.update()
