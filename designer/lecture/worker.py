@@ -11,11 +11,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from engine import DesignerError
 
 _ALIVE: set[QThread] = set()  # threads still running: kept until they end, whoever closed
+
+
+_QUIT_HOOKED: list[bool] = []
+QUIT_WAIT_MS = 30_000  # at quit, how long each running job may still take
+
+
+def _wait_all() -> None:
+    """At quit: let running jobs end (bounded) so no thread is destroyed while it runs."""
+    for thread in list(_ALIVE):
+        thread.wait(QUIT_WAIT_MS)
+
+
+def _hook_quit() -> None:
+    app = QCoreApplication.instance()
+    if app is not None and not _QUIT_HOOKED:
+        app.aboutToQuit.connect(_wait_all)
+        _QUIT_HOOKED.append(True)
 
 
 class _Thread(QThread):
@@ -49,6 +66,7 @@ class Job(QObject):
         self.running = True
 
     def start(self) -> Job:
+        _hook_quit()
         self.thread.start()
         return self
 
