@@ -345,3 +345,32 @@ def test_clicking_a_feature_map_unit_outlines_its_receptive_field(qtbot, lenet: 
     (top, bottom), (left, right) = field.span((3, 4))
     assert page.field.box == (int(top), int(left), int(bottom), int(right)) == (6, 8, 19, 21)
     assert page.field.rect.isVisible() and "14×14 receptive field" in page.input.caption.text()
+
+
+QUIT_WHILE_LOADING = """
+import time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from designer.lecture.worker import Job
+app = QApplication([])
+done = []
+job = Job(lambda: (time.sleep(1.0), done.append(1))).start()
+QTimer.singleShot(50, app.quit)  # the person quits while a view is still loading
+app.exec()
+print("ended", done)
+"""
+
+
+def test_quitting_while_a_view_loads_ends_cleanly(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "quit.py"
+    script.write_text(QUIT_WHILE_LOADING, encoding="utf-8")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "ended [1]" in run.stdout and "Destroyed while thread" not in run.stderr
