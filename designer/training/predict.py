@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.training.images import image_to_display
+from designer.training.saliency_view import Answer, SaliencyView, saliency_job
 from designer.training.widgets import ImagePanel, PlotArea, name_ticks, readable_plot
 from engine.errors import DesignerError
 
@@ -101,6 +102,10 @@ class PredictPage(QWidget):
         self.plot.addItem(self.bars)
         self.result = QLabel("", self)
         self.result.setObjectName("predict_result")
+        self.saliency = SaliencyView(self)
+        self.saliency.requested.connect(
+            lambda x, target, layer: self._submit(saliency_job(x, target, layer), quiet=True)
+        )
         controls = QHBoxLayout()
         controls.addWidget(self.sample)
         controls.addWidget(self.sample_button)
@@ -114,6 +119,7 @@ class PredictPage(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.result)
         layout.addLayout(body, 1)
+        layout.addWidget(self.saliency, 1)
         self.done.connect(self._show)
         self._enable()
 
@@ -190,12 +196,15 @@ class PredictPage(QWidget):
         if path:
             self.predict_file(path)
 
-    def _submit(self, job: Any) -> None:
+    def _submit(self, job: Any, quiet: bool = False) -> None:
         if self.run_dir is None or self.busy:
+            if quiet:  # a saliency request: answered now, so that the view asks again later
+                self.saliency.show_result("Busy predicting: choose again in a moment.")
             return
         self.busy = True
         self._enable()
-        self.result.setText("Loading the checkpoint and predicting…")
+        if not quiet:
+            self.result.setText("Loading the checkpoint and predicting…")
         run_dir = self.run_dir
         threading.Thread(target=self._work, args=(run_dir, job), daemon=True).start()
 
@@ -219,9 +228,14 @@ class PredictPage(QWidget):
     def _show(self, result: Any) -> None:
         self.busy = False
         self._enable()
+        if isinstance(result, Answer):  # Grad-CAM and the input gradient
+            self.saliency.show_result(result.payload)
+            return
         self.last = result
         if isinstance(result, str):
             self.result.setText(result)
+            if self.saliency.waiting:  # the checkpoint could not be read for the maps either
+                self.saliency.show_result(result)
             return
         probs = result.probabilities
         self.bars.setOpts(x=np.arange(len(probs), dtype=float), height=probs)
@@ -234,6 +248,7 @@ class PredictPage(QWidget):
             f"{weights}"
         )
         self.image.show_image(image_to_display(result.image), f"{result.source} as fed")
+        self.saliency.set_prediction(result, list(getattr(self._predictor, "conv_layers", [])))
 
     # ----- drag and drop -------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

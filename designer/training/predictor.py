@@ -29,10 +29,23 @@ class Prediction:
     source: str = ""
     epoch: int | None = None  # the epoch whose weights answered
     checkpoint: str = ""  # the file they came from (best.pt or last.pt)
+    inputs: Any = None  # the normalised 1×C×H×W tensor the network took (for the saliency)
 
     @property
     def predicted(self) -> int:
         return int(np.argmax(self.probabilities))
+
+
+@dataclass(frozen=True)
+class Saliency:
+    """Where the network looked for one class: Grad-CAM on ``layer`` and the input gradient,
+    each H×W at the input's size, scaled to [0, 1] (``cam`` None without a convolution)."""
+
+    cam: np.ndarray | None
+    gradient: np.ndarray
+    target: int
+    layer: str
+    score: float
 
 
 def checkpoint_of(run_dir: str | Path) -> Path:
@@ -88,6 +101,22 @@ class Predictor:
         self.sample_count = len(val)
         self.input_shape = tuple(int(s) for s in self.trainer.train_split.images.shape[1:])
         self._torch = torch
+        from engine.analysis.saliency import conv_layers
+
+        self.conv_layers = conv_layers(self.trainer.module)
+
+    def saliency(self, inputs: Any, target: int, layer: str | None = None) -> Saliency:
+        """Grad-CAM of class ``target`` on ``layer`` (default: the last convolution) and the
+        input gradient, for the normalised image ``inputs`` of a Prediction."""
+        from engine.analysis.saliency import grad_cam, input_saliency, scaled
+
+        module = self.trainer.module
+        gradient = scaled(input_saliency(module, inputs, target)).numpy()
+        if not self.conv_layers:  # a design without convolutions: the input gradient alone
+            return Saliency(None, gradient, target, "", float("nan"))
+        name = layer if layer in self.conv_layers else self.conv_layers[-1]
+        cam = grad_cam(module, inputs, target, name)
+        return Saliency(scaled(cam.cam).numpy(), gradient, target, name, cam.score)
 
     def _probabilities(self, x: Any) -> np.ndarray:
         torch = self._torch
@@ -106,6 +135,7 @@ class Predictor:
             f"validation {index}",
             self.epoch,
             self.path.name,
+            x,
         )
 
     def predict_image(self, image: np.ndarray, source: str = "") -> Prediction:
@@ -125,4 +155,5 @@ class Predictor:
             source,
             self.epoch,
             self.path.name,
+            x,
         )
