@@ -217,5 +217,8 @@ class Lessons(QObject):
 
     def shutdown(self) -> None:
         """Stop a running experiment (the window is going away)."""
-        if self.run is not None:
-            self.run.stop()
+        try:
+            if self.run is not None:
+                self.run.stop()
+        except RuntimeError:  # its Qt objects went with the window: the process went too
+            pass
