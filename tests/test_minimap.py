@@ -161,7 +161,8 @@ def test_the_overview_draws_blocks_in_their_colours_without_asking_items_to_pain
     assert painted  # the canvas paints its items
     painted.clear()
     window.actions_by_name["minimap"].trigger()
-    assert minimap.isVisible() and minimap._pixmap is not None
+    assert minimap.isVisible()
+    qtbot.waitUntil(lambda: minimap._pixmap is not None)
     assert painted == []  # a few batched calls, not a paint() per block and port
 
     def colour_at(name: str) -> Any:
@@ -177,3 +178,16 @@ def test_the_overview_draws_blocks_in_their_colours_without_asking_items_to_pain
     window.document.set_selection(["conv1"])
     qtbot.waitUntil(lambda: minimap.redraws > redraws, timeout=3000)
     assert colour_at("conv1") == style.SELECTED_COLOUR
+
+
+def test_a_big_design_opened_draws_the_overview_once(qtbot: Any) -> None:
+    window = open_window(qtbot, "lenet5")
+    minimap = window.canvas.minimap
+    assert not minimap.isVisible() and minimap.redraws == 0
+    from benchmarks.canvas_5000 import chain_graph
+    from engine import Project
+
+    window.document.replace_project(Project(chain_graph(400)))  # 1,202 blocks
+    qtbot.waitUntil(minimap.isVisible)  # it does not fit any more
+    qtbot.wait(800)  # the new items announced, the redraw delay passed
+    assert minimap.redraws == 1 and not minimap._stale

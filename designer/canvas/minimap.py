@@ -49,7 +49,6 @@ class Minimap(QWidget):
         self.redraws = 0  # how many times the overview was drawn (panning draws none)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(REDRAW_DELAY_MS)
         self._timer.timeout.connect(self._redraw)
         self.setFixedSize(SIZE)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -87,7 +86,11 @@ class Minimap(QWidget):
             self.setVisible(wanted)
             if wanted:
                 self.raise_()
-                self._redraw()
+                self._place()
+                # drawn once the events are processed: a design just opened announces its new
+                # items (the scene's ``changed``) first, and is then drawn once, not twice
+                self._stale = True
+                self._timer.start(0)
             self.shown_changed.emit(wanted)
         elif wanted:
             self.update()  # the rectangle moved
@@ -95,23 +98,32 @@ class Minimap(QWidget):
     def _on_scene_changed(self, *_args: object) -> None:
         self._stale = True
         if self.isVisible() and not self._timer.isActive():
-            self._timer.start()
+            self._timer.start(REDRAW_DELAY_MS)
 
     # ----- drawing -------------------------------------------------------------------------
-    def _redraw(self) -> None:
-        """Draw the scene into the pixmap, fitted to the minimap."""
-        self._timer.stop()
+    def _place(self) -> bool:
+        """Fit the design's rectangle (``source``) into the widget (``target``); False when
+        the design is empty."""
         rect = self.view.items_rect()
         if rect.isNull():
-            self._pixmap = None
-            self.update()
-            return
+            return False
         self.source = rect.adjusted(-FRAME, -FRAME, FRAME, FRAME)
         inner = QRectF(self.rect()).adjusted(4, 4, -4, -4)
         scale = min(inner.width() / self.source.width(), inner.height() / self.source.height())
-        size = self.source.size() * scale
-        self.target = QRectF(QPointF(0, 0), size)
+        self.target = QRectF(QPointF(0, 0), self.source.size() * scale)
         self.target.moveCenter(inner.center())
+        return True
+
+    def _redraw(self) -> None:
+        """Draw the scene into the pixmap, fitted to the minimap."""
+        self._timer.stop()
+        if not self.isVisible():
+            return  # hidden again meanwhile (as while a window settles): drawn when shown
+        if not self._place():
+            self._pixmap = None
+            self.update()
+            return
+        size = self.target.size()
         ratio = self.devicePixelRatioF()
         pixmap = QPixmap((size * ratio).toSize().expandedTo(QSize(1, 1)))
         pixmap.setDevicePixelRatio(ratio)
@@ -126,7 +138,7 @@ class Minimap(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         if self._stale and not self._timer.isActive():
-            self._timer.start()
+            self._timer.start(REDRAW_DELAY_MS)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor("#9aa4b1"), 1))
