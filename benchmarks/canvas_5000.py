@@ -1,21 +1,30 @@
-"""The canvas at 5,000 blocks (issue 17, "Scale"): a generated chain of conv/BN/ReLU triples
-(1,666 of them between an Input and an Output, no groups: every block is an item on the canvas).
+"""The canvas at 5,000 blocks (issue 17, "Scale"), measured through the whole window: a generated
+chain of conv/BN/ReLU triples (1,666 of them between an Input and an Output, no groups: every
+block is an item on the canvas), in a shown 1600×1100 ``MainWindow`` with its inspector, layer
+summary, Problems list and minimap, as a user has it.
 
-- ``canvas.open_5000.s``: open it (no positions saved: the layout places every block), build
-  the scene and draw the first frame; target <= 2 s.
-- ``canvas.edit_5000.ms``: a parameter edit (a convolution's channels) through the document:
-  undo step, incremental re-inference, the changed labels updated, events processed; median,
-  target <= 16 ms. ``canvas.edit_5000_inference.ms`` is the re-inference alone and
-  ``canvas.full_inference_5000.ms`` a full pass, for reference.
-- ``canvas.frame_5000.ms``: one frame of panning at 100 % and of zooming at the fitted zoom
-  (the viewport scrolled or scaled, then painted); the slower median of the two, target <= 16.
+- ``canvas.open_5000.s``: File ▸ Open of the design saved on disk (no positions saved: the layout
+  places every block), until the scene is built, every panel filled, the minimap drawn, the
+  events processed and the canvas painted; target <= 2 s.
+- ``canvas.edit_5000.ms``: a parameter edit (a convolution's channels, the block selected as
+  when it is edited in the inspector) as the undo command the inspector pushes, until the events
+  are processed: the block's label on the canvas, its row of the summary, the Problems list and
+  the inspector are checked to show the new value; median, target <= 16 ms.
+  ``canvas.edit_5000_inference.ms`` is the re-inference alone, ``canvas.full_inference_5000.ms``
+  a full pass, for reference.
+- ``canvas.frame_5000.ms``: one frame of panning (scrolled 40 pixels) at 100 % and of zooming
+  (scaled by 1.1) at the fitted zoom: the whole viewport painted (``repaint``: every item in view
+  drawn, not only the strip a scroll uncovers) and the events processed (the minimap's
+  rectangle follows); the slower median of the two, target <= 16.
 """
 
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from benchmarks.results import Measure, measure
 
@@ -51,79 +60,141 @@ def _median_ms(action: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def run(app, view, draw: Callable[[], None]) -> list[Measure]:
-    """The 5,000-block measures with ``view`` (a shown CanvasView) and ``draw`` (one frame)."""
-    from PySide6.QtCore import QPointF
+def _isolated_settings(folder: Path) -> None:
+    """Keep the benchmark's recent files and layout out of the user's settings."""
+    from PySide6.QtCore import QSettings
 
-    from engine import Project, infer
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
 
-    doc = view.document
-    graph = chain_graph()
-    assert len(graph) == 5_000
+
+def _open(app, window, path: Path) -> float:
     start = time.perf_counter()
-    doc.replace_project(Project(graph))
+    if not window.open_file(path):
+        raise RuntimeError(f"the benchmark could not open {path}")
     app.processEvents()
-    draw()
-    open_s = time.perf_counter() - start
-    print(f"5,000 blocks: open + layout + first frame: {open_s:6.2f} s    (target <= 2)")
+    minimap = window.canvas.minimap
+    if minimap.isVisible() and minimap._stale:
+        minimap._redraw()  # what its timer does a moment later: part of showing the design
+    window.canvas.viewport().repaint()
+    app.processEvents()
+    return time.perf_counter() - start
 
-    scene = view.canvas
+
+def _edits(app, window, graph) -> tuple[float, float, float]:
+    from engine import infer
+
+    doc = window.document
+    scene = window.canvas.canvas
     edits = iter(range(10_000))
-
-    def edit() -> None:
+    samples: list[float] = []
+    for _ in range(31):
         step = next(edits)
         name = f"conv{(step * 379) % GROUPS}"
         channels = 8 + 8 * (step % 3)
+        doc.set_selection([name])  # the user picks the block, then edits it in the inspector
+        app.processEvents()
+        start = time.perf_counter()
         doc.set_params(name, {"out_channels": channels})
         app.processEvents()
-        assert scene.nodes[name].content.subtitle.count(str(channels)), name
-
-    edit_ms = _median_ms(edit, 31)
+        samples.append((time.perf_counter() - start) * 1000)
+        shown = f"{channels}×32×32"
+        assert str(channels) in scene.nodes[name].content.subtitle, name
+        row = window.summary.model.rows[window.summary.model.row_of(name)]
+        assert row.output_shape == (channels, 32, 32), (name, row)
+        assert shown in window.inspector.details.text(), name
+        assert not window.problems.diagnostics, window.problems.diagnostics
     inference = doc.inference
 
     def reinfer() -> None:
         step = next(edits)
-        graph.set_params(f"conv{(step * 379) % GROUPS}", {"out_channels": 8 + 8 * (step % 3)})
+        doc.graph.set_params(f"conv{(step * 379) % GROUPS}", {"out_channels": 8 + 8 * (step % 3)})
         inference.update()
 
     reinfer_ms = _median_ms(reinfer, 31)
-    full_ms = _median_ms(lambda: infer(graph), 5)
-    print(f"5,000 blocks: parameter edit → labels:     {edit_ms:6.1f} ms   (target <= 16)")
-    print(f"  of which the incremental re-inference:  {reinfer_ms:6.1f} ms")
-    print(f"  a full inference, for reference:        {full_ms:6.1f} ms")
+    full_ms = _median_ms(lambda: infer(doc.graph), 5)
+    return statistics.median(samples), reinfer_ms, full_ms
+
+
+def _frames(app, window) -> tuple[float, float]:
+    from PySide6.QtCore import QPointF
+
+    view = window.canvas
+    steps = iter(range(10_000))
+
+    def frame() -> None:
+        view.viewport().repaint()
+        app.processEvents()
 
     view.resetTransform()
     view.centerOn(QPointF(view.items_rect().center().x(), view.items_rect().top() + 2000))
-    app.processEvents()
-    draw()
-    steps = iter(range(10_000))
+    frame()
 
     def pan() -> None:
-        dy = 40 if next(steps) % 2 else -40
         bar = view.verticalScrollBar()
-        bar.setValue(bar.value() + dy)
-        draw()
+        bar.setValue(bar.value() + (40 if next(steps) % 2 else -40))
+        frame()
 
     pan_ms = _median_ms(pan, 21)
     view.zoom_to_fit()
-    app.processEvents()
-    draw()
+    frame()
 
     def zoom() -> None:
         factor = 1.1 if next(steps) % 2 else 1 / 1.1
         view.scale(factor, factor)
-        draw()
+        frame()
 
-    zoom_ms = _median_ms(zoom, 11)
-    frame_ms = max(pan_ms, zoom_ms)
-    print(f"5,000 blocks: a pan frame at 100 %:        {pan_ms:6.1f} ms   (target <= 16)")
-    print(f"5,000 blocks: a zoom frame at the fit:     {zoom_ms:6.1f} ms   (target <= 16)")
+    zoom_ms = _median_ms(zoom, 21)
+    return pan_ms, zoom_ms
+
+
+def run(app) -> list[Measure]:
+    """The 5,000-block measures, in a window of their own (closed after)."""
+    from designer.document import Document
+    from designer.main_window import MainWindow
+    from engine import Project
+    from engine.project import save_project
+
+    with tempfile.TemporaryDirectory(prefix="canvas5000-") as folder:
+        _isolated_settings(Path(folder) / "settings")
+        graph = chain_graph()
+        assert len(graph) == 5_000
+        path = Path(folder) / "chain5000.cnnd"
+        save_project(Project(graph), path)
+        window = MainWindow(Document(Project()), session=False)
+        window.resize(1600, 1100)
+        window.show()
+        app.processEvents()
+        try:
+            open_s = _open(app, window, path)
+            print(f"5,000 blocks: open + layout + first frame: {open_s:6.2f} s    (target <= 2)")
+            edit_ms, reinfer_ms, full_ms = _edits(app, window, graph)
+            print(f"5,000 blocks: parameter edit → window:     {edit_ms:6.1f} ms   (target <= 16)")
+            print(f"  of which the incremental re-inference:  {reinfer_ms:6.1f} ms")
+            print(f"  a full inference, for reference:        {full_ms:6.1f} ms")
+            pan_ms, zoom_ms = _frames(app, window)
+            print(f"5,000 blocks: a pan frame at 100 %:        {pan_ms:6.1f} ms   (target <= 16)")
+            print(f"5,000 blocks: a zoom frame at the fit:     {zoom_ms:6.1f} ms   (target <= 16)")
+        finally:
+            window.document.undo_stack.setClean()  # nothing to ask about on close
+            window.close()
+            window.deleteLater()
+            app.processEvents()
     return [
         measure("canvas.open_5000.s", open_s, "s", "<= 2"),
         measure("canvas.edit_5000.ms", edit_ms, "ms", "<= 16"),
         measure("canvas.edit_5000_inference.ms", reinfer_ms, "ms"),
         measure("canvas.full_inference_5000.ms", full_ms, "ms"),
-        measure("canvas.frame_5000.ms", frame_ms, "ms", "<= 16"),
+        measure("canvas.frame_5000.ms", max(pan_ms, zoom_ms), "ms", "<= 16"),
         measure("canvas.frame_5000_pan.ms", pan_ms, "ms"),
         measure("canvas.frame_5000_zoom_fit.ms", zoom_ms, "ms"),
     ]
+
+
+if __name__ == "__main__":
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    run(QApplication.instance() or QApplication([]))
