@@ -136,3 +136,27 @@ def test_a_saved_dense_replacement_exports_and_runs(qtbot, tmp_path: Path) -> No
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().endswith("(2, 10)")
+
+
+def test_the_canvas_context_menu_offers_both_replacements(qtbot) -> None:
+    from designer.canvas.view import CanvasView
+
+    doc = Document(preset_project("lenet5"))
+    view = CanvasView(doc)
+    qtbot.addWidget(view)
+    messages: list[str] = []
+    view.status_message.connect(messages.append)
+    conv = doc.graph.names_of_type("conv2d")[1]
+    entries = dict(view.node_actions(conv))
+    assert (
+        "Replace with locally connected" in entries and "Replace with dense equivalent" in entries
+    )
+    assert "Replace with dense equivalent" not in dict(view.node_actions("fc1"))
+    depth = doc.undo_stack.count()
+    entries["Replace with dense equivalent"]()
+    assert conv not in doc.graph and doc.graph.names_of_type("unflatten")
+    assert doc.undo_stack.count() == depth + 1
+    doc.undo_stack.undo()
+    doc.set_params(conv, {"dilation": 2})
+    dict(view.node_actions(conv))["Replace with locally connected"]()
+    assert conv in doc.graph and messages and "dilation" in messages[-1]

@@ -507,10 +507,12 @@ class CanvasView(QGraphicsView):
         actions.append(("Group selection…", self._ask_group))
         if self.document.graph.node(name).group:
             actions.append(("Ungroup", self.ungroup_selection))
+        from designer.lecture.replace_dense import replace_actions  # LC / dense equivalent
         from designer.lecture.views import lecture_actions  # step-through, backprop, ...
 
         host = self.window() if getattr(self.window(), "document", None) is self.document else self
-        return actions + lecture_actions(host, name)
+        replace = replace_actions(self.document, name, self.status_message.emit)
+        return actions + replace + lecture_actions(host, name)
 
     def group_actions(self, group: str) -> list[Action]:
         """What the context menu of a collapsed group or a frame offers."""

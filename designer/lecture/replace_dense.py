@@ -11,9 +11,10 @@ equivalent would be too big to build, is refused with a message and nothing chan
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from designer.document import Document
-from engine import GraphError
+from engine import DesignerError, GraphError
 
 # a Linear this large would take over 2 GB of float32 weights: refused rather than built
 MAX_DENSE_PARAMS = 500_000_000
@@ -85,3 +86,25 @@ def replace_with_dense(document: Document, name: str) -> str:
         return fc
 
     return str(document.edit(f"Replace {name} with its dense equivalent", action))
+
+
+def replace_actions(
+    document: Document, name: str, report: Callable[[str], object]
+) -> list[tuple[str, Callable[[], object]]]:
+    """The canvas context menu's entries for Conv2d ``name``: replace it with its locally
+    connected or its dense equivalent (the new block selected); a refusal goes to ``report``."""
+    from designer.lecture.replace import replace_with_locally_connected
+
+    if name not in document.graph or document.graph.node(name).type_id != "conv2d":
+        return []
+
+    def run(replace: Callable[[Document, str], str]) -> None:
+        try:
+            document.set_selection([replace(document, name)])
+        except DesignerError as error:
+            report(f"Cannot replace: {error}")
+
+    return [
+        ("Replace with locally connected", lambda: run(replace_with_locally_connected)),
+        ("Replace with dense equivalent", lambda: run(replace_with_dense)),
+    ]
