@@ -95,3 +95,30 @@ def test_the_job_refuses_a_spec_it_cannot_read(tmp_path: Path) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "cannot read the spec" in done.stderr and "missing.json" in done.stderr
     assert time.monotonic() - started < 30
+
+
+def test_lc_vs_conv_experiment_shows_each_runs_parameters(qtbot, window: MainWindow) -> None:
+    from engine import infer
+    from engine.lessons.experiments import BASE_PRESET
+    from engine.lessons.variants import with_local
+    from presets import PRESETS
+
+    window.lessons.open("cnn_vs_mlp")
+    window.lessons.panel.experiment_button.click()  # the lesson's own experiment button
+    run = window.lessons.run
+    qtbot.waitUntil(
+        lambda: not run.is_running() and window.lessons.compare is not None, timeout=90_000
+    )
+    assert run.error is None, run.error
+    compare = window.lessons.compare
+    base = PRESETS.get(BASE_PRESET).create()
+    expected = {
+        "convolution": infer(base).total_params,
+        "locally connected": infer(with_local(base)).total_params,
+    }
+    shown = {
+        compare.table.item(row, 0).text(): compare.table.item(row, 1).text()
+        for row in range(compare.table.rowCount())
+    }
+    assert shown == {label: f"{count:,}" for label, count in expected.items()}
+    assert len(list_runs(window.training.run_root)) == 2
