@@ -3,6 +3,9 @@ probabilities of a run's best checkpoint. During a run it follows the run (``fol
 epoch end): the run's newest checkpoint answers, without stopping it, and the result names the
 epoch whose weights answered.
 
+Below the probabilities, ``SaliencyView`` draws Grad-CAM on a chosen convolution and the input
+gradient over the image, for a chosen class (``designer/training/saliency_view.py``).
+
 Loading the checkpoint (and torch, the first time) and the forward pass run on a worker thread;
 the result comes back through a queued signal, so the UI thread never waits on them.
 """

@@ -2,6 +2,8 @@
 
 ``equivalents`` compares a convolution with its dense and locally connected equivalents;
 ``receptive_field`` gives every block's receptive field, jump and start. Qt-free, torch-free.
+``saliency`` (Grad-CAM and the input gradient of a trained model) imports torch and is not
+loaded with the package.
 """
 
 from engine.analysis.equivalents import Counts, Equivalents, conv_equivalents, node_equivalents
