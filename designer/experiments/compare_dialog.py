@@ -163,6 +163,8 @@ class CompareDialog(QDialog):
         bottom = QHBoxLayout()
         bottom.addWidget(self.legend, 1)
         bottom.addWidget(close)
+        for button in (file_button, run_button, self.compare_button, close):
+            button.setAutoDefault(False)  # Enter in the field compares, never opens a chooser
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.message)
@@ -232,9 +234,12 @@ class CompareDialog(QDialog):
         from designer.canvas.scene import CanvasScene
         from designer.document import Document
 
+        if self.other_scene is not None:
+            self.view.setScene(None)
+            self.other_scene.deleteLater()
         if self.other is not None:
             self.other.dispose()
-        self.other = Document(project, self)
+        self.other = Document(project)  # owned here (not by Qt): disposed like every document
         self.other_scene = CanvasScene(self.other, self)
         self.view.setScene(self.other_scene)
         self.view.fitInView(self.other_scene.items_bounds, Qt.AspectRatioMode.KeepAspectRatio)
@@ -297,6 +302,11 @@ class CompareDialog(QDialog):
         self.highlights.clear()
         if self.other_highlights is not None:
             self.other_highlights.clear()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self.other_scene is not None:
+            self.view.fitInView(self.other_scene.items_bounds, Qt.AspectRatioMode.KeepAspectRatio)
 
     def closeEvent(self, event: Any) -> None:
         self.clear()

@@ -177,6 +177,8 @@ class TradeoffWindow(QDialog):
         refresh.clicked.connect(self.refresh)
         close = QPushButton("Close", self)
         close.clicked.connect(self.close)
+        for button in (refresh, close):
+            button.setAutoDefault(False)
         where = ", ".join(str(r) for r in self.roots) or f"{len(self.folders)} run folder(s)"
         self.source = QLabel(f"Runs in {where}", self)
         self.source.setWordWrap(True)
