@@ -138,6 +138,31 @@ def test_a_damaged_run_is_a_marked_row_with_the_reason_in_its_tooltip(qtbot, win
     assert "damaged" not in page.cell(page.paths().index(str(runs["a"])), "status")
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(sys.platform == "win32", reason="named pipes in folders are POSIX")
+@pytest.mark.parametrize("name", ["graph.json", "metrics.jsonl", "result.json", "run_meta.json"])
+def test_a_named_pipe_in_a_run_folder_is_named_never_waited_on(
+    qtbot, window, runs, name: str
+) -> None:
+    import os
+
+    (runs["a"] / name).unlink(missing_ok=True)
+    os.mkfifo(runs["a"] / name)  # reading it would wait for a writer forever
+    page = open_runs(qtbot, window)
+    row = page.paths().index(str(runs["a"]))
+    assert "damaged" in page.cell(row, "status")
+    assert f"{name}: not a regular file: it is a named pipe (FIFO)" in page.tooltip(row)
+    click_row(qtbot, page, runs["a"])
+    click_row(qtbot, page, runs["b"], ctrl=True)
+    assert len(page.curves) == 2
+    design = page.compare.design_tab.toPlainText()
+    assert ("named pipe" in design) == (name == "graph.json")
+    click_row(qtbot, page, runs["a"])
+    qtbot.mouseClick(page.open_button, Qt.MouseButton.LeftButton)
+    if name == "graph.json":
+        assert "named pipe" in page.message.text() and window.view == "runs"
+
+
 # ----- comparing ---------------------------------------------------------------------------
 def test_two_selected_runs_overlay_their_curves_settings_and_design(qtbot, window, runs) -> None:
     page = open_runs(qtbot, window)

@@ -10,13 +10,15 @@ Qt-free and torch-free.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.errors import DesignerError
+from engine.errors import DesignerError, FileReadError
+from engine.safe_files import read_regular_file
 
 MAX_GRAPH_BYTES = 64 << 20  # as a project file
 
@@ -71,19 +73,16 @@ def run_graph(run_dir: str | Path) -> Any:
     from engine.project import FORMAT, VERSION, project_from_data
 
     path = Path(run_dir) / "graph.json"
-    try:
-        if path.stat().st_size > MAX_GRAPH_BYTES:
+    try:  # a FIFO or a device is refused, never waited on
+        raw = read_regular_file(path, MAX_GRAPH_BYTES, "run design", "Pick another run")
+        data = json.loads(raw.decode("utf-8"))
+    except FileReadError as error:
+        if error.errno == errno.ENOENT:
             raise RunDesignError(
-                f"{path}: larger than {MAX_GRAPH_BYTES >> 20} MiB, not read as a design"
-            )
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError as error:
-        raise RunDesignError(
-            f"{path}: missing. The run did not record its design (runs made before designs "
-            "were recorded); open the project it was trained from instead"
-        ) from error
-    except OSError as error:
-        raise RunDesignError(f"{path}: cannot be read ({error.strerror or error})") from error
+                f"{path}: missing. The run did not record its design (runs made before designs "
+                "were recorded); open the project it was trained from instead"
+            ) from error
+        raise RunDesignError(f"{path}: {error.reason}. Pick another run") from error
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise RunDesignError(f"{path}: not valid JSON, so the design is lost") from error
     if not isinstance(data, dict):

@@ -13,6 +13,7 @@ folder has no settings.json, so ``list_runs`` never lists it. Qt-free and torch-
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.atomic_files import write_atomic
-from engine.errors import DesignerError
+from engine.errors import DesignerError, FileReadError
+from engine.safe_files import read_regular_file
 
 META_FILE = "run_meta.json"
 TRASH = ".trash"
@@ -51,14 +53,13 @@ def read_meta(run_dir: str | os.PathLike[str]) -> tuple[RunMeta, list[str]]:
     never raises. A field of the wrong type is left at its default and named."""
     path = Path(run_dir) / META_FILE
     problems: list[str] = []
-    try:
-        if path.stat().st_size > MAX_META_BYTES:
-            return RunMeta(), [f"{META_FILE}: larger than {MAX_META_BYTES} bytes, not read"]
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        return RunMeta(), []
-    except OSError as error:
-        return RunMeta(), [f"{META_FILE}: cannot be read ({error.strerror or error})"]
+    try:  # a FIFO or a device is refused, never waited on
+        raw = read_regular_file(path, MAX_META_BYTES, "run meta file", "Delete run_meta.json")
+        data = json.loads(raw.decode("utf-8"))
+    except FileReadError as error:
+        if error.errno == errno.ENOENT:
+            return RunMeta(), []
+        return RunMeta(), [f"{META_FILE}: {error.reason}"]
     except (UnicodeDecodeError, ValueError, RecursionError):
         return RunMeta(), [f"{META_FILE}: not valid JSON"]
     if not isinstance(data, dict):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.errors import DesignerError
+from engine.errors import DesignerError, FileReadError
 from engine.training import runs
 
 AXES = ("params", "macs", "seconds")
@@ -170,9 +170,12 @@ def design_fingerprint(design: dict[str, Any]) -> str:
 
 def _read_graph(path: Path, problems: list[str]) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(runs.read_record(path).decode("utf-8"))
     except FileNotFoundError:
         problems.append("graph.json: missing, so its parameters and MACs are unknown")
+        return None
+    except FileReadError as error:  # a FIFO, a device, a file past the cap: never waited on
+        problems.append(f"graph.json: {error.reason}")
         return None
     except OSError as error:
         problems.append(f"graph.json: cannot be read ({error.strerror or error})")

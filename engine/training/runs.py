@@ -28,6 +28,7 @@ Checkpoints hold only tensors and plain data; ``engine.training.checkpoints`` wr
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.atomic_files import write_atomic, write_files_atomic
+from engine.errors import FileReadError
 from engine.training.checkpoints import CHECKPOINT_FORMAT as CHECKPOINT_FORMAT
 from engine.training.checkpoints import load_checkpoint as load_checkpoint
 from engine.training.checkpoints import save_checkpoint as save_checkpoint
@@ -163,9 +165,11 @@ def check_metrics(run_dir: str | os.PathLike[str]) -> tuple[list[dict[str, Any]]
     last line (a run writing it, or killed while writing) is skipped silently. Never raises."""
     path = Path(run_dir) / "metrics.jsonl"
     try:
-        data = path.read_bytes()
+        data = read_record(path)
     except FileNotFoundError:
         return [], []
+    except FileReadError as error:  # a FIFO, a device, a file past the cap: never waited on
+        return [], [f"metrics.jsonl: {error.reason}"]
     except OSError as error:
         return [], [f"metrics.jsonl cannot be read ({_reason(error)})"]
     records: list[dict[str, Any]] = []
@@ -386,6 +390,22 @@ def read_run(path: Path) -> RunInfo:
     )
 
 
+RECORD_MAX_BYTES = 64 << 20  # a run's JSON record files, each
+
+
+def read_record(path: Path) -> bytes:
+    """A run record file's bytes; FileNotFoundError when it is missing, FileReadError when it
+    is not a regular file (a FIFO would block forever) or is larger than RECORD_MAX_BYTES."""
+    from engine.safe_files import read_regular_file
+
+    try:
+        return read_regular_file(path, RECORD_MAX_BYTES, "run record file")
+    except FileReadError as error:
+        if error.errno == errno.ENOENT:
+            raise FileNotFoundError(errno.ENOENT, "missing", str(path)) from error
+        raise
+
+
 def _is_file(path: Path) -> bool:
     try:
         return path.is_file()
@@ -397,12 +417,15 @@ def _read_json(path: Path, problems: list[str], missing_ok: bool = False) -> dic
     """A JSON object file; None when it is missing (a problem unless ``missing_ok``); {} with
     the reason added to ``problems`` when it cannot be read."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_record(path).decode("utf-8")
         data = json.loads(text)
     except FileNotFoundError:
         if not missing_ok:
             problems.append(f"{path.name}: missing")
         return None
+    except FileReadError as error:  # a FIFO, a device, a file past the cap: never waited on
+        problems.append(f"{path.name}: {error.reason}")
+        return {}
     except OSError as error:
         problems.append(f"{path.name}: cannot be read ({_reason(error)})")
         return {}
