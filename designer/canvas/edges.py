@@ -3,6 +3,7 @@ tensor shape it carries, and the pending wire that follows the mouse while one i
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -97,6 +98,13 @@ def back_lane(source: QRectF, target: QRectF) -> float:
     return max(source.right(), target.right()) + 24
 
 
+@cache
+def label_size(text: str) -> QRectF:
+    """The size of a shape label (designs repeat a few shapes thousands of times)."""
+    metrics = look().small_metrics
+    return QRectF(0, 0, metrics.horizontalAdvance(text), metrics.height())
+
+
 class EdgeItem(QGraphicsItem):
     """One wire with its shape label (e.g. 64×56×56, ? when unknown)."""
 
@@ -110,7 +118,7 @@ class EdgeItem(QGraphicsItem):
         self._static.setTextFormat(Qt.TextFormat.PlainText)
         self._label_size = QRectF()
         self.path = QPainterPath()
-        self._hit = QPainterPath()
+        self._hit: QPainterPath | None = None
         self._bounds = QRectF()
         self._label_rect = QRectF()
         self.lane: float | None = None  # x of the detour around blocks in the way, if any
@@ -131,12 +139,14 @@ class EdgeItem(QGraphicsItem):
             return False
         self.label = text
         self._static.setText(text)
-        metrics = look().small_metrics
-        self._label_size = QRectF(0, 0, metrics.horizontalAdvance(text), metrics.height())
+        self._label_size = label_size(text)
         self._layout_label()
-        self.setToolTip(f"{self.edge}: {text}")
         self.update()
         return True
+
+    def tooltip_text(self) -> str:
+        """Its tooltip, made when shown (CanvasScene.helpEvent), not at every label change."""
+        return f"{self.edge}: {self.label}" if self.label else ""
 
     def update_path(self) -> None:
         """Follow the ends after a node moved.
@@ -148,7 +158,8 @@ class EdgeItem(QGraphicsItem):
         scene = self.scene()
         across = bool(getattr(scene, "across", False))
         flip = swapped if across else _same
-        start, end = flip(self.source.anchor()), flip(self.target.anchor())
+        self.ends = (self.source.anchor(), self.target.anchor())  # (the minimap's line)
+        start, end = flip(self.ends[0]), flip(self.ends[1])
         path = wire_path(start, end)
         self.lane = None
         routing = scene is not None and not getattr(scene, "defer_routing", False)
@@ -163,9 +174,7 @@ class EdgeItem(QGraphicsItem):
                 path = back_path(start, end, self.lane)
         self._down_path = path
         self.path = SWAP.map(path) if across else path
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10.0)
-        self._hit = stroker.createStroke(self.path)
+        self._hit = None  # the wide outline clicks hit: made when first asked for (shape)
         self._layout_label()
 
     def _layout_label(self) -> None:
@@ -202,6 +211,10 @@ class EdgeItem(QGraphicsItem):
         return self._bounds
 
     def shape(self) -> QPainterPath:
+        if self._hit is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10.0)
+            self._hit = stroker.createStroke(self.path)
         path = QPainterPath(self._hit)
         path.addRect(self._label_rect)
         return path

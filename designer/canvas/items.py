@@ -52,8 +52,11 @@ class PortItem(QGraphicsItem):
             self.setPos(0.0 if direction == "in" else node.rect.width(), x)
         else:
             self.setPos(x, 0.0 if direction == "in" else node.rect.height())
-        self.setToolTip(f"{direction}put {port!r} of {node.name}")
         self.setZValue(1.0)
+
+    def tooltip_text(self) -> str:
+        """Its tooltip, made when shown (CanvasScene.helpEvent): 10,000 ports need none set."""
+        return f"{self.direction}put {self.port!r} of {self.node.name}"
 
     def boundingRect(self) -> QRectF:
         r = style.PORT_RADIUS + 1.5

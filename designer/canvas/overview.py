@@ -22,18 +22,25 @@ if TYPE_CHECKING:
 NOTE_COLOUR = "#f6e7a1"
 
 
-def box_colour(box: object) -> QColor:
-    """A box's patch colour: the selection or its severity where marked, else its accent (as
-    the items draw themselves at low detail)."""
+def box_patches(scene: CanvasScene) -> dict[int, tuple[QColor, list[QRectF]]]:
+    """The boxes' scene rectangles by the colour of their patch: the selection or the
+    severity where marked, else the block's accent (as the items draw themselves at low
+    detail)."""
     lk = look()
-    if box.isSelected():  # type: ignore[attr-defined]
-        return lk.selected.color()
-    severity = box.content.severity  # type: ignore[attr-defined]
-    if severity == "error":
-        return lk.error.color()
-    if severity == "warning":
-        return lk.warning.color()
-    return QColor(box.accent())  # type: ignore[attr-defined]
+    selected, error, warning = lk.selected.color(), lk.error.color(), lk.warning.color()
+    patches: dict[int, tuple[QColor, list[QRectF]]] = {}
+    for box in [*scene.nodes.values(), *scene.groups.values()]:
+        if box.isSelected():
+            colour = selected
+        else:
+            severity = box.content.severity
+            colour = error if severity == "error" else warning if severity else box.accent()
+        key = colour.rgba()
+        entry = patches.get(key)
+        if entry is None:
+            entry = patches[key] = (colour, [])
+        entry[1].append(box.rect.translated(box.pos()))
+    return patches
 
 
 def draw_overview(painter: QPainter, scene: CanvasScene, source: QRectF, target: QRectF) -> None:
@@ -44,7 +51,7 @@ def draw_overview(painter: QPainter, scene: CanvasScene, source: QRectF, target:
     painter.translate(-source.topLeft())
     wire = QPen(look().wire.color(), 0)  # cosmetic: one pixel at any scale
     painter.setPen(wire)
-    lines = [QLineF(e.source.anchor(), e.target.anchor()) for e in scene.edges.values()]
+    lines = [QLineF(*e.ends) for e in scene.edges.values()]
     if lines:
         painter.drawLines(lines)
     frame = QPen(look().frame.color(), 0)
@@ -52,15 +59,8 @@ def draw_overview(painter: QPainter, scene: CanvasScene, source: QRectF, target:
     painter.setBrush(Qt.BrushStyle.NoBrush)
     for item in scene.frames.values():
         painter.drawRect(item.rect)
-    patches: dict[int, tuple[QColor, list[QRectF]]] = {}
-    for box in [*scene.nodes.values(), *scene.groups.values()]:
-        colour = box_colour(box)
-        key = colour.rgba()
-        if key not in patches:
-            patches[key] = (colour, [])
-        patches[key][1].append(box.scene_rect())
     painter.setPen(Qt.PenStyle.NoPen)
-    for colour, rects in patches.values():
+    for colour, rects in box_patches(scene).values():
         painter.setBrush(colour)
         painter.drawRects(rects)
     notes = [item.rect.translated(item.pos()) for item in scene.notes.items.values()]

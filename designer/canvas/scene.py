@@ -14,7 +14,12 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsSceneHelpEvent,
+    QGraphicsSceneMouseEvent,
+)
 
 from designer.canvas import style
 from designer.canvas.bypass import changed_since_shown, show_node, update_changed_texts
@@ -31,6 +36,7 @@ from designer.canvas.interactions import (
 from designer.canvas.items import BoxItem, FrameItem, GroupAnchor, GroupItem, NodeItem, PortItem
 from designer.canvas.notes import MoveNotes, NoteItem, NotesLayer, edit_note
 from designer.canvas.scene_groups import place_group, sync_frames, sync_groups, update_frames
+from designer.canvas.tooltips import show_tooltip
 from designer.document import Document
 from engine import DesignerError, Edge, InferenceResult, fmt_shape, group_prefixes
 from engine.layout import (
@@ -264,13 +270,15 @@ class CanvasScene(QGraphicsScene):
             if unit[0] != "node":
                 continue
             item = self.nodes.get(name)
+            added = item is None
             if item is None:
                 item = self.nodes[name] = NodeItem(name, graph.node(name).type_id)
-                self.addItem(item)
             item.set_ports(*node_ports(graph.node(name), wired.get(name, [])), self.across)
             pos = self.document.position(name) or (0.0, 0.0)
             if item.pos() != QPointF(*pos):
                 item.setPos(QPointF(*pos))  # its wires are brought up to date by _sync_edges
+            if added:  # ports and place first: the scene then takes it in one step
+                self.addItem(item)
 
     def _end(self, unit: Unit, node: str, port: str, direction: str) -> Any:
         if unit[0] == "group":
@@ -546,6 +554,9 @@ class CanvasScene(QGraphicsScene):
             event.accept()
         else:
             super().mouseReleaseEvent(event)
+
+    def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:
+        show_tooltip(self, event)  # ports and wires make theirs when asked
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         item = self.item_at(event.scenePos())

@@ -1,0 +1,43 @@
+"""Issue 17, Scale: what the canvas no longer does for every item of a big design while it is
+built, shown as a user meets it (tooltips when the mouse rests, wires' hit outlines when
+clicked)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from canvas_helpers import make_view
+from PySide6.QtCore import QEvent, QPoint
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
+
+from designer.document import preset_project
+
+
+def rest_mouse(qtbot: Any, view: Any, point: QPoint) -> str:
+    """The tooltip shown when the mouse rests at ``point`` (viewport coordinates)."""
+    QToolTip.hideText()
+    qtbot.waitUntil(lambda: not QToolTip.isVisible())
+    event = QHelpEvent(QEvent.Type.ToolTip, point, view.viewport().mapToGlobal(point))
+    QApplication.sendEvent(view.viewport(), event)
+    return QToolTip.text() if QToolTip.isVisible() else ""
+
+
+def test_ports_and_wires_make_their_tooltips_when_the_mouse_rests(qtbot: Any) -> None:
+    doc, view, _ = make_view(qtbot, preset_project("lenet5"))
+    scene = view.canvas
+    port = scene.nodes["conv1"].inputs["in"]
+    wire = next(item for edge, item in scene.edges.items() if edge.dst == "conv1")
+    assert port.toolTip() == "" and wire.toolTip() == ""  # none set while building
+    view.resetTransform()  # 1:1, the port's reach well inside the view
+    view.centerOn(port.scenePos())
+    QApplication.processEvents()
+    assert rest_mouse(qtbot, view, view.mapFromScene(port.scenePos())) == "input 'in' of conv1"
+    label = wire.label_rect()
+    text = rest_mouse(qtbot, view, view.mapFromScene(label.center()))
+    assert text == f"{wire.edge}: {wire.label}" and wire.label in text
+    box = scene.nodes["conv1"]
+    text = rest_mouse(qtbot, view, view.mapFromScene(box.scene_rect().center()))
+    assert text == box.toolTip() != ""  # blocks keep the tooltip they were given
+    empty = view.mapFromScene(box.scene_rect().topLeft()) + QPoint(-300, 0)
+    assert rest_mouse(qtbot, view, empty) == ""
