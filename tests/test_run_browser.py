@@ -222,6 +222,19 @@ def test_repeats_are_drawn_as_a_mean_and_std_band(qtbot, window, runs) -> None:
     assert len(page.curves) == 3 and not page.bands
 
 
+def test_a_run_opened_from_the_trade_off_plot_is_selected_here(qtbot, window, runs) -> None:
+    from designer.experiments.open_run import open_run
+
+    page = open_runs(qtbot, window)
+    window.switch_view("design")
+    before = window.document.graph.to_data()
+    assert open_run(window, runs["wide"]) == "selected"
+    assert window.view == "runs" and page.selected_paths() == [str(runs["wide"])]
+    assert window.document.graph.to_data() == before
+    assert not page.select_run(runs["a"].parent / "20990101-000000")
+    assert "is not in the runs listed here" in page.message.text()
+
+
 # ----- open, rename, note, star, delete -----------------------------------------------------
 def test_open_this_runs_design_restores_it_after_asking(qtbot, window, runs, monkeypatch) -> None:
     window.document.set_params("conv1", {"out_channels": 7})  # unsaved work

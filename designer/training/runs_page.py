@@ -230,6 +230,19 @@ class RunsPage(QWidget):
         self.table.viewport().update()
         self.redraw()
 
+    def select_run(self, path: str | Path) -> bool:
+        """Select the run in ``path`` alone and scroll to it (listing the folders again when
+        it is not listed yet, a run that ended meanwhile); False when it is not listed."""
+        path = str(path)
+        if path not in self.paths() and self.root is not None:
+            self.set_root(self.root)
+        if path not in self.paths():
+            self.say(f"Run {Path(path).name} is not in the runs listed here ({path}).")
+            return False
+        self.select_paths([path])
+        self.table.scrollTo(self.proxy.index(self.paths().index(path), 0))
+        return True
+
     def _row(self, path: str) -> RunRow | None:
         index = self.model.row_of(path)
         return None if index is None else self.model.rows[index]
