@@ -1,0 +1,149 @@
+"""Experiments ▸ Sweep…: specs refused in the dialog with the command's own message before
+anything starts; a real sweep of tiny Digits trials in a background process with its live
+table; Stop ends it and the study stays resumable."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from designer_helpers import close_clean, training_window
+from PySide6.QtCore import Qt
+
+from engine.training.runs import list_runs
+from engine.training.settings import TrainingSettings
+
+TINY = {"epochs": 1, "device": "cpu", "data": {"dataset": "digits", "limit": 64}}
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    win = training_window(qtbot, tmp_path, monkeypatch)
+    assert win.load_preset("lenet5_digits")
+    win.training.store_settings(TrainingSettings.from_dict(TINY))
+    yield win
+    dialog = win.experiments.sweep
+    if dialog is not None:
+        dialog.close()  # stops a sweep still running
+    win.training.shutdown()
+    close_clean(win)
+
+
+def open_dialog(window: Any) -> Any:
+    window.actions_by_name["experiments_sweep"].trigger()
+    dialog = window.experiments.sweep
+    assert dialog.isVisible()
+    return dialog
+
+
+def fill_row(qtbot, row: Any, key: str, kind: str, values: str) -> None:
+    """Type the key, pick the kind with the arrow keys, type the values."""
+    row.key.lineEdit().clear()
+    qtbot.keyClicks(row.key.lineEdit(), key)
+    qtbot.keyClick(row.kind, Qt.Key.Key_Home)
+    for _ in range(row.kind.findText(kind)):
+        qtbot.keyClick(row.kind, Qt.Key.Key_Down)
+    assert row.kind.currentText() == kind
+    row.values.clear()
+    qtbot.keyClicks(row.values, values)
+
+
+def set_trials(qtbot, dialog: Any, count: int) -> None:
+    dialog.trial_count.lineEdit().selectAll()
+    qtbot.keyClicks(dialog.trial_count.lineEdit(), str(count))
+    assert dialog.trial_count.value() == count
+
+
+def click(qtbot, button: Any) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def states(db: Path) -> list[str]:
+    with sqlite3.connect(db) as connection:
+        return [row[0] for row in connection.execute("SELECT state FROM trials ORDER BY number")]
+
+
+def table(dialog: Any) -> list[list[str]]:
+    return [
+        [dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())]
+        for r in range(dialog.table.rowCount())
+    ]
+
+
+def test_bad_specs_are_refused_with_the_commands_message(window, qtbot) -> None:
+    dialog = open_dialog(window)
+    root = window.training.default_run_root()
+    row = dialog.rows[0]
+    for key, kind, values, expected in (
+        ("lrr", "log", "1e-4..1e-1", "unknown sweep key 'lrr'. Did you mean 'lr'?"),
+        ("lr", "log", "0.1..0.01", "the range is empty (LOW must be less than HIGH)"),
+        ("lr", "log", "0..0.1", "a log: range must be above 0"),
+        ("conv1.out_channels", "float", "4..8", "is a whole number"),
+        ("option.width", "choice", "1,2", "preset options can only be varied for a --preset"),
+    ):
+        fill_row(qtbot, row, key, kind, values)
+        click(qtbot, dialog.start_button)
+        assert expected in dialog.message.text(), dialog.message.text()
+        assert dialog.message.text().startswith("Not started: --param ")
+        assert dialog.process is None and dialog.start_button.isEnabled()
+    fill_row(qtbot, row, "lr", "float", "0.001..0.1")
+    qtbot.keyClick(dialog.sampler, Qt.Key.Key_End)  # grid
+    assert dialog.sampler.currentText() == "grid"
+    click(qtbot, dialog.start_button)
+    assert "a grid needs a finite set of values" in dialog.message.text()
+    assert dialog.process is None and not root.exists()  # nothing written
+    assert dialog.temp is None  # the design saved for the command is gone again
+
+
+def test_a_sweep_of_a_preset_runs_in_the_background_and_its_trials_are_listed(
+    window, qtbot
+) -> None:
+    dialog = open_dialog(window)
+    qtbot.keyClick(dialog.source, Qt.Key.Key_End)  # the preset, so that its options can vary
+    assert dialog.source.currentData() == "preset"
+    fill_row(qtbot, dialog.rows[0], "option.pooling", "choice", "avg,max")
+    qtbot.keyClick(dialog.sampler, Qt.Key.Key_End)  # grid
+    assert dialog.sampler.currentText() == "grid"
+    set_trials(qtbot, dialog, 2)
+    click(qtbot, dialog.start_button)
+    assert dialog.running, dialog.message.text()
+    assert not dialog.start_button.isEnabled() and dialog.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=90_000)
+    assert dialog.message.text().startswith("Finished."), dialog.log.toPlainText()
+    root = window.training.default_run_root()
+    runs = list_runs(root)
+    assert len(runs) == 2 and {r.settings["epochs"] for r in runs} == {1}
+    assert (root / "sweep.db").is_file() and states(root / "sweep.db") == ["COMPLETE"] * 2
+    rows = table(dialog)
+    assert [r[0] for r in rows] == ["0", "1"] and {r[2] for r in rows} == {"complete"}
+    values = {}
+    for run in runs:
+        trial = json.loads((run.path / "trial.json").read_text())
+        values[str(trial["trial"])] = trial["value"]
+        assert rows[trial["trial"]][1] == f"option.pooling={trial['params']['option.pooling']}"
+        assert rows[trial["trial"]][3] == f"{trial['value']:.2%}"
+    best = max(values, key=lambda n: (values[n], -int(n)))
+    assert [r[0] for r in rows if r[4] == "★"] == [best]
+    assert f"Best: trial {best}" in dialog.message.text()
+
+
+def test_stop_ends_the_sweep_and_keeps_the_study(window, qtbot) -> None:
+    window.training.store_settings(
+        TrainingSettings.from_dict({**TINY, "epochs": 200, "data": {"dataset": "digits"}})
+    )
+    dialog = open_dialog(window)
+    fill_row(qtbot, dialog.rows[0], "lr", "log", "1e-3..1e-1")
+    set_trials(qtbot, dialog, 3)
+    click(qtbot, dialog.start_button)
+    assert dialog.running, dialog.message.text()
+    qtbot.waitUntil(lambda: [r[2] for r in table(dialog)] == ["running"], timeout=60_000)
+    click(qtbot, dialog.stop_button)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
+    root = window.training.default_run_root()
+    assert dialog.message.text().startswith("Stopped. The study is kept in")
+    assert states(root / "sweep.db") == ["FAIL"]  # marked, not left RUNNING: resumable
+    assert [r[2] for r in table(dialog)] == ["fail"]
+    assert dialog.start_button.isEnabled() and dialog.temp is None
