@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.training.images import ema
+from designer.training.pacing import DrawPacer
 from designer.training.series import Series
 from designer.training.visuals import EvaluationPage, FeatureMapsPage, FiltersPage, GradientsPage
 from designer.training.widgets import (
@@ -64,6 +65,9 @@ from engine.training.events import (
 SMOOTHING = 0.1  # weight of the newest loss in the smoothed curve
 CURVE_INTERVAL = 0.2  # seconds: curves redraw at 5 Hz at most (each redraw repaints 4 plots)
 PAGE_INTERVAL = 0.5  # seconds: a snapshot or evaluation page redraws at 2 Hz at most
+# the share of one core that each of the two (curves and header; the page in front) may take
+# while a run trains: a draw that took c seconds of the UI thread waits c / DRAW_BUDGET
+DRAW_BUDGET = 0.02
 
 
 def format_seconds(seconds: float) -> str:
@@ -221,17 +225,26 @@ class TrainingDashboard(QWidget):
         self.last_event_time = 0.0
         self.draw_seconds = 0.0  # time spent in the latest apply()
         self._drawn: dict[str, int] = {}  # series name -> size when last drawn
-        self._curves_due = 0.0
+        self.curve_pacer = DrawPacer(CURVE_INTERVAL, DRAW_BUDGET)
         self._undrawn = False  # data arrived that the header and curves do not show yet
         self._curves_stale = False  # the curves page was not in front when data arrived
-        self._page_due = 0.0  # when a snapshot or evaluation page may draw again
-        self.page_interval = PAGE_INTERVAL
+        self.page_pacer = DrawPacer(PAGE_INTERVAL, DRAW_BUDGET)
         self._progress_text = ""
         # snapshot and evaluation pages are drawn only while shown: the latest data waits here
         self._snapshots: dict[str, Snapshot] = {}  # part -> the newest snapshot that has it
         self._epoch_end: EpochEnd | None = None
         self._page_drawn: dict[str, object] = {}  # page name -> the data it shows
         self._parts_told: tuple[str, ...] | None = None  # as last told to the training process
+
+    @property
+    def page_interval(self) -> float:
+        """Seconds between two draws of a snapshot or evaluation page, at least."""
+        return self.page_pacer.interval
+
+    @page_interval.setter
+    def page_interval(self, seconds: float) -> None:
+        """0 draws every new snapshot or evaluation (no rate and no CPU budget)."""
+        self.page_pacer = DrawPacer(seconds, DRAW_BUDGET if seconds > 0 else 1.0)
 
     def sizeHint(self) -> QSize:
         """As tall as the bottom dock usually is: opening the Training tab keeps the canvas's
@@ -253,8 +266,9 @@ class TrainingDashboard(QWidget):
             series.clear()
         self.started, self.last_step = None, None
         self._drawn.clear()
-        self._curves_due, self._progress_text, self._undrawn = 0.0, "", False
-        self._curves_stale, self._page_due = False, 0.0
+        self._progress_text, self._undrawn, self._curves_stale = "", False, False
+        self.curve_pacer.reset()
+        self.page_pacer.reset()
         self._snapshots, self._epoch_end = {}, None
         self._page_drawn.clear()
         self.state = "running"
@@ -317,15 +331,15 @@ class TrainingDashboard(QWidget):
             self._add_steps(steps)
         if steps or epoch_end is not None:
             self._undrawn = True
-        # at most 5 Hz while running (an epoch's points wait for the next tick, at most
-        # CURVE_INTERVAL); at once when the run pauses or ends, so the latest data shows;
+        # while running, at most 5 Hz and within the CPU budget (an epoch's points wait for
+        # the next due tick); at once when the run pauses or ends, so the latest data shows;
         # not at all while the dashboard is hidden (another bottom tab in front): showing it
         # draws the latest data
         shown = self.isVisible()
         running = self.state == "running"
-        if shown and self._undrawn and (start >= self._curves_due or not running):
+        if shown and self._undrawn and (not running or self.curve_pacer.due()):
+            self.curve_pacer.drawing()
             self._draw_latest()
-            self._curves_due = start + CURVE_INTERVAL
         if snapshot is not None:
             for part in snapshot.parts:
                 self._snapshots[part] = snapshot
@@ -333,9 +347,11 @@ class TrainingDashboard(QWidget):
             self._epoch_end = epoch_end
         if shown and not running:  # paused or ended: the latest data at once
             self._draw_current_page()
-        # a snapshot or evaluation page: twice a second at most
-        elif shown and start >= self._page_due and self._draw_current_page():
-            self._page_due = start + self.page_interval
+        # a snapshot or evaluation page: twice a second at most, within the CPU budget
+        elif shown and self.page_pacer.due():
+            self.page_pacer.drawing()
+            if not self._draw_current_page():  # nothing new: no draw to pace
+                self.page_pacer.cancel()
         self.draw_seconds = time.perf_counter() - start
         if epoch_end is not None:
             self.epoch_ended.emit(epoch_end)
