@@ -147,6 +147,8 @@ def _order_layers(
         downward = sweep % 2 == 0
         indices = range(1, count) if downward else range(count - 2, -1, -1)
         for i in indices:
+            if len(rows[i]) < 2:
+                continue  # nothing to order (most layers of a long chain)
             neighbour_row = rows[i - 1] if downward else rows[i + 1]
             position = {v: k for k, v in enumerate(neighbour_row)}
 
