@@ -282,6 +282,7 @@ def edit_cell(qtbot, page, path: Path, column: str, text: str) -> None:
     editor.selectAll()
     qtbot.keyClicks(editor, text)
     qtbot.keyClick(editor, Qt.Key.Key_Return)
+    QApplication.processEvents()  # the closed editor is deleted, as the event loop would
 
 
 def test_rename_note_and_star_persist_across_listings(qtbot, window, runs) -> None:
