@@ -147,3 +147,18 @@ def test_stop_ends_the_sweep_and_keeps_the_study(window, qtbot) -> None:
     assert states(root / "sweep.db") == ["FAIL"]  # marked, not left RUNNING: resumable
     assert [r[2] for r in table(dialog)] == ["fail"]
     assert dialog.start_button.isEnabled() and dialog.temp is None
+
+
+def test_closing_the_window_stops_a_running_sweep_cleanly(window, qtbot) -> None:
+    window.training.store_settings(
+        TrainingSettings.from_dict({**TINY, "epochs": 200, "data": {"dataset": "digits"}})
+    )
+    dialog = open_dialog(window)
+    fill_row(qtbot, dialog.rows[0], "lr", "log", "1e-3..1e-1")
+    click(qtbot, dialog.start_button)
+    qtbot.waitUntil(lambda: [r[2] for r in table(dialog)] == ["running"], timeout=60_000)
+    process = dialog.process
+    close_clean(window)  # the window closes with the sweep running
+    assert process.state() == process.ProcessState.NotRunning
+    assert process.exitCode() == 128 + 15  # ended by SIGTERM as Stop does, not killed
+    assert states(window.training.default_run_root() / "sweep.db") == ["FAIL"]

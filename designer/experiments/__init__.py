@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
 
 ACTIONS = (
@@ -20,11 +21,14 @@ ACTIONS = (
 )
 
 
-class Experiments:
-    """The window's Experiments menu and its dialogs."""
+class Experiments(QObject):
+    """The window's Experiments menu and its dialogs. A sweep still running when the window
+    closes is stopped as Stop does (its study kept), not left to the operating system."""
 
     def __init__(self, window: Any) -> None:
+        super().__init__(window)
         self.window = window
+        window.installEventFilter(self)
         self.tradeoff: Any = None
         self.sweep: Any = None
         self.compare: Any = None
@@ -36,6 +40,17 @@ class Experiments:
             action.triggered.connect(lambda _checked=False, m=method: getattr(self, m)())
             window.actions_by_name[name] = action
             self.menu.addAction(action)
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        # the window hidden by its own close (not minimised by the desktop) ends a sweep
+        if (
+            watched is self.window
+            and event.type() == QEvent.Type.Hide
+            and not event.spontaneous()
+            and self.sweep is not None
+        ):
+            self.sweep.shut_down()
+        return False
 
     def _roots(self) -> list[Path]:
         history = getattr(self.window, "run_roots", None)

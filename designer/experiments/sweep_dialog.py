@@ -400,8 +400,8 @@ class SweepDialog(QDialog):
 
             open_run(self.window, item.data(Qt.ItemDataRole.UserRole))
 
-    def closeEvent(self, event: Any) -> None:
-        """Closing while it runs stops the sweep (the study is kept)."""
+    def shut_down(self) -> None:
+        """Stop a running sweep and wait for it (bounded): the window or the dialog closes."""
         if self.running:
             self.stop()
             if self.process is not None:
@@ -410,4 +410,8 @@ class SweepDialog(QDialog):
                     self.process.kill()
                     self.process.waitForFinished(5000)
         self._ended()
+
+    def closeEvent(self, event: Any) -> None:
+        """Closing while it runs stops the sweep (the study is kept)."""
+        self.shut_down()
         super().closeEvent(event)
