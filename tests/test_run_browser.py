@@ -314,6 +314,18 @@ def test_rename_note_and_star_persist_across_listings(qtbot, window, runs) -> No
     assert page.paths()[0] == str(runs["b"])
 
 
+def test_a_note_that_cannot_be_stored_is_said_and_nothing_changes(
+    qtbot, window, runs, lock_folder
+) -> None:
+    page = open_runs(qtbot, window)
+    lock_folder(runs["b"])
+    edit_cell(qtbot, page, runs["b"], "note", "kept?")
+    assert "run_meta.json cannot be written" in page.message.text()
+    assert "Make the run folder writable" in page.message.text()
+    assert page.cell(page.paths().index(str(runs["b"])), "note") == ""
+    assert not (runs["b"] / "run_meta.json").exists()
+
+
 def test_delete_moves_to_the_trash_and_undo_restores(qtbot, window, runs) -> None:
     page = open_runs(qtbot, window)
     click_row(qtbot, page, runs["a"])
@@ -373,6 +385,18 @@ def test_a_run_that_came_back_meanwhile_is_not_overwritten_by_undo(runs) -> None
     with pytest.raises(RunMetaError, match="a folder of that name exists again"):
         restore_run(trashed, runs["a"])
     assert trashed.is_dir()
+
+
+def test_the_settings_diff_names_nested_keys_and_missing_ones() -> None:
+    from engine.experiments.run_compare import curve, settings_diff
+
+    a = {"data": {"dataset": "digits", "limit": 64}, "lr": 0.001, "seed": 0}
+    b = {"data": {"dataset": "digits", "limit": 128}, "lr": 0.001, "seed": 0, "flip": True}
+    assert settings_diff([a, b]) == [("data.limit", [64, 128]), ("flip", [None, True])]
+    assert settings_diff([a, dict(a)]) == []
+    records = [{"epoch": 1, "seconds": 2.0, "val_loss": 1.0}, {"epoch": 2, "seconds": 3.0}]
+    xs, ys = curve(records, "val_loss", "time")
+    assert xs == [2.0, 5.0] and ys[0] == 1.0 and ys[1] != ys[1]  # a missing value is a gap
 
 
 def test_the_browser_module_imports_no_torch() -> None:
