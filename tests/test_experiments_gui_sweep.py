@@ -13,6 +13,7 @@ import pytest
 from designer_helpers import close_clean, training_window
 from PySide6.QtCore import Qt
 
+from designer.experiments.open_run import runs_page
 from engine.training.runs import list_runs
 from engine.training.settings import TrainingSettings
 
@@ -99,7 +100,7 @@ def test_bad_specs_are_refused_with_the_commands_message(window, qtbot) -> None:
 
 
 def test_a_sweep_of_a_preset_runs_in_the_background_and_its_trials_are_listed(
-    window, qtbot
+    window, qtbot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dialog = open_dialog(window)
     qtbot.keyClick(dialog.source, Qt.Key.Key_End)  # the preset, so that its options can vary
@@ -119,15 +120,24 @@ def test_a_sweep_of_a_preset_runs_in_the_background_and_its_trials_are_listed(
     assert (root / "sweep.db").is_file() and states(root / "sweep.db") == ["COMPLETE"] * 2
     rows = table(dialog)
     assert [r[0] for r in rows] == ["0", "1"] and {r[2] for r in rows} == {"complete"}
-    values = {}
+    values, folders = {}, {}
     for run in runs:
         trial = json.loads((run.path / "trial.json").read_text())
         values[str(trial["trial"])] = trial["value"]
+        folders[str(trial["trial"])] = run.path
         assert rows[trial["trial"]][1] == f"option.pooling={trial['params']['option.pooling']}"
         assert rows[trial["trial"]][3] == f"{trial['value']:.2%}"
     best = max(values, key=lambda n: (values[n], -int(n)))
     assert [r[0] for r in rows if r[4] == "★"] == [best]
     assert f"Best: trial {best}" in dialog.message.text()
+    # a double-click on a trial opens its run (selected in the Runs view)
+    page = runs_page(window)
+    selected: list[Path] = []
+    monkeypatch.setattr(page, "select_run", selected.append, raising=False)
+    rect = dialog.table.visualItemRect(dialog.table.item(1, 1))
+    qtbot.mouseClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert selected == [folders["1"]]
 
 
 def test_stop_ends_the_sweep_and_keeps_the_study(window, qtbot) -> None:
