@@ -172,3 +172,18 @@ def test_closing_the_window_stops_a_running_sweep_cleanly(window, qtbot) -> None
     assert process.state() == process.ProcessState.NotRunning
     assert process.exitCode() == 128 + 15  # ended by SIGTERM as Stop does, not killed
     assert states(window.training.default_run_root() / "sweep.db") == ["FAIL"]
+
+
+def test_training_settings_the_command_refuses_are_named_before_anything_starts(
+    window, qtbot
+) -> None:
+    window.document.project.training = {**TINY, "epochs": 0}  # as a hand-edited file has them
+    dialog = open_dialog(window)
+    fill_row(qtbot, dialog.rows[0], "lr", "log", "1e-3..1e-1")
+    for source in (Qt.Key.Key_Home, Qt.Key.Key_End):  # the design, then its preset
+        qtbot.keyClick(dialog.source, source)
+        click(qtbot, dialog.start_button)
+        assert dialog.message.text().startswith("Not started: "), dialog.message.text()
+        assert "epochs" in dialog.message.text() and "Received" in dialog.message.text()
+        assert dialog.process is None and dialog.temp is None
+    assert not window.training.default_run_root().exists()

@@ -271,7 +271,12 @@ class SweepDialog(QDialog):
             self._remove_temp()
             self.message.setText(f"The design cannot be saved for the sweep: {error}")
             return False
-        args = sweep_plan.command_line(request)
+        try:
+            args = sweep_plan.command_line(request)
+        except DesignerError as error:  # the project's training settings, for a preset
+            self._remove_temp()
+            self.message.setText(f"Not started: {error}")
+            return False
         refusal = sweep_plan.check(args)
         if refusal is not None:
             self._remove_temp()
