@@ -138,3 +138,17 @@ def test_a_list_of_run_folders_and_an_empty_project(window, qtbot, tmp_path: Pat
     window.training.run_root = tmp_path / "nothing here"
     plot = open_plot(window)
     assert plot.view.front_list.item(0).text() == "(no run to plot yet)"
+
+
+def test_a_clicked_run_is_selected_in_the_run_browser(window, qtbot) -> None:
+    from designer.experiments.open_run import runs_page
+
+    page = runs_page(window)
+    before = window.document.graph.to_data()
+    plot = open_plot(window)
+    item = plot.view.front_list.item(1)
+    rect = plot.view.front_list.visualItemRect(item)
+    qtbot.mouseClick(plot.view.front_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.view == "runs"
+    assert page.selected_paths() == [str(window.training.run_root / "20261202-050100")]
+    assert window.document.graph.to_data() == before
