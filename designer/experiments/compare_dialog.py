@@ -54,6 +54,10 @@ def _bypass(flags: tuple[bool, bool] | None) -> str:
     return "bypassed" if flags[1] else "no longer bypassed"
 
 
+def _differing(params: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
+    return {k: (old, new) for k, (old, new) in params.items() if _value(old) != _value(new)}
+
+
 def load_other(text: str) -> Project:
     """The design ``text`` names, as a project (a file keeps its layout); DesignerError says
     what is wrong and how to name a design."""
@@ -242,7 +246,8 @@ class CompareDialog(QDialog):
         self.other = Document(project)  # owned here (not by Qt): disposed like every document
         self.other_scene = CanvasScene(self.other, self)
         self.view.setScene(self.other_scene)
-        self.view.fitInView(self.other_scene.items_bounds, Qt.AspectRatioMode.KeepAspectRatio)
+        self._fit()
+        QTimer.singleShot(0, self._fit)  # again once the dialog is laid out
         self.other_highlights = Highlights(self.other_scene)
 
     def _fill_tree(self, diff: DesignDiff) -> None:
@@ -269,7 +274,7 @@ class CompareDialog(QDialog):
         section(
             "Retyped",
             [
-                (r.node, f"{r.old_type} → {r.new_type}", r.node, pairs(r.params))
+                (r.node, f"{r.old_type} → {r.new_type}", r.node, pairs(_differing(r.params)))
                 for r in diff.retyped
             ],
         )
@@ -290,6 +295,7 @@ class CompareDialog(QDialog):
             "Rewired",
             [(f"{s}.{sp} → {d}.{dp}", kind, node, []) for kind, (s, sp, d, dp), node in wires],
         )
+        self.tree.resizeColumnToContents(0)
 
     def _go_to(self, item: QTreeWidgetItem) -> None:
         node = item.data(0, Qt.ItemDataRole.UserRole)
@@ -303,10 +309,14 @@ class CompareDialog(QDialog):
         if self.other_highlights is not None:
             self.other_highlights.clear()
 
+    def _fit(self) -> None:
+        if self.other_scene is not None:
+            bounds = self.other_scene.items_bounds.adjusted(-20, -20, 20, 20)
+            self.view.fitInView(bounds, Qt.AspectRatioMode.KeepAspectRatio)
+
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
-        if self.other_scene is not None:
-            self.view.fitInView(self.other_scene.items_bounds, Qt.AspectRatioMode.KeepAspectRatio)
+        self._fit()
 
     def closeEvent(self, event: Any) -> None:
         self.clear()
