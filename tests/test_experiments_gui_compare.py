@@ -133,3 +133,13 @@ def test_the_same_design_and_designs_that_cannot_be_read(window, qtbot, tmp_path
         assert expected in dialog.message.text()
         assert outlines(window.canvas.canvas) == shown  # the last comparison stays
     assert "Traceback" not in dialog.message.text()
+
+
+def test_a_retyped_block_lists_only_the_settings_that_differ(window, qtbot) -> None:
+    dialog = compare_by_typing(qtbot, window, "preset:lenet5?pooling=max")
+    retyped = dialog.tree.topLevelItem(0)
+    assert retyped.text(0) == "Retyped (2)"
+    pool1 = retyped.child(0)
+    assert (pool1.text(0), pool1.text(1)) == ("pool1", "maxpool2d → avgpool2d")
+    rows = [(pool1.child(i).text(0), pool1.child(i).text(1)) for i in range(pool1.childCount())]
+    assert rows == [("count_include_pad", "None → True")]  # kernel 2 → 2 and the like left out
