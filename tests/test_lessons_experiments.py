@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from PySide6.QtWidgets import QLabel
 
 from designer.app import create_window
 from designer.lessons.compare import CompareWindow
@@ -21,7 +22,7 @@ from engine.lessons.experiments import EXPERIMENTS
 from engine.training.runs import list_runs, read_metrics
 
 pytestmark = pytest.mark.gui
-TINY = ["--data", "digits", "--epochs", "1", "--limit", "64", "--seed", "0"]
+TINY = ["--epochs", "1", "--limit", "64", "--seed", "0"]  # the data set: the base design's
 
 
 @pytest.fixture
@@ -67,6 +68,15 @@ def test_dropout_experiment_trains_both_runs_and_compares_filters(
         assert drops == [float(label.split("= ")[1])]
         assert compare.curves[label] == [m["val_accuracy"] for m in read_metrics(folder)]
         assert compare.filters[label].shape[0] == 5  # conv1's 5×5 filters side by side
+    # (a): both runs' first-layer filters side by side, below both validation curves
+    pictures = [compare.findChild(QLabel, f"filters_{row}") for row in range(2)]
+    assert all(p is not None and p.isVisible() and not p.pixmap().isNull() for p in pictures)
+    first, second = (p.mapTo(compare, p.rect().topLeft()) for p in pictures)
+    assert first.x() + pictures[0].width() <= second.x() and abs(first.y() - second.y()) < 40
+    curves = compare.accuracy_plot.getPlotItem().listDataItems()
+    assert sorted(item.name() for item in curves) == sorted(labels)
+    plot_bottom = compare.accuracy_plot.mapTo(compare, compare.accuracy_plot.rect().bottomLeft())
+    assert plot_bottom.y() <= first.y()
     assert compare.table.rowCount() == 2
     runs_page = window.training.host.runs  # the Runs view lists both runs
     assert runs_page is not None and runs_page.model.rowCount() == 2
@@ -99,11 +109,9 @@ def test_the_job_refuses_a_spec_it_cannot_read(tmp_path: Path) -> None:
 
 def test_lc_vs_conv_experiment_shows_each_runs_parameters(qtbot, window: MainWindow) -> None:
     from engine import infer
-    from engine.lessons.experiments import BASE_PRESET
     from engine.lessons.variants import with_local
-    from presets import PRESETS
 
-    window.lessons.open("cnn_vs_mlp")
+    window.lessons.open("cnn_vs_mlp")  # LeNet-5: the experiment trains the open design
     window.lessons.panel.experiment_button.click()  # the lesson's own experiment button
     run = window.lessons.run
     qtbot.waitUntil(
@@ -111,7 +119,8 @@ def test_lc_vs_conv_experiment_shows_each_runs_parameters(qtbot, window: MainWin
     )
     assert run.error is None, run.error
     compare = window.lessons.compare
-    base = PRESETS.get(BASE_PRESET).create()
+    base = window.document.graph
+    assert compare.note.text() == "Trained on the open design lenet5 with digits."
     expected = {
         "convolution": infer(base).total_params,
         "locally connected": infer(with_local(base)).total_params,
@@ -122,3 +131,55 @@ def test_lc_vs_conv_experiment_shows_each_runs_parameters(qtbot, window: MainWin
     }
     assert shown == {label: f"{count:,}" for label, count in expected.items()}
     assert len(list_runs(window.training.run_root)) == 2
+
+
+def test_dropout_lesson_experiment_trains_the_open_design_on_its_data_set(
+    qtbot, window: MainWindow
+) -> None:
+    """The dropout lesson opens the small VGG (Shapes): its experiment trains that network
+    with p = 0 and p = 0.5 on Shapes, not a fixed LeNet-5."""
+    window.lessons.open("dropout")
+    opened = window.document.graph.to_data()
+    window.lessons.panel.experiment_button.click()
+    assert "small_vgg with shapes" in window.lessons.panel.status.text()
+    run = window.lessons.run
+    qtbot.waitUntil(
+        lambda: not run.is_running() and window.lessons.compare is not None, timeout=90_000
+    )
+    assert run.error is None, run.error
+    compare = window.lessons.compare
+    assert compare.note.text() == "Trained on the open design small_vgg with shapes."
+    names = {n["name"] for n in opened["nodes"]}
+    for record in run.results:
+        folder = Path(record["run"])
+        graph = json.loads((folder / "graph.json").read_text())
+        assert {n["name"] for n in graph["nodes"]} == names  # the same network
+        (p,) = [n["params"]["p"] for n in graph["nodes"] if n["type"] == "dropout"]
+        assert p == float(record["label"].split("= ")[1])
+        settings = json.loads((folder / "settings.json").read_text())["settings"]
+        assert settings["data"]["dataset"] == "shapes"
+        assert compare.filters[record["label"]].shape[0] == 3  # the 3×3 first convolution
+    assert len(list_runs(window.training.run_root)) == 2
+
+
+def test_batchnorm_experiment_on_an_unsuitable_design_falls_back_and_says_so(
+    qtbot, window: MainWindow
+) -> None:
+    """(c) BatchNorm on/off from Lessons ▸ Experiments: the padding-and-stride lesson's tiny
+    design gives no class scores, so LeNet-5 for Digits is trained instead, with a message."""
+    window.lessons.open("padding_stride")
+    compare = _run(qtbot, window, "batchnorm")
+    assert compare.note.text().startswith("Not on the open design: it does not end in 10 scores")
+    assert compare.note.text().endswith("Trained on LeNet-5 for Digits with digits instead.")
+    assert compare.note.isVisible()
+    by_label = {r["label"]: Path(r["run"]) for r in window.lessons.run.results}
+    assert sorted(by_label) == ["BatchNorm off", "BatchNorm on"]
+    for label, folder in by_label.items():
+        graph = json.loads((folder / "graph.json").read_text())
+        norms = {n["name"] for n in graph["nodes"] if n["type"] == "batchnorm"}
+        fed = {e[2]: e[0] for e in graph["edges"] if e[2] in norms}  # [src, port, dst, port]
+        assert sorted(fed.values()) == (["conv1", "conv2"] if label == "BatchNorm on" else [])
+        assert compare.curves[label] == [m["val_accuracy"] for m in read_metrics(folder)]
+    curves = compare.accuracy_plot.getPlotItem().listDataItems()
+    assert sorted(item.name() for item in curves) == sorted(by_label)
+    assert len(compare.loss_plot.getPlotItem().listDataItems()) == 2

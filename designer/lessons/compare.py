@@ -66,7 +66,11 @@ class CompareWindow(QDialog):
     """The variants of one experiment, side by side."""
 
     def __init__(
-        self, experiment: Experiment, results: list[dict[str, Any]], parent: QWidget | None = None
+        self,
+        experiment: Experiment,
+        results: list[dict[str, Any]],
+        parent: QWidget | None = None,
+        note: str = "",
     ) -> None:
         super().__init__(parent)
         self.setObjectName("lesson_compare")
@@ -77,6 +81,11 @@ class CompareWindow(QDialog):
         self.norms: dict[str, dict[str, float]] = {}
         self.filters: dict[str, np.ndarray] = {}
         layout = QVBoxLayout(self)
+        self.note = QLabel(note, self)  # which design was trained, on which data set
+        self.note.setObjectName("compare_note")
+        self.note.setWordWrap(True)
+        self.note.setVisible(bool(note))
+        layout.addWidget(self.note)
         self.table = QTableWidget(len(results), 5, self)
         self.table.setObjectName("compare_table")
         self.table.setHorizontalHeaderLabels(

@@ -23,17 +23,26 @@ from engine.lessons.experiments import EXPERIMENTS, Experiment, experiment_graph
 
 
 class ExperimentRun(QObject):
-    """Trains experiment ``key``'s variants of ``base`` into ``root`` with ``args``."""
+    """Trains experiment ``key``'s variants of ``base`` on the built-in ``dataset`` into
+    ``root`` with ``args``; ``note`` says which design it is (``engine.lessons.base``)."""
 
     progress = Signal(str)
     finished = Signal()
 
     def __init__(
-        self, key: str, base: Graph, root: Path, args: list[str], parent: QObject | None = None
+        self,
+        key: str,
+        base: Graph,
+        root: Path,
+        args: list[str],
+        parent: QObject | None = None,
+        dataset: str = "digits",
+        note: str = "",
     ) -> None:
         super().__init__(parent)
         self.experiment: Experiment = EXPERIMENTS[key]
-        self.root, self.args = Path(root), list(args)
+        self.root, self.dataset, self.note = Path(root), dataset, note
+        self.args = ["--data", dataset, *args]
         self.graphs = experiment_graphs(key, base)  # GraphError: nothing starts
         self.params = {label: infer(graph).total_params for label, graph in self.graphs}
         self.results: list[dict[str, Any]] = []
@@ -48,7 +57,8 @@ class ExperimentRun(QObject):
         runs = []
         for index, (label, graph) in enumerate(self.graphs):
             path = folder / f"variant{index}.cnnd"
-            save_project(Project(graph=graph, training={"data": {"dataset": "digits"}}), path)
+            training = {"data": {"dataset": self.dataset}}
+            save_project(Project(graph=graph, training=training), path)
             runs.append({"label": label, "project": str(path)})
         spec = folder / "spec.json"
         spec.write_text(json.dumps({"out": str(self.root), "args": self.args, "runs": runs}))

@@ -4,7 +4,8 @@ Each lesson (``engine.lessons.lessons.LESSONS``) asks about unsaved work as File
 then opens its design (a preset, or one of ``engine.lessons.designs``), selects the block it is
 about, shows its text in the Lesson dock and opens its view (the lecture views through
 ``designer.lecture.views.open_lecture_view``; the architectures chart). Lessons ▸ Experiments
-starts an experiment on its base design in the background (``ExperimentRun``); the runs go to
+starts an experiment on the open design (when it suits, else LeNet-5 for Digits) in the
+background (``ExperimentRun``); the runs go to
 the window's runs folder and the comparison window opens when they are done.
 """
 
@@ -21,7 +22,8 @@ from designer.document import laid_out_project, preset_project
 from designer.lessons.panel import LessonPanel
 from engine import DesignerError, Project
 from engine.lessons import designs
-from engine.lessons.experiments import BASE_PRESET, EXPERIMENTS, TRAIN_ARGS
+from engine.lessons.base import BASE_PRESET, choose_base
+from engine.lessons.experiments import EXPERIMENTS, TRAIN_ARGS
 from engine.lessons.lessons import (
     LESSONS,
     LESSONS_BY_KEY,
@@ -169,23 +171,46 @@ class Lessons(QObject):
         """The window's runs folder (the Runs view lists what is trained there)."""
         return Path(self.window.training.default_run_root())
 
+    def _design_name(self) -> str:
+        document = self.window.document
+        if document.path is not None:
+            return Path(document.path).stem
+        return str(document.project.metadata.get("preset") or "")
+
     def start_experiment(self, key: str) -> bool:
-        """Train experiment ``key``'s variants of the base design in the background."""
+        """Train experiment ``key``'s variants in the background: of the open design when it
+        suits the experiment, else of LeNet-5 for Digits (the status line says which)."""
         from designer.lessons.experiment_run import ExperimentRun
         from presets import PRESETS
 
         if self.run is not None and self.run.is_running():
             self._status("An experiment is already running; wait for its comparison window.")
             return False
+        document = self.window.document
+        lesson = PRESETS.get(BASE_PRESET)
+        choice = choose_base(
+            key,
+            document.graph,
+            document.project.training,
+            self._design_name(),
+            lesson.create(),
+            lesson.display_name,
+        )
         try:
             run = ExperimentRun(
-                key, PRESETS.get(BASE_PRESET).create(), self.run_root(), self.experiment_args, self
+                key,
+                choice.graph,
+                self.run_root(),
+                self.experiment_args,
+                self,
+                choice.dataset,
+                choice.note,
             )
         except DesignerError as error:
             self._status(f"Cannot start the experiment: {error}")
             return False
         self.run = run
-        run.progress.connect(self._status)
+        run.progress.connect(lambda text: self._status(f"{text} {choice.note}"))
         run.finished.connect(self._experiment_done)
         run.start()
         return True
@@ -201,7 +226,7 @@ class Lessons(QObject):
         else:
             self._status(f"{run.experiment.title}: done; runs in {run.root}")
         if run.results:
-            self.compare = CompareWindow(run.experiment, run.results, self.window)
+            self.compare = CompareWindow(run.experiment, run.results, self.window, run.note)
             self.compare.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             self.compare.show()
         done = [r["run"] for r in run.results if r.get("status") == "done" and r.get("run")]

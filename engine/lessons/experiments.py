@@ -1,6 +1,7 @@
 """The lecture's experiments, reproduced in one click (issue 18 point 7), torch-free.
 
-Each experiment trains variants of one base design (``engine.lessons.variants``) as ordinary
+Each experiment trains variants of one base design (the open one when it suits,
+``engine.lessons.base``) (``engine.lessons.variants``) as ordinary
 runs and compares them: (a) dropout p = 0 vs p = 0.5, first-layer filters and validation
 curves; (b) sigmoid vs tanh vs ReLU, gradient norms per layer; (c) BatchNorm on and off,
 curves; (d) locally connected vs convolution, curves, parameters and time.
@@ -14,12 +15,15 @@ from functools import partial
 
 from engine.graph import Graph
 from engine.lessons import variants
+from engine.lessons.base import BASE_PRESET
+
+__all__ = ["BASE_PRESET", "EXPERIMENTS", "TRAIN_ARGS", "Experiment", "experiment_graphs"]
 
 DROPOUT_PS = (0.0, 0.5)  # the lecture's "Effects of using dropout"
 ACTIVATION_TYPES = ("sigmoid", "tanh", "relu")
-BASE_PRESET = "lenet5_digits"  # small enough to train in seconds on a CPU
-# what the window starts an experiment with: the built-in Digits set, a sample, a few epochs
-TRAIN_ARGS = ("--data", "digits", "--epochs", "5", "--limit", "800", "--seed", "0")
+# what the window starts an experiment with besides the data set (``engine.lessons.base``
+# chooses the design and its built-in set): a sample, a few epochs
+TRAIN_ARGS = ("--epochs", "5", "--limit", "800", "--seed", "0")
 
 
 @dataclass(frozen=True)
