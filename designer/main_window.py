@@ -317,7 +317,9 @@ class MainWindow(QMainWindow):
         index = self.bottom_tabs.indexOf(self.problems)
         parts = [f"{errors} error(s)"] if errors else []
         parts += [f"{warnings} warning(s)"] if warnings else []
-        self.bottom_tabs.setTabText(index, "Problems" + (f" ({', '.join(parts)})" if parts else ""))
+        text = "Problems" + (f" ({', '.join(parts)})" if parts else "")
+        if self.bottom_tabs.tabText(index) != text:  # (the same text still lays the tabs out)
+            self.bottom_tabs.setTabText(index, text)
 
     def createPopupMenu(self) -> QMenu:
         """The docks' and toolbars' context menu, with "Detach <panel>" for each dock."""
