@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QPaintEvent, QRegion
 from PySide6.QtWidgets import QApplication
 
 from benchmarks.canvas_5000 import chain_graph
@@ -111,3 +113,45 @@ def test_problems_are_built_again_only_when_an_edit_changes_them(window: MainWin
     edit(window, "conv1600", {"kernel_size": 3})  # fixed: the list follows
     assert problems.diagnostics == [] and problems.tree.topLevelItemCount() == 0
     assert window.bottom_tabs.tabText(window.bottom_tabs.indexOf(problems)) == "Problems"
+
+
+class EventLog(QObject):
+    """Paint regions and layout requests, by widget, while switched on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on = False
+        self.painted: dict[QObject, QRegion] = {}
+        self.laid_out: list[QObject] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self.on and isinstance(event, QPaintEvent):
+            self.painted[watched] = self.painted.get(watched, QRegion()) | event.region()
+        elif self.on and event.type() == QEvent.Type.LayoutRequest:
+            self.laid_out.append(watched)
+        return False
+
+
+def test_an_edit_repaints_only_the_summary_rows_it_changes(window: MainWindow) -> None:
+    summary = window.summary
+    edit(window, "conv20", {"out_channels": 8})  # selected, scrolled to, shown once
+    log = EventLog()
+    app = QApplication.instance()
+    app.installEventFilter(log)
+    try:
+        log.on = True
+        window.document.set_params("conv20", {"out_channels": 24})
+        QApplication.processEvents()
+        log.on = False
+    finally:
+        app.removeEventFilter(log)
+    assert "24×32×32" in summary.model.index(summary.model.row_of("conv20"), 2).data()
+    assert "Total params" in summary.totals.text()
+    table = summary.view.viewport()
+    row_height = summary.view.verticalHeader().defaultSectionSize()
+    painted = log.painted.get(table, QRegion()).boundingRect()
+    assert painted.height() <= 4 * row_height + 2  # the rows that changed, not the table
+    # the new totals repaint their line only: the window is not laid out again for it
+    assert window.docks["bottom_dock"] not in log.laid_out
+    assert summary not in log.laid_out
+    assert summary.view.verticalScrollBar() not in log.painted

@@ -19,13 +19,13 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QLabel,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from designer.document import Document
+from designer.panels.text_line import TextLine
 from engine import MACS_CONVENTION, Graph, InferenceResult, fmt_shape
 from engine.digraph import stable_topological_order
 from engine.summary import (
@@ -210,9 +210,9 @@ class SummaryTable(QWidget):
         for column, width in enumerate((200, 150, 130, 130, 150, 100)):
             self.view.setColumnWidth(column, width)
         self.view.clicked.connect(self._on_clicked)
-        self.totals = QLabel(self)
+        # (a QLabel's new text, at every edit, laid the whole window out again: TextLine)
+        self.totals = TextLine(self, tooltip=MACS_CONVENTION)
         self.totals.setObjectName("summary_totals")
-        self.totals.setToolTip(MACS_CONVENTION)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -319,6 +319,8 @@ class SummaryTable(QWidget):
         selection = self.view.selectionModel()
         if row < 0 and not selection.hasSelection():
             return  # nothing to show or clear (as at start-up, before the first paint)
+        if row >= 0 and [i.row() for i in selection.selectedRows()] == [row]:
+            return  # shown already (an edit of the selected block): no repaint of the table
         selection.blockSignals(True)
         if row < 0:
             self.view.clearSelection()
