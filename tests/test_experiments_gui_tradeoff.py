@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from designer_helpers import close_clean, training_window
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QApplication
 from test_tradeoff import write_run
 
 from engine import infer
@@ -65,6 +66,11 @@ def test_the_front_of_the_projects_runs_is_listed_and_drawn(window, qtbot) -> No
     assert line_x[0] == expected and list(line_y) == [0.3, 0.8, 0.9]
     assert len(view.points.points()) == 5  # the run without graph.json is not plotted
     assert "20261202-050500: no parameters" in view.excluded.text()
+    qtbot.waitExposed(plot)
+    QApplication.processEvents()  # the axes range themselves (and would pick a factor)
+    axes = [view.chart.getPlotItem().getAxis(side) for side in ("left", "bottom")]
+    assert [axis.autoSIPrefixScale for axis in axes] == [1.0, 1.0]  # 0.9, not "900 (x0.001)"
+    assert not any("(x" in axis.labelString() for axis in axes)
     # accuracy against training time: a key press in the axis box, the front follows
     view.axis.setFocus()
     qtbot.keyClick(view.axis, Qt.Key.Key_End)
