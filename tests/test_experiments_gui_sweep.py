@@ -187,3 +187,19 @@ def test_training_settings_the_command_refuses_are_named_before_anything_starts(
         assert "epochs" in dialog.message.text() and "Received" in dialog.message.text()
         assert dialog.process is None and dialog.temp is None
     assert not window.training.default_run_root().exists()
+
+
+def test_the_keys_offered_cover_settings_options_and_blocks_and_stay_bounded() -> None:
+    from designer.experiments.sweep_plan import MAX_KEYS, known_keys
+    from engine.graph import Graph
+    from presets import PRESETS
+
+    preset = PRESETS.get("lenet5_digits")
+    keys = known_keys(preset.create(), TINY, preset)
+    assert {"lr", "batch_size", "data.crop_padding", "option.pooling", "conv1.out_channels"} <= set(
+        keys
+    )
+    big = Graph()
+    for i in range(3000):
+        big.add_node("linear", f"fc{i}")  # two parameters each
+    assert len(known_keys(big, {}, None)) <= MAX_KEYS + 10

@@ -22,6 +22,7 @@ from engine.experiments.space import setting_keys
 
 MAX_FOLDERS = 5000  # run folders looked at per read, at most
 MAX_TRIAL_BYTES = 1 << 20  # a trial.json larger than this is not ours
+MAX_KEYS = 2000  # keys offered in a row's list, at most
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,10 @@ def known_keys(graph: Any, training: dict[str, Any], preset: Any) -> list[str]:
     keys = list(setting_keys(defaults))
     if preset is not None:
         keys += [f"option.{o.name}" for o in preset.options]
-    keys += [f"{node.name}.{p.name}" for node in graph for p in node.spec.params]
+    for node in graph:  # a big design offers its first blocks' (any other can be typed)
+        if len(keys) >= MAX_KEYS:
+            break
+        keys += [f"{node.name}.{p.name}" for p in node.spec.params]
     return keys
 
 
