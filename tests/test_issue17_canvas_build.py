@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from canvas_helpers import make_view
 from PySide6.QtCore import QEvent, QPoint
 from PySide6.QtGui import QHelpEvent
@@ -24,7 +25,7 @@ def rest_mouse(qtbot: Any, view: Any, point: QPoint) -> str:
 
 
 def test_ports_and_wires_make_their_tooltips_when_the_mouse_rests(qtbot: Any) -> None:
-    doc, view, _ = make_view(qtbot, preset_project("lenet5"))
+    _doc, view, _ = make_view(qtbot, preset_project("lenet5"))
     scene = view.canvas
     port = scene.nodes["conv1"].inputs["in"]
     wire = next(item for edge, item in scene.edges.items() if edge.dst == "conv1")
@@ -41,3 +42,36 @@ def test_ports_and_wires_make_their_tooltips_when_the_mouse_rests(qtbot: Any) ->
     assert text == box.toolTip() != ""  # blocks keep the tooltip they were given
     empty = view.mapFromScene(box.scene_rect().topLeft()) + QPoint(-300, 0)
     assert rest_mouse(qtbot, view, empty) == ""
+
+
+def test_a_frame_paints_ports_with_their_block_not_one_by_one(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from designer.canvas import items, style
+
+    calls: list[str] = []
+    for cls in (items.PortItem, items.NodeItem):  # patched before any item is painted
+        original = cls.paint
+
+        def counted(item: Any, *args: Any, original: Any = original, cls: Any = cls) -> Any:
+            calls.append(cls.__name__)
+            return original(item, *args)
+
+        monkeypatch.setattr(cls, "paint", counted)
+    _doc, view, _ = make_view(qtbot, preset_project("lenet5"))
+    view.resetTransform()
+    node = view.canvas.nodes["conv2"]
+    view.centerOn(node.scene_rect().center())
+    QApplication.processEvents()
+    calls.clear()
+    for item in view.canvas.nodes.values():
+        item.update()  # drawn afresh, not from the blocks' cached pixmaps
+    image = view.viewport().grab().toImage()
+    assert "NodeItem" in calls and "PortItem" not in calls
+    port = node.inputs["in"]
+    assert port.connected
+    centre = view.mapFromScene(port.scenePos())
+    assert image.pixelColor(centre).name() == style.look().port_fill.color().name()
+    port.set_hot(True)  # a wire dragged over it: its block repaints it
+    image = view.viewport().grab().toImage()
+    assert image.pixelColor(centre).name() == style.look().port_hot.color().name()

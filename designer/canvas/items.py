@@ -53,6 +53,8 @@ class PortItem(QGraphicsItem):
         else:
             self.setPos(x, 0.0 if direction == "in" else node.rect.height())
         self.setZValue(1.0)
+        # its node draws it (NodeItem.paint): one call into Python per block, not three
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
 
     def tooltip_text(self) -> str:
         """Its tooltip, made when shown (CanvasScene.helpEvent): 10,000 ports need none set."""
@@ -71,20 +73,27 @@ class PortItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        if not style.detail_shown(painter):
-            return
+        pass  # never called (ItemHasNoContents): the node draws its ports (draw_port)
+
+    def draw_port(self, painter: QPainter) -> None:
+        """Draw the port, in its node's coordinates."""
         lk = look()
-        painter.setPen(lk.border)
         painter.setBrush(
             lk.port_hot if self.hot else lk.port_fill if self.connected else lk.port_free
         )
-        painter.drawEllipse(QPointF(0, 0), style.PORT_RADIUS, style.PORT_RADIUS)
+        painter.drawEllipse(self.pos(), style.PORT_RADIUS, style.PORT_RADIUS)
+
+    def set_connected(self, connected: bool) -> None:
+        """Drawn filled while a wire is attached."""
+        if connected != self.connected:
+            self.connected = connected
+            self.node.update()
 
     def set_hot(self, hot: bool) -> None:
         """Highlight while a wire is dragged over the port."""
         if hot != self.hot:
             self.hot = hot
-            self.update()
+            self.node.update()
 
     def anchor(self) -> QPointF:
         """Where wires attach, in scene coordinates."""
@@ -228,6 +237,24 @@ class NodeItem(BoxItem):
 
     def accent(self) -> Any:
         return self._accent
+
+    def boundingRect(self) -> QRectF:
+        reach = style.PORT_RADIUS + 1.5  # the ports it draws stand out of the box
+        return self.rect.adjusted(-reach, -reach, reach, reach)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRect(self.rect.adjusted(-2, -2, 2, 2))  # the box; its ports are hit by theirs
+        return path
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        super().paint(painter, option, widget)
+        if style.detail_shown(painter):
+            painter.setPen(look().border)
+            for port in [*self.inputs.values(), *self.outputs.values()]:
+                port.draw_port(painter)
 
     def set_ports(
         self, inputs: tuple[str, ...], outputs: tuple[str, ...], across: bool = False

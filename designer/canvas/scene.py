@@ -312,9 +312,10 @@ class CanvasScene(QGraphicsScene):
                 del self.edges[edge]
         for box in [*self.nodes.values(), *self.groups.values()]:
             box.edges.clear()
-            if isinstance(box, NodeItem):
-                for port in [*box.inputs.values(), *box.outputs.values()]:
-                    port.connected = False
+        attached = {end for ends in wanted.values() for end in ends if isinstance(end, PortItem)}
+        for node in self.nodes.values():  # (a port drawn anew only where this changes)
+            for port in [*node.inputs.values(), *node.outputs.values()]:
+                port.set_connected(port in attached)
         for edge, (source, target) in wanted.items():
             item = self.edges.get(edge)
             if item is None:
@@ -325,10 +326,6 @@ class CanvasScene(QGraphicsScene):
                 item.update_path()
             self._owner(source).edges.add(item)
             self._owner(target).edges.add(item)
-            for end in (source, target):
-                if isinstance(end, PortItem) and not end.connected:
-                    end.connected = True
-                    end.update()
 
     def _update_scene_rect(self) -> None:
         self.items_bounds = rect = boxes_bounds([*self.nodes.values(), *self.groups.values()])
@@ -344,12 +341,13 @@ class CanvasScene(QGraphicsScene):
         so is the lane."""
         straight = QRectF(start, end).normalized().adjusted(-8, 10, 8, -10)
         ends = (self._owner(edge.source), self._owner(edge.target))
+        area = flip_rect(straight, across)
         blocking = [
             flip_rect(item.scene_rect(), across)
-            for item in self.items(
-                flip_rect(straight, across), Qt.ItemSelectionMode.IntersectsItemBoundingRect
-            )
-            if isinstance(item, BoxItem) and item not in ends
+            for item in self.items(area, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+            if isinstance(item, BoxItem)
+            and item not in ends
+            and item.scene_rect().adjusted(-2, -2, 2, 2).intersects(area)  # (not its ports)
         ]
         if not blocking:
             return None
