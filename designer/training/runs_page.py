@@ -132,12 +132,27 @@ class RunsPage(QWidget):
         self.undo_button.setObjectName("runs_undo_delete")
         self.undo_button.setEnabled(False)
         self.undo_button.clicked.connect(self.undo_delete)
+        self.canvas_button = QPushButton("Compare with canvas", self)
+        self.canvas_button.setObjectName("runs_compare_canvas")
+        self.canvas_button.setToolTip(
+            "The selected run's design against the design open on the canvas, side by side, "
+            "with the changes outlined on the canvas"
+        )
+        self.canvas_button.clicked.connect(self.compare_with_canvas)
+        self.tradeoff_button = QPushButton("Trade-off…", self)
+        self.tradeoff_button.setObjectName("runs_tradeoff")
+        self.tradeoff_button.setToolTip(
+            "Accuracy against parameters, MACs or time of the selected runs (all when none is "
+            "selected), with the Pareto front; a click on a point selects its run here"
+        )
+        self.tradeoff_button.clicked.connect(self.show_tradeoff)
         hint = QLabel("Double-click a name or note to edit it; click ☆ to star a run.", self)
         hint.setWordWrap(True)
         bar = QHBoxLayout()
-        for widget in (self.refresh_button, self.open_button, self.delete_button):
+        for widget in (self.refresh_button, self.open_button, self.canvas_button):
             bar.addWidget(widget)
-        bar.addWidget(self.undo_button)
+        for widget in (self.tradeoff_button, self.delete_button, self.undo_button):
+            bar.addWidget(widget)
         bar.addWidget(hint, 1)
         return bar
 
@@ -340,6 +355,7 @@ class RunsPage(QWidget):
         self.compare.settings_tab.show_runs(names, [row.info.settings for row in rows])
         self.compare.design_tab.show_runs([row.path for row in rows], names)
         self.open_button.setEnabled(len(rows) == 1)
+        self.canvas_button.setEnabled(len(rows) == 1)
         self.delete_button.setEnabled(bool(rows))
 
     # ----- open, delete, undo --------------------------------------------------------------
@@ -362,6 +378,30 @@ class RunsPage(QWidget):
             return True
         self.say(f"Cannot open the design of run {row.title}: {why}" if why else "")
         return False
+
+    def compare_with_canvas(self) -> Any:
+        """Open Experiments ▸ Compare design with… on the selected run's design (its
+        graph.json) against the open design; returns the dialog (None when not opened)."""
+        paths = self.selected_paths()
+        experiments = getattr(self.window(), "experiments", None)
+        if len(paths) != 1 or experiments is None:
+            self.say("Select one run to compare its design with the canvas.")
+            return None
+        dialog = experiments.show_compare()
+        dialog.compare(paths[0])
+        return dialog
+
+    def show_tradeoff(self) -> Any:
+        """Open the trade-off plot of the selected runs (of every run listed when none is
+        selected); returns its window (None when not opened)."""
+        experiments = getattr(self.window(), "experiments", None)
+        if experiments is None:
+            self.say("The trade-off plot needs the designer's window (Experiments menu).")
+            return None
+        paths = self.selected_paths()
+        if len(paths) < 1:
+            paths = self.paths()
+        return experiments.show_tradeoff([Path(p) for p in paths])
 
     def delete_selected(self) -> list[str]:
         """Move the selected runs to the trash (never the run that is training); returns the
