@@ -95,23 +95,23 @@ def ask(window: Any, finding: Finding) -> PreflightFix | None:
 
 def deep_check(controller: Any) -> bool:
     """Training ▸ Deep check: the quick checks, then a few seconds of the design on a small
-    batch (in this process: torch loads on first use). The first finding with a fix is shown
-    with its buttons (errors first, then warnings, then the range test's learning rate); True
-    when nothing refuses a run."""
+    batch (on a worker thread, with a Cancel: ``deep_check_worker``). The first finding with a
+    fix is shown with its buttons (errors first, then warnings, then the range test's
+    learning rate); True when nothing refuses a run (False when cancelled)."""
     if not check(controller):
         return False
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication
-
-    from engine.preflight_deep import deep_checks
+    from designer.training.deep_check_worker import run_deep_checks
 
     settings = controller.settings()
     controller._status("Deep check: running the design on 16 images…", 0)
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
-        found = deep_checks(controller.document.graph, settings)
-    finally:
-        QApplication.restoreOverrideCursor()
+        found = run_deep_checks(controller.window, controller.document.graph.to_data(), settings)
+    except RuntimeError as error:
+        controller._status(f"Deep check could not run: {error}", 30_000)
+        return False
+    if found is None:
+        controller._status("Deep check cancelled: nothing was changed", 20_000)
+        return False
     order = {"error": 0, "warning": 1, "info": 2}
     ranked = sorted(
         (f for f in found if f.fixes or f.severity != "info"), key=lambda f: order[f.severity]
