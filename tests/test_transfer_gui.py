@@ -190,3 +190,48 @@ def test_replace_classifier_in_one_undoable_step(window: MainWindow, qtbot) -> N
         doc.remove_nodes([name])
     assert window.transfer.replace_classifier(4) is False
     assert "no Linear layer" in window.statusBar().currentMessage()
+
+
+def test_a_run_started_in_the_window_records_and_uses_weights_and_freeze(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import torch
+    from designer_helpers import training_window
+
+    from engine.compiler import compile_graph
+
+    win = training_window(qtbot, tmp_path, monkeypatch)
+    try:
+        doc = win.document
+        doc.project.training = {
+            "data": {"dataset": "digits", "limit": 64},
+            "batch_size": 16,
+            "epochs": 1,
+            "device": "cpu",
+        }
+        torch.manual_seed(11)
+        weights = tmp_path / "start.pt"
+        torch.save(compile_graph(doc.graph).state_dict(), weights)
+        choose_file(monkeypatch, weights, [])
+        win.transfer.load_weights()
+        qtbot.waitUntil(lambda: win.transfer.dialog is not None, timeout=60_000)
+        win.transfer.dialog.apply_button.click()
+        dict(win.canvas.node_actions("conv2"))["Freeze (do not train)"]()
+        ended: list[str] = []
+        win.training.run_ended.connect(ended.append)
+        assert win.training.train()
+        qtbot.waitUntil(lambda: not win.training.is_running(), timeout=90_000)
+        assert ended == ["completed"]
+        (run,) = (tmp_path / "runs").iterdir()
+        settings = json.loads((run / "settings.json").read_text())["settings"]
+        assert (settings["weights"], settings["freeze"]) == (str(weights.resolve()), ["conv2"])
+        trained = torch.load(run / "last.pt", weights_only=True)["model"]
+        start = torch.load(weights, weights_only=True)
+        assert torch.equal(trained["conv2.weight"], start["conv2.weight"])  # loaded, frozen
+        assert not torch.equal(trained["conv1.weight"], start["conv1.weight"])  # loaded, trained
+    finally:
+        win.training.shutdown()
+        win.transfer.shutdown()
+        close_clean(win)
