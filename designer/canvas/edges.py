@@ -114,15 +114,13 @@ class EdgeItem(QGraphicsItem):
         self.source = source
         self.target = target
         self.label = ""
-        self._static = QStaticText("")
-        self._static.setTextFormat(Qt.TextFormat.PlainText)
+        self._static: QStaticText | None = None  # made with the first label
         self._label_size = QRectF()
-        self.path = QPainterPath()
         self._hit: QPainterPath | None = None
-        self._bounds = QRectF()
         self._label_rect = QRectF()
         self.lane: float | None = None  # x of the detour around blocks in the way, if any
-        self._down_path = QPainterPath()  # the route as if laid out top to bottom
+        # (path, _down_path: the route, and as if laid out top to bottom; _bounds: set by
+        # update_path below)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(EDGE_Z)
         self.update_path()
@@ -138,7 +136,11 @@ class EdgeItem(QGraphicsItem):
         if text == self.label:
             return False
         self.label = text
-        self._static.setText(text)
+        if self._static is None:
+            self._static = QStaticText(text)
+            self._static.setTextFormat(Qt.TextFormat.PlainText)
+        else:
+            self._static.setText(text)
         self._label_size = label_size(text)
         self._layout_label()
         self.update()
@@ -179,6 +181,10 @@ class EdgeItem(QGraphicsItem):
 
     def _layout_label(self) -> None:
         self.prepareGeometryChange()
+        if not self.label:  # (a new wire: its label comes with the texts, laid out then)
+            self._label_rect = QRectF()
+            self._bounds = self.path.boundingRect().adjusted(-3, -3, 3, 3)
+            return
         size = self._label_size
         path = self._down_path
         across = bool(getattr(self.scene(), "across", False))
@@ -227,7 +233,8 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(lk.wire_selected if self.isSelected() else lk.wire)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path)
-        if self.label and readable(painter, SMALL_PX):  # hidden where it would not read
+        # the label is hidden where it would not read
+        if self._static is not None and self.label and readable(painter, SMALL_PX):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(lk.label_fill)
             painter.drawRoundedRect(self._label_rect, 3, 3)
