@@ -35,7 +35,10 @@ def test_the_open_design_is_trained_on_its_builtin_data_set() -> None:
 
 def test_a_design_that_cannot_take_the_experiment_falls_back_with_the_reason() -> None:
     fallback = PRESETS.get(BASE_PRESET).create().to_data()
-    tiny = choose_base("dropout", padding_stride(), None)
+    graph = padding_stride()
+    assert choose_base("dropout", graph, None).own  # a tiny classifier of the Digits
+    graph.set_params("classifier", {"out_features": 6})
+    tiny = choose_base("dropout", graph, None)
     assert not tiny.own and tiny.graph.to_data() == fallback and tiny.dataset == "digits"
     assert tiny.note == (
         "Not on the open design: it does not end in 10 scores, one per digits class. "

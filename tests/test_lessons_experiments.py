@@ -165,11 +165,14 @@ def test_dropout_lesson_experiment_trains_the_open_design_on_its_data_set(
 def test_batchnorm_experiment_on_an_unsuitable_design_falls_back_and_says_so(
     qtbot, window: MainWindow
 ) -> None:
-    """(c) BatchNorm on/off from Lessons ▸ Experiments: the padding-and-stride lesson's tiny
-    design gives no class scores, so LeNet-5 for Digits is trained instead, with a message."""
-    window.lessons.open("padding_stride")
+    """(c) BatchNorm on/off from Lessons ▸ Experiments: the transposed-convolution lesson's tiny
+    design has no Conv2d to normalise, so LeNet-5 for Digits is trained instead, with a
+    message."""
+    window.lessons.open("transposed")
     compare = _run(qtbot, window, "batchnorm")
-    assert compare.note.text().startswith("Not on the open design: it does not end in 10 scores")
+    assert compare.note.text().startswith(
+        "Not on the open design: BatchNorm variant: the design has no convolution to normalise."
+    )
     assert compare.note.text().endswith("Trained on LeNet-5 for Digits with digits instead.")
     assert compare.note.isVisible()
     by_label = {r["label"]: Path(r["run"]) for r in window.lessons.run.results}

@@ -24,7 +24,10 @@ def window_cells(model: StepModel, row: int, col: int) -> set[tuple[int, int]]:
 
 
 def network_unit(model: StepModel, row: int, col: int) -> tuple[int, int]:
-    """The unit of the block's whole output map that output cell (row, col) shows."""
+    """The unit of the block's whole output map that output cell (row, col) shows (an
+    unpooling's output has the size of the map it was given: the same offset)."""
+    if model.type_id == "maxunpool2d":
+        return (model.offset[0] + row, model.offset[1] + col)
     return (
         model.offset[0] // max(1, model.stride[0]) + row,
         model.offset[1] // max(1, model.stride[1]) + col,

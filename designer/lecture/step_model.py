@@ -6,7 +6,9 @@ stride, padding or dilation here never edits the design. Inputs: the lecture's e
 binary image; with a 3×3 kernel also the lecture's kernel) or random integers (seeded) of the
 block's input size, at most ``MAX_SIDE`` cells a side (a note says when the input was cut).
 One input channel and one output channel are shown; the kernel is the lecture's or random
-integers (the design's trained weights are not used, and a note says so).
+integers (the design's trained weights are not used, and a note says so). For MaxUnpool2d the
+input is the map a max pooling reduces (the real sources: the map entering the pooling that
+gives the block its indices), pooled here and unpooled.
 """
 
 from __future__ import annotations
@@ -256,9 +258,13 @@ class StepModel:
         return self._unpool(x, rng)
 
     def _unpool(self, x: np.ndarray, rng: np.random.Generator) -> StepThrough:
-        """Unpooling needs indices: those of a max pooling (same kernel, stride, padding) of a
-        random map of the unpooled size, whose maxima are the values unpooled."""
+        """Unpooling needs indices: those of a max pooling (same kernel, stride, padding) whose
+        maxima are the values unpooled. The lecture's image, a data set sample or the network's
+        map entering the max pooling that gives the block its indices is that pooling's input
+        (``x``); else a random map of the unpooled size."""
         k, s, pad = self.kernel_size, self.stride, self.padding
+        if self.source != "random":
+            return self._unpool_of(x)
         h, w = x.shape
         size = ((h - 1) * s[0] - 2 * pad[0] + k[0], (w - 1) * s[1] - 2 * pad[1] + k[1])
         if min(size) < 1:
@@ -278,6 +284,21 @@ class StepModel:
         self.input_grid = values[0]
         indices = np.asarray(pooled.extra["indices"], dtype=np.int64)
         return max_unpool2d_steps(values, indices, k, s, pad, size, window=MAX_STEPS)
+
+    def _unpool_of(self, source: np.ndarray) -> StepThrough:
+        """Max-pool ``source`` with the kernel, stride and padding shown, then unpool the maxima
+        by their indices back to ``source``'s size."""
+        k, s, pad = self.kernel_size, self.stride, self.padding
+        pooled = max_pool2d_steps(source, k, s, pad)  # ParameterError: a window that fits none
+        values = np.asarray(pooled.output, dtype=np.float64)
+        self.input_grid = values[0]
+        self.notes.append(
+            f"The {source.shape[0]}×{source.shape[1]} map above is max-pooled here with the "
+            "kernel, stride and padding shown; its maxima and their indices are unpooled back "
+            "to its size, each value landing where its maximum was."
+        )
+        indices = np.asarray(pooled.extra["indices"], dtype=np.int64)
+        return max_unpool2d_steps(values, indices, k, s, pad, source.shape, window=MAX_STEPS)
 
     # ----- stepping ----------------------------------------------------------------------
     def step(self, count: int = 1) -> None:

@@ -200,7 +200,7 @@ class StepDialog(QDialog):
             spin.setValue(values[name])
             spin.blockSignals(False)
             spin.setEnabled(name in allowed)
-        self.source.setEnabled(model.type_id in KNOBS and model.type_id != "maxunpool2d")
+        self.source.setEnabled(model.type_id in KNOBS)
 
     def _knobs_changed(self) -> None:
         model = self.model
@@ -238,20 +238,36 @@ class StepDialog(QDialog):
                 "problem(s)), so the network cannot run. Fix the Problems list, or pick the "
                 "lecture's example."
             )
+        elif (read_at := self._read_at(model.source)) is None:
+            model.error = (
+                f"{self.node}: its indices input is not wired to a MaxPool2d, so the network "
+                "gives no map to unpool. Wire it, or pick the lecture's example."
+            )
         elif self.job is None or not self.job.running:
             model.error = ""
             self.notes.setText("Running the network (the first time takes a few seconds)…")
             request = ProbeRequest.of(self.window_)
-            node = self.node
-            self.job = Job(lambda: self._load(probe_for(request), node, key), self)
+            own = self.node
+            self.job = Job(lambda: self._load(probe_for(request), read_at, key, own), self)
             self.job.done.connect(self._loaded)
             self.job.failed.connect(self._failed)
             self.job.start()
         self._show()
         return False
 
+    def _read_at(self, source: str) -> str | None:
+        """The block whose input the network's numbers are read at: this one, or for an
+        unpooling's activation the max pooling that gives it its indices (None: none wired)."""
+        assert self.document is not None and self.node is not None
+        if self.model.type_id != "maxunpool2d" or source != "activation":
+            return self.node
+        edge = self.document.graph.edge_into(self.node, "indices")
+        if edge is None or self.document.graph.node(edge.src).type_id != "maxpool2d":
+            return None
+        return edge.src
+
     @staticmethod
-    def _load(probe: Probe, node: str, key: tuple[str, int, int]) -> tuple[Any, ...]:
+    def _load(probe: Probe, node: str, key: tuple[str, int, int], own: str) -> tuple[Any, ...]:
         source, index, channel = key
         io = probe.block_io(node, 1, index)
         image = io.images[0].astype(np.float64)
@@ -277,8 +293,9 @@ class StepDialog(QDialog):
                 kernel = weight[channel, 0].detach().double().numpy()
             elif not transposed and channel < weight.shape[1]:
                 kernel = weight[0, channel].detach().double().numpy()
+        where = node if node == own else f"{node} (the max pooling whose indices {own} uses)"
         note = (
-            f"The network's activation at {node}, sample {index} (class {io.labels[0]}), "
+            f"The network's activation at {where}, sample {index} (class {io.labels[0]}), "
             f"channel {channel} of {x.shape[0]}; {probe.note}."
         )
         return key, (x[channel], kernel, note), image

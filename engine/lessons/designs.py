@@ -2,7 +2,9 @@
 
 The lessons on padding and stride, pooling and unpooling, and transposed convolution each open
 one of these tiny networks (one channel, a few pixels a side) so the step-through draws every
-cell; the other lessons open presets (``engine.lessons.lessons.Lesson.design``).
+cell; the other lessons open presets (``engine.lessons.lessons.Lesson.design``). Each ends in a
+small classifier (Flatten, Linear to the 10 Digits classes), so it runs on the Digits set and
+the views can show a data set sample and the network's own activations.
 """
 
 from __future__ import annotations
@@ -18,8 +20,17 @@ def _chain(shape: list[int], blocks: list[tuple[str, str, dict]]) -> Graph:
         graph.add_node(type_id, name, params)
         graph.connect(previous, name)
         previous = name
+    return _classifier(graph, previous)
+
+
+def _classifier(graph: Graph, previous: str) -> Graph:
+    """Flatten → Linear(10) → Output after ``previous``: the design runs on Digits."""
+    graph.add_node("flatten", "flatten")
+    graph.connect(previous, "flatten")
+    graph.add_node("linear", "classifier", {"out_features": 10})
+    graph.connect("flatten", "classifier")
     graph.add_node("output", "output")
-    graph.connect(previous, "output")
+    graph.connect("classifier", "output")
     return graph
 
 
@@ -32,7 +43,8 @@ def padding_stride() -> Graph:
 
 
 def pooling_unpooling() -> Graph:
-    """An 8×8 image max-pooled 2×2 (keeping the indices), then unpooled back to 8×8."""
+    """An 8×8 image (a Digits scan) max-pooled 2×2 (keeping the indices), then unpooled back to
+    8×8."""
     graph = Graph()
     graph.add_node("input", "input", {"shape": [1, 8, 8]})
     graph.add_node("maxpool2d", "pool", {"kernel_size": 2, "return_indices": True})
@@ -40,9 +52,7 @@ def pooling_unpooling() -> Graph:
     graph.add_node("maxunpool2d", "unpool", {"kernel_size": 2})
     graph.connect("pool", "unpool", "out", "in")
     graph.connect("pool", "unpool", "indices", "indices")
-    graph.add_node("output", "output")
-    graph.connect("unpool", "output")
-    return graph
+    return _classifier(graph, "unpool")
 
 
 def transposed() -> Graph:
