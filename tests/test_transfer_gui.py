@@ -86,6 +86,12 @@ def test_load_weights_shows_the_report_and_apply_records_them(
     from engine.training.settings import TrainingSettings
 
     assert TrainingSettings.from_dict(window.document.project.training).weights == path
+    clear = menu_action(window, "&File", "clear_weights")
+    assert clear.isEnabled()
+    clear.trigger()  # back to random weights, one undo step
+    assert "weights" not in window.document.project.training and not clear.isEnabled()
+    window.document.undo_stack.undo()
+    assert window.document.project.training["weights"] == path and clear.isEnabled()
 
 
 def test_weights_that_cannot_be_used_are_refused_and_nothing_changes(

@@ -62,6 +62,10 @@ class TransferActions(QObject):
         self.mark_timer.timeout.connect(self.show_marks)
         self.load_action = self._action("load_weights", "Load &weights…", self.load_weights)
         self.load_action.setStatusTip("Start the next run from pretrained weights (a state dict)")
+        self.clear_action = self._action(
+            "clear_weights", "Start from random &weights", self.clear_weights
+        )
+        self.clear_action.setStatusTip("The next run starts from random weights again")
         self.classifier_action = self._action(
             "replace_classifier", "Replace &classifier…", self.replace_classifier
         )
@@ -70,6 +74,7 @@ class TransferActions(QObject):
         if menu is not None:
             before = window.actions_by_name.get("quit")
             menu.insertAction(before, self.load_action)
+            menu.insertAction(before, self.clear_action)
             menu.insertAction(before, self.classifier_action)
             menu.insertSeparator(before)
         self._extend_context_menus(window.canvas)
@@ -80,7 +85,7 @@ class TransferActions(QObject):
         doc.positions_changed.connect(self._later_marks)
         holder = self.__dict__  # the window may be gone when it is destroyed: no self
         window.destroyed.connect(lambda *_: _cancel(holder))
-        self.show_marks()
+        self._later_marks()
 
     def _action(self, name: str, text: str, slot: Any) -> QAction:
         action = QAction(text, self.window)
@@ -121,6 +126,7 @@ class TransferActions(QObject):
 
     def _later_marks(self, *_args: object) -> None:
         self.mark_timer.start()  # after the scene has followed the edit
+        self.clear_action.setEnabled(bool(self.document.project.training.get("weights")))
 
     def show_marks(self) -> None:
         """Hatch the frozen blocks (and only those)."""
@@ -175,6 +181,17 @@ class TransferActions(QObject):
         if doc.project.training.get("weights") != path:
             doc.edit("Load weights", lambda: doc.set_entry("training", "weights", path))
         self.window.statusBar().showMessage(f"The next run starts from the weights {path}", 8000)
+
+    def clear_weights(self) -> None:
+        """The next run starts from random weights (one undo step)."""
+        from designer.commands import MISSING
+
+        doc = self.document
+        if doc.project.training.get("weights"):
+            doc.edit(
+                "Start from random weights", lambda: doc.set_entry("training", "weights", MISSING)
+            )
+        self.window.statusBar().showMessage("The next run starts from random weights", 8000)
 
     # ----- classifier ----------------------------------------------------------------------
     def replace_classifier(self, classes: int | None = None) -> bool:
