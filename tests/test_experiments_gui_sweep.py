@@ -203,3 +203,40 @@ def test_the_keys_offered_cover_settings_options_and_blocks_and_stay_bounded() -
     for i in range(3000):
         big.add_node("linear", f"fc{i}")  # two parameters each
     assert len(known_keys(big, {}, None)) <= MAX_KEYS + 10
+
+
+def test_a_trial_that_fails_before_its_run_folder_is_listed_from_the_study(window, qtbot) -> None:
+    """A kernel larger than the image fails the trial before it trains: no run folder, but
+    the live table shows it (read from the study's sweep.db, read-only) with the reason."""
+    dialog = open_dialog(window)
+    fill_row(qtbot, dialog.rows[0], "conv1.kernel_size", "choice", "40,3")
+    qtbot.keyClick(dialog.sampler, Qt.Key.Key_End)  # grid
+    set_trials(qtbot, dialog, 2)
+    click(qtbot, dialog.start_button)
+    assert dialog.running, dialog.message.text()
+    failed: list[list[str]] = []
+
+    def failed_listed() -> bool:
+        failed[:] = [r for r in table(dialog) if r[2] == "fail"]
+        return bool(failed)
+
+    qtbot.waitUntil(failed_listed, timeout=60_000)  # while the sweep runs (polled live)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=90_000)
+    assert dialog.message.text().startswith("Finished."), dialog.log.toPlainText()
+    root = window.training.default_run_root()
+    assert len(list_runs(root)) == 1  # only the trial with kernel 3 trained
+    db = root / "sweep.db"
+    stored = db.read_bytes()
+    dialog.poll()
+    assert db.read_bytes() == stored  # reading the study writes nothing
+    rows = table(dialog)
+    assert sorted(r[2] for r in rows) == ["complete", "fail"]
+    row = next(i for i, r in enumerate(rows) if r[2] == "fail")
+    assert rows[row][1] == "conv1.kernel_size=40" and rows[row][3] == "–"
+    tip = dialog.table.item(row, 0).toolTip()
+    assert "kernel 40 is larger than its" in tip and "Use a smaller kernel" in tip
+    rect = dialog.table.visualItemRect(dialog.table.item(row, 1))
+    qtbot.mouseClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert dialog.message.text().startswith(f"Trial {rows[row][0]} made no run folder: ")
+    assert "kernel 40" in dialog.message.text() and window.view == "design"

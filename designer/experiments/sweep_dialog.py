@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from designer.experiments import sweep_plan
 from designer.experiments.sweep_plan import Row, SweepRequest, TrialRow
+from designer.experiments.sweep_study import StudyReader, merge
 from engine.experiments.space import KINDS
 from engine.experiments.sweep import SAMPLERS
 
@@ -100,6 +101,7 @@ class SweepDialog(QDialog):
         self.request: SweepRequest | None = None
         self.trials: list[TrialRow] = []
         self._known: dict[Path, TrialRow] = {}
+        self._study: StudyReader | None = None
         self.stopping = False
         document = window.document
         self.preset_name = document.project.metadata.get("preset")
@@ -285,6 +287,7 @@ class SweepDialog(QDialog):
         self.request = request
         self.stopping = False
         self._known.clear()
+        self._study = StudyReader(request.out / "sweep.db", request.study)
         process = self.process = QProcess(self)
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")
@@ -369,6 +372,8 @@ class SweepDialog(QDialog):
         if self.request is None:
             return
         self.trials = sweep_plan.read_trials(self.request.out, self.request.study, self._known)
+        if self._study is not None:  # trials that made no run folder, from the study itself
+            self.trials = merge(self.trials, self._study.trials())
         self._show_trials()
 
     def _show_trials(self) -> None:
@@ -391,7 +396,8 @@ class SweepDialog(QDialog):
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, str(trial.run_dir))
+                if trial.run_dir is not None:
+                    item.setData(Qt.ItemDataRole.UserRole, str(trial.run_dir))
                 if trial.message:
                     item.setToolTip(trial.message)
                 if trial is best:
@@ -400,10 +406,16 @@ class SweepDialog(QDialog):
 
     def _open_trial(self, row: int, _column: int) -> None:
         item = self.table.item(row, 0)
-        if item is not None:
-            from designer.experiments.open_run import open_run
+        if item is None:
+            return
+        path = item.data(Qt.ItemDataRole.UserRole)
+        if not path:
+            why = item.toolTip() or "it ended before it could start training"
+            self.message.setText(f"Trial {item.text()} made no run folder: {why}")
+            return
+        from designer.experiments.open_run import open_run
 
-            open_run(self.window, item.data(Qt.ItemDataRole.UserRole))
+        open_run(self.window, path)
 
     def shut_down(self) -> None:
         """Stop a running sweep and wait for it (bounded): the window or the dialog closes."""

@@ -127,7 +127,7 @@ class TrialRow:
     state: str
     params: dict[str, Any]
     value: float | None  # the validation accuracy: final when complete, best so far otherwise
-    run_dir: Path
+    run_dir: Path | None  # None: a trial that made no run folder (known from the study only)
     message: str | None = None
 
 
