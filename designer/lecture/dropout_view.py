@@ -3,8 +3,9 @@
 The masks of several training passes (torch's own, seeded), each pass's output with torch's
 inverted dropout (kept units × 1/(1 − p)) and with the lecture's rule (kept units unscaled),
 the test outputs of both (torch: x; the lecture: (1 − p)·x), and the check, over many passes,
-that each convention's training mean equals its own test output. Numbers from
-``engine.lecture.dropout``.
+that each convention's training mean equals its own test output. For Dropout2d the values are
+a (channels, positions) grid, a row per channel, and each mask keeps or drops a whole row, as
+``F.dropout2d`` does. Numbers from ``engine.lecture.dropout``.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from engine.lecture.dropout import (
     expectation_check,
 )
 
-TYPES = {"dropout": "Dropout"}
+TYPES = {"dropout": "Dropout", "dropout2d": "Dropout2d"}
 SOURCES = {
     LECTURE: "Example: random integers, 6×6",
     SAMPLE: "Data set sample (the real values reaching the block)",
 }
 EXPECTATION_PASSES = 2000
 MAX_VALUES = 64  # a vector input: its first values, in rows of 8
+MAX_CHANNELS = 16  # Dropout2d: the channels (rows) and positions (columns) shown
 
 
 class DropoutView(LectureView):
@@ -70,7 +72,8 @@ class DropoutView(LectureView):
         if self.source.currentData() == LECTURE:
             rng = np.random.default_rng(0)
             self.weights_note = ""
-            self._draw(rng.integers(1, 10, size=(6, 6)).astype(np.float64), "")
+            what = "6 channels (rows) of 6 positions" if self.channelwise else ""
+            self._draw(rng.integers(1, 10, size=(6, 6)).astype(np.float64), what)
             return
         if problem := self.design_problem():
             self.fail(problem)
@@ -81,8 +84,21 @@ class DropoutView(LectureView):
             return
         self.with_probe(lambda probe: self._load(probe, *key), self._loaded)
 
+    @property
+    def channelwise(self) -> bool:
+        """Dropout2d: the masks keep or drop whole channels (the grids' rows)."""
+        return self.type_id == "dropout2d"
+
     def _load(self, probe: Probe, index: int, channel: int) -> tuple[Any, Any]:
         x = probe.block_io(self.node, 1, index).x[0]
+        if self.channelwise and x.ndim == 3:
+            c, positions = x.shape[0], x.shape[1] * x.shape[2]
+            rows, cols = min(c, MAX_CHANNELS), min(positions, MAX_CHANNELS)
+            what = (
+                f"sample {index}, channels 0–{rows - 1} of {c} (rows), the first {cols} of "
+                f"their {positions} positions (columns)"
+            )
+            return (index, channel), (x.reshape(c, -1)[:rows, :cols], what)
         if x.ndim == 3:
             channel = min(channel, x.shape[0] - 1)
             return (index, channel), (x[channel], f"sample {index}, channel {channel}")
@@ -101,8 +117,9 @@ class DropoutView(LectureView):
         p = self._p()
         values = np.nan_to_num(x)  # the padding of a vector laid out in rows
         try:
-            self.trace = dropout_trace(values, p, self.passes.value(), self.seed.value())
-            check = expectation_check(values, p, EXPECTATION_PASSES, self.seed.value())
+            seed, rows = self.seed.value(), self.channelwise
+            self.trace = dropout_trace(values, p, self.passes.value(), seed, rows)
+            check = expectation_check(values, p, EXPECTATION_PASSES, seed, rows)
         except DesignerError as error:
             self.fail(str(error))
             return
@@ -124,9 +141,18 @@ class DropoutView(LectureView):
                     f"scales it by 1/q = {1 / trace.keep:.6g} while training; nothing at test.",
                     f"The lecture keeps each unit with probability q and multiplies by q = "
                     f"{trace.keep:g} at test.",
+                    *(
+                        [
+                            "Dropout2d keeps or drops whole channels: each row here is one "
+                            "channel, kept or dropped as one."
+                        ]
+                        if self.channelwise
+                        else []
+                    ),
                     *check.lines,
                 ]
             )
         )
-        head = [f"Values: {what}, {self.weights_note}."] if what else []
+        weights = f", {self.weights_note}" if self.weights_note else ""
+        head = [f"Values: {what}{weights}."] if what else []
         self.notes.setText(" ".join(head + notes))

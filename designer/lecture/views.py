@@ -27,7 +27,7 @@ TITLES = {
 }
 BACKPROP_TYPES = ("conv2d", "maxpool2d", "avgpool2d")
 BATCHNORM_TYPES = ("batchnorm",)
-DROPOUT_TYPES = ("dropout",)
+DROPOUT_TYPES = ("dropout", "dropout2d")
 
 
 def kinds_for(type_id: str) -> list[str]:

@@ -5,7 +5,9 @@ test time, multiply by the keep probability" q. torch's inverted dropout scales 
 by 1/q while training and does nothing at test. Both keep the expected activation equal between
 training and test; the two networks differ by the constant factor q in this layer's outputs.
 The masks are torch's own (its dropout run on a seeded generator), so a trained model's masks
-can be reproduced; torch is imported only when a function runs.
+can be reproduced; torch is imported only when a function runs. Dropout2d (``channels=True``)
+keeps or drops whole channels: the values are a (channels, positions) grid, one mask value per
+row, drawn as ``F.dropout2d`` draws them; the scale and the expectation are the same.
 """
 
 from __future__ import annotations
@@ -63,23 +65,39 @@ def _check_p(p: float) -> float:
     return float(p)
 
 
-def torch_masks(shape: tuple[int, ...], p: float, passes: int, seed: int) -> np.ndarray:
+def torch_masks(
+    shape: tuple[int, ...], p: float, passes: int, seed: int, channels: bool = False
+) -> np.ndarray:
     """(passes, *shape) 0/1 masks exactly as ``F.dropout`` draws them in training mode after
-    ``torch.manual_seed(seed)``, without touching the caller's global random state."""
+    ``torch.manual_seed(seed)``, without touching the caller's global random state. With
+    ``channels``, as ``F.dropout2d`` draws them for one image whose channels are the rows of
+    ``shape`` (one draw per channel, the same for every position of it)."""
     import torch
     import torch.nn.functional as F  # noqa: N812
 
-    ones = torch.ones(shape, dtype=torch.float64)
+    if channels and len(shape) != 2:
+        raise ParameterError(
+            f"Dropout2d: the values must be a (channels, positions) grid. Received: "
+            f"shape={list(shape)}. Give one row per channel."
+        )
+    ones = torch.ones((1, shape[0], 1, 1) if channels else shape, dtype=torch.float64)
+    drop = F.dropout2d if channels else F.dropout
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         # a unit is kept exactly where dropout left the 1 non-zero
-        drawn = [(F.dropout(ones, p, training=True) != 0).numpy() for _ in range(passes)]
-    return np.stack(drawn).astype(np.float64)
+        drawn = [(drop(ones, p, training=True) != 0).numpy() for _ in range(passes)]
+    masks = np.stack(drawn).astype(np.float64)
+    if channels:
+        masks = np.broadcast_to(masks.reshape(passes, shape[0], 1), (passes, *shape)).copy()
+    return masks
 
 
-def dropout_trace(x: Any, p: float, passes: int = 3, seed: int = 0) -> DropoutTrace:
+def dropout_trace(
+    x: Any, p: float, passes: int = 3, seed: int = 0, channels: bool = False
+) -> DropoutTrace:
     """``passes`` training passes of ``x`` through Dropout(p) (torch's masks after
-    ``torch.manual_seed(seed)``) and the test-time outputs of both conventions."""
+    ``torch.manual_seed(seed)``; Dropout2d's channel masks with ``channels``, the rows of
+    ``x`` being the channels) and the test-time outputs of both conventions."""
     p = _check_p(p)
     arr = np.asarray(x, dtype=np.float64)
     if passes < 1:
@@ -87,7 +105,7 @@ def dropout_trace(x: Any, p: float, passes: int = 3, seed: int = 0) -> DropoutTr
             f"Dropout: passes must be at least 1. Received: passes={passes}. Use e.g. 3."
         )
     keep = 1.0 - p
-    masks = torch_masks(arr.shape, p, passes, seed)
+    masks = torch_masks(arr.shape, p, passes, seed, channels)
     scale = 1.0 / keep if keep > 0 else 0.0
     return DropoutTrace(
         p,
@@ -102,7 +120,9 @@ def dropout_trace(x: Any, p: float, passes: int = 3, seed: int = 0) -> DropoutTr
     )
 
 
-def expectation_check(x: Any, p: float, passes: int = 2000, seed: int = 0) -> ExpectationCheck:
+def expectation_check(
+    x: Any, p: float, passes: int = 2000, seed: int = 0, channels: bool = False
+) -> ExpectationCheck:
     """Average ``passes`` training outputs and compare with the test-time outputs: inverted
     dropout's mean tends to x, the lecture's to q·x. The bound is 5 standard errors of the
     worst element: |x|·√(p/q/n) for inverted dropout (binomial variance of the mask)."""
@@ -114,7 +134,7 @@ def expectation_check(x: Any, p: float, passes: int = 2000, seed: int = 0) -> Ex
             "Dropout: with p = 1 every unit is dropped; there is no expectation to keep. "
             "Received: p=1. Use p < 1."
         )
-    masks = torch_masks(arr.shape, p, passes, seed)
+    masks = torch_masks(arr.shape, p, passes, seed, channels)
     freq = masks.mean(axis=0)
     err_inv = float(np.max(np.abs(arr * freq / keep - arr))) if arr.size else 0.0
     err_lec = float(np.max(np.abs(arr * freq - keep * arr))) if arr.size else 0.0
