@@ -75,3 +75,43 @@ def test_a_frame_paints_ports_with_their_block_not_one_by_one(
     port.set_hot(True)  # a wire dragged over it: its block repaints it
     image = view.viewport().grab().toImage()
     assert image.pixelColor(centre).name() == style.look().port_hot.color().name()
+
+
+def test_zoomed_out_blocks_measure_their_texts_once_not_every_frame(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.canvas_5000 import chain_graph
+    from designer.canvas import style
+    from engine import Project
+
+    measured: list[str] = []
+    original = style.elided
+    monkeypatch.setattr(
+        style, "elided", lambda text, *a: measured.append(text) or original(text, *a)
+    )
+    _doc, view, _ = make_view(qtbot, Project(chain_graph(30)))
+    view.resetTransform()
+    view.scale(0.5, 0.5)  # the short names and types, larger (the zoomed-out form)
+
+    def frame(factor: float) -> Any:
+        view.scale(factor, factor)  # a zoom frame: every block in view is painted again
+        return view.viewport().grab().toImage()
+
+    first = frame(1.05)
+    frame(1 / 1.05)
+    assert measured  # the texts of the blocks in view, measured for the first frames
+    measured.clear()
+    again = frame(1.05)
+    frame(1 / 1.05)
+    assert measured == []  # the next frames reuse them
+    assert again == first  # and draw the same picture
+    box = next(iter(view.canvas.nodes.values()))
+    box.set_content(style_changed(box.content))  # a new text: measured again
+    frame(1 / 1.05)
+    assert measured
+
+
+def style_changed(content: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(content, title=content.title + "_renamed", kind=content.kind + " (new)")

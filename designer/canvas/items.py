@@ -107,6 +107,7 @@ class BoxItem(QGraphicsItem):
         super().__init__()
         self.rect = QRectF(0, 0, width, height)
         self.content = Content("", "", "", "", "")
+        self._simple: tuple[Any, ...] = (None, False, None)  # (content, kind_reads, texts)
         self.edges: set[EdgeItem] = set()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -148,6 +149,10 @@ class BoxItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
+        self._paint_box(painter, style.painter_scale(painter))
+
+    def _paint_box(self, painter: QPainter, scale: float) -> None:
+        """The box at ``scale`` (screen pixels per scene unit, worked out once a paint)."""
         lk = look()
         c = self.content
         fill = {"error": lk.error_fill, "warning": lk.warning_fill}.get(c.severity, self._fill())
@@ -156,7 +161,7 @@ class BoxItem(QGraphicsItem):
             border = lk.selected
         painter.setPen(border)
         painter.setBrush(fill)
-        if not style.detail_shown(painter):  # a few pixels: one patch of its colour
+        if scale < style.DETAIL_SCALE:  # a few pixels: one patch of its colour
             marked = self.isSelected() or c.severity
             painter.fillRect(self.rect, border.color() if marked else self.accent())
             return
@@ -165,10 +170,10 @@ class BoxItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.accent())
         painter.drawRoundedRect(QRectF(1.5, 1.5, 6, self.rect.height() - 3), 3, 3)
-        if style.readable(painter, style.BODY_PX):
+        if style.BODY_PX * scale >= style.MIN_TEXT_PX - 1e-6:  # (style.readable)
             self._paint_texts(painter)
         else:
-            self._paint_simple(painter)
+            self._paint_simple(painter, style.KIND_PX * scale >= style.MIN_TEXT_PX - 1e-6)
 
     def _paint_texts(self, painter: QPainter) -> None:
         """The full form: short name, type with its key parameters, parameter count."""
@@ -195,29 +200,36 @@ class BoxItem(QGraphicsItem):
             style.elided(c.detail, lk.body_metrics, width),
         )
 
-    def _paint_simple(self, painter: QPainter) -> None:
-        """Zoomed out: the short name in a large font, and the type while it reads."""
-        lk, c = look(), self.content
+    def _paint_simple(self, painter: QPainter, kind_reads: bool) -> None:
+        """Zoomed out: the short name in a large font, and the type while it reads
+        (``kind_reads``)."""
+        lk = look()
         width = self.rect.width() - 20
         height = self.rect.height()
-        kind = c.kind and style.readable(painter, style.KIND_PX)
+        font, name, kind = self._simple_texts(kind_reads, width)
         painter.setPen(lk.text)
-        name = style.short_name(c.title)
-        font, metrics = lk.name, lk.name_metrics
-        if metrics.horizontalAdvance(name) > width and style.readable(painter, style.KIND_PX):
-            font, metrics = lk.name_small, lk.name_small_metrics  # a long name, still readable
         painter.setFont(font)
         name_box = QRectF(13, 2, width, height * 0.55 if kind else height - 4)
         align = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
-        painter.drawText(name_box, align, style.elided(name, metrics, width))
+        painter.drawText(name_box, align, name)
         if kind:
             painter.setPen(lk.muted)
             painter.setFont(lk.kind)
-            painter.drawText(
-                QRectF(13, height * 0.55 - 2, width, height * 0.45),
-                align,
-                style.elided(c.kind, lk.kind_metrics, width),
-            )
+            painter.drawText(QRectF(13, height * 0.55 - 2, width, height * 0.45), align, kind)
+
+    def _simple_texts(self, kind_reads: bool, width: float) -> tuple[Any, str, str]:
+        """The font and the elided short name and type of the zoomed-out form, measured once
+        per content (a zoom or pan at the fit repaints every block in view)."""
+        key = (self.content, kind_reads)
+        if self._simple[0] is not key[0] or self._simple[1] != kind_reads:
+            lk, c = look(), self.content
+            name = style.short_name(c.title)
+            font, metrics = lk.name, lk.name_metrics
+            if metrics.horizontalAdvance(name) > width and kind_reads:
+                font, metrics = lk.name_small, lk.name_small_metrics  # long, still readable
+            kind = style.elided(c.kind, lk.kind_metrics, width) if c.kind and kind_reads else ""
+            self._simple = (*key, (font, style.elided(name, metrics, width), kind))
+        return self._simple[2]
 
     def _fill(self) -> Any:
         return look().node_fill
@@ -250,8 +262,9 @@ class NodeItem(BoxItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        super().paint(painter, option, widget)
-        if style.detail_shown(painter):
+        scale = style.painter_scale(painter)
+        self._paint_box(painter, scale)
+        if scale >= style.DETAIL_SCALE:
             painter.setPen(look().border)
             for port in [*self.inputs.values(), *self.outputs.values()]:
                 port.draw_port(painter)
