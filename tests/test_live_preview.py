@@ -110,6 +110,7 @@ def test_off_by_default_then_every_block_shows_torchs_numbers(window: MainWindow
     assert set(shown) == {n.name for n in doc.graph} - {"output"}  # Output: the model's result
     assert shown["conv1"].text.startswith("μ ") and "σ" in shown["conv1"].text
     assert shown["conv1"].image.width() > 28  # the first channels side by side
+    assert (shown["fc1"].image.width(), shown["fc1"].image.height()) == (120, 15)  # a band
     action.trigger()  # off: the badges go
     assert badges(window) == {}
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from designer.canvas import style
 from designer.canvas.style import look
 
-BADGE_WIDTH = 92.0
+BADGE_WIDTH = 100.0
 BADGE_GAP = 8.0
 MARK_COLOURS = {"dead": style.ERROR_COLOUR, "saturated": style.WARNING_COLOUR}
 
@@ -98,7 +98,7 @@ class PreviewBadge(QGraphicsItem):
     def text(self) -> str:
         """The line under the thumbnail."""
         p = self.preview
-        return p.mark if p.mark else f"μ {p.mean:.3g} σ {p.std:.3g}"
+        return p.mark if p.mark else f"μ {p.mean:.2g} σ {p.std:.2g}"
 
     def boundingRect(self) -> QRectF:
         return QRectF(-1, -1, BADGE_WIDTH + 2, self.height + 2)

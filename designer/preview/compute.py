@@ -71,7 +71,8 @@ def thumbnail(values: Any) -> np.ndarray:
             parts += [tile, gap]
         return np.ascontiguousarray(np.hstack(parts[:-1]))
     flat = array.reshape(-1)[:THUMB_WIDTH]
-    return np.ascontiguousarray(_scaled(flat.reshape(1, -1)))
+    row = _scaled(flat.reshape(1, -1))
+    return np.ascontiguousarray(np.repeat(row, max(1, row.shape[1] // 8), axis=0))  # a band
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:
