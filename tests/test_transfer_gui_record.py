@@ -81,15 +81,16 @@ def test_a_project_holding_weights_and_freeze_trains_from_them(
     project.training = {
         "data": {"dataset": "digits"},
         "weights": str(weights),
-        "freeze": ["fc1"],
+        "freeze": ["fc1", "gone"],  # a block deleted since it was frozen
     }
     file = tmp_path / "net.cnnd"
     save_project(project, file)
-    assert load_project(file).training["freeze"] == ["fc1"]
+    assert load_project(file).training["freeze"] == ["fc1", "gone"]
     done = cli("train", str(file), *TINY, "--out", str(tmp_path / "runs"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr + done.stdout
+    assert "freeze: gone no longer in the design (renamed or deleted): not frozen" in done.stdout
     settings, run = recorded(tmp_path / "runs")
-    assert (settings["weights"], settings["freeze"]) == (str(weights), ["fc1"])
+    assert (settings["weights"], settings["freeze"]) == (str(weights), ["fc1", "gone"])
     trained = torch.load(run / "last.pt", weights_only=True)["model"]
     start = torch.load(weights, weights_only=True)
     assert torch.equal(trained["fc1.weight"], start["fc1.weight"])  # loaded, then frozen

@@ -248,7 +248,15 @@ class Trainer:
             self.notes.append(report.headline())
         if weights:
             self.module.load_state_dict(dict(weights), strict=False)
-        self.freeze = self.freeze or self.s.freeze
+        if not self.freeze and self.s.freeze:  # kept in the project: blocks may be gone since
+            known = {*self.graph.groups(), *self.graph.names}
+            gone = [n for n in self.s.freeze if n not in known]
+            if gone:
+                self.notes.append(
+                    f"freeze: {', '.join(gone)} no longer in the design (renamed or deleted): "
+                    "not frozen"
+                )
+            self.freeze = tuple(n for n in self.s.freeze if n in known)
         if self.freeze:
             from engine.transfer import freeze
 
