@@ -1,9 +1,9 @@
 """Experiments in the designer: the trade-off plot, sweeps and design comparison (issue 19).
 
-``install_experiments(window)`` adds the Experiments menu (Trade-off plot…, Sweep…, Compare
-design with…). Each dialog is built on first use (pyqtgraph, Optuna's planning and the canvas
-of the other design load then), one of each per window; the sweep's dialog keeps following its
-study while hidden.
+``install_experiments(window)`` adds the Experiments menu (Trade-off plot…, Sweep…, Repeat
+with N seeds…, Compare design with…). Each dialog is built on first use (pyqtgraph, Optuna's
+planning and the canvas of the other design load then), one of each per window; the sweep's
+dialog keeps following its study while hidden.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from PySide6.QtGui import QAction
 ACTIONS = (
     ("experiments_tradeoff", "&Trade-off plot…", "show_tradeoff"),
     ("experiments_sweep", "&Sweep…", "show_sweep"),
+    ("experiments_repeat", "&Repeat with N seeds…", "show_repeat"),
     ("experiments_compare", "&Compare design with…", "show_compare"),
 )
 
 
 class Experiments(QObject):
-    """The window's Experiments menu and its dialogs. A sweep still running when the window
-    closes is stopped as Stop does (its study kept), not left to the operating system."""
+    """The window's Experiments menu and its dialogs. A sweep (or repeats) still running when
+    the window closes is stopped as Stop does (its study kept), not left to the system."""
 
     def __init__(self, window: Any) -> None:
         super().__init__(window)
@@ -32,6 +33,7 @@ class Experiments(QObject):
         self.tradeoff: Any = None
         self.sweep: Any = None
         self.compare: Any = None
+        self.repeat: Any = None
         self.menu = window.menuBar().addMenu("E&xperiments")
         self.menu.setObjectName("experiments_menu")
         for name, text, method in ACTIONS:
@@ -43,13 +45,10 @@ class Experiments(QObject):
 
     def eventFilter(self, watched: Any, event: Any) -> bool:
         # the window hidden by its own close (not minimised by the desktop) ends a sweep
-        if (
-            watched is self.window
-            and event.type() == QEvent.Type.Hide
-            and not event.spontaneous()
-            and self.sweep is not None
-        ):
-            self.sweep.shut_down()
+        if watched is self.window and event.type() == QEvent.Type.Hide and not event.spontaneous():
+            for dialog in (self.sweep, self.repeat):
+                if dialog is not None:
+                    dialog.shut_down()
         return False
 
     def _roots(self) -> list[Path]:
@@ -83,6 +82,17 @@ class Experiments(QObject):
         self.sweep.show()
         self.sweep.raise_()
         return self.sweep
+
+    def show_repeat(self) -> Any:
+        from designer.experiments.repeat_dialog import RepeatDialog
+
+        if self.repeat is None:
+            self.repeat = RepeatDialog(self.window)
+        elif not self.repeat.running:
+            self.repeat.refresh_design()  # another design or settings may be open now
+        self.repeat.show()
+        self.repeat.raise_()
+        return self.repeat
 
     def show_compare(self) -> Any:
         from designer.experiments.compare_dialog import CompareDialog

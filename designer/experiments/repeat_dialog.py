@@ -1,0 +1,237 @@
+"""Experiments ▸ Repeat with N seeds…: train the open design with its training settings N times
+with seeds seed..seed+N-1 (``cnn-designer repeat``), then show the runs in the Runs view as
+one mean ± standard deviation band.
+
+The design is saved to a temporary project file (with its training settings) that the command
+reads; the command runs in a background process (``QProcess``; the window never waits for it)
+into the design's runs folder, sequentially or in parallel processes where cores allow. Its
+output is shown as it comes; Stop ends it as Ctrl-C would (the run going records the stop).
+When it has finished, the Runs view lists the new runs, selected, grouped as one band.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QProcess, QProcessEnvironment, QTimer
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+)
+
+ROOT = Path(__file__).resolve().parents[2]  # where `python -m designer` finds the package
+STOP_GRACE_MS = 15_000  # after Stop, the process is killed when it has not ended by then
+MAX_SEEDS = 100
+LOG_LINES = 500
+RUN_LINE = re.compile(r"^seed -?\d+ \w+: .*; run folder (.+)$")
+
+
+class RepeatDialog(QDialog):
+    """Seeds, processes at once, Start and Stop, and the command's output."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.setObjectName("repeat_dialog")
+        self.setWindowTitle("Repeat with N seeds")
+        self.process: QProcess | None = None
+        self.temp: Path | None = None
+        self.out: Path | None = None
+        self.run_dirs: list[str] = []
+        self.stopping = False
+        self.seeds = QSpinBox(self)
+        self.seeds.setObjectName("repeat_seeds")
+        self.seeds.setRange(2, MAX_SEEDS)
+        self.seeds.setValue(3)
+        cores = os.cpu_count() or 1
+        self.parallel = QSpinBox(self)
+        self.parallel.setObjectName("repeat_parallel")
+        self.parallel.setRange(1, cores)
+        self.parallel.setToolTip(f"Runs trained at once, in separate processes (1 to {cores})")
+        form = QFormLayout()
+        form.addRow("Seeds (runs):", self.seeds)
+        form.addRow("At once:", self.parallel)
+        self.about = QLabel("", self)
+        self.about.setWordWrap(True)
+        self.message = QLabel("", self)
+        self.message.setObjectName("repeat_message")
+        self.message.setWordWrap(True)
+        self.log = QPlainTextEdit(self)
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(LOG_LINES)
+        self.start_button = QPushButton("Start", self)
+        self.start_button.setObjectName("repeat_start")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setObjectName("repeat_stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+        close = QPushButton("Close", self)
+        close.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for button in (self.start_button, self.stop_button, close):
+            button.setAutoDefault(False)
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.about)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.log, 1)
+        layout.addLayout(buttons)
+        self.refresh_design()
+        self.resize(640, 420)
+
+    def refresh_design(self) -> None:
+        """Say what Start trains: the open design, its settings, where the runs go."""
+        training = self.window.document.project.training or {}
+        seed = training.get("seed", 0) if isinstance(training, dict) else 0
+        root = self.window.training.default_run_root()
+        self.about.setText(
+            "Trains the open design with its training settings once per seed, from seed "
+            f"{seed} upwards, into {root}; then shows the runs in the Runs view as a mean ± "
+            "standard deviation band."
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
+
+    def start(self) -> bool:
+        """Save the design and run ``cnn-designer repeat`` on it; False when not started."""
+        if self.running:
+            return False
+        from engine import DesignerError
+        from engine.project import save_project
+
+        window = self.window
+        window.apply_typed_edits()
+        self.out = Path(window.training.default_run_root())
+        try:
+            self.temp = Path(tempfile.mkdtemp(prefix="cnnd-repeat-"))
+            file = self.temp / "design.cnnd"
+            save_project(window.document.project, file)
+        except (DesignerError, OSError) as error:
+            self._remove_temp()
+            self.message.setText(f"The design cannot be saved for the repeats: {error}")
+            return False
+        args = ["repeat", str(file), "--seeds", str(self.seeds.value())]
+        args += ["--parallel", str(self.parallel.value()), "--out", str(self.out)]
+        self.run_dirs = []
+        self.stopping = False
+        process = self.process = QProcess(self)
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONUNBUFFERED", "1")
+        path = env.value("PYTHONPATH", "")
+        env.insert("PYTHONPATH", str(ROOT) + (f":{path}" if path else ""))
+        process.setProcessEnvironment(env)
+        process.setWorkingDirectory(str(ROOT))
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        process.readyReadStandardOutput.connect(self._read_output)
+        process.finished.connect(self._finished)
+        process.errorOccurred.connect(self._process_error)
+        self.log.clear()
+        process.start(sys.executable, ["-m", "designer", *args])
+        self.message.setText(f"Training {self.seeds.value()} runs into {self.out}…")
+        self.start_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        return True
+
+    def stop(self) -> None:
+        """End the repeats as Ctrl-C would (SIGTERM); killed if not ended in time."""
+        if not self.running:
+            return
+        assert self.process is not None
+        self.stopping = True
+        self.stop_button.setEnabled(False)
+        self.message.setText("Stopping: the run going records the stop…")
+        self.process.terminate()
+        process = self.process
+        QTimer.singleShot(STOP_GRACE_MS, lambda: self._kill_if_running(process))
+
+    def _kill_if_running(self, process: QProcess) -> None:
+        if process is self.process and self.running:
+            process.kill()
+
+    def _read_output(self) -> None:
+        if self.process is None:
+            return
+        text = bytes(self.process.readAllStandardOutput().data()).decode("utf-8", "replace")
+        for line in text.splitlines():
+            if line.strip():
+                self.log.appendPlainText(line)
+                match = RUN_LINE.match(line.strip())
+                if match:
+                    self.run_dirs.append(match.group(1))
+
+    def _process_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self.message.setText(f"The repeats could not start ({sys.executable}): {error.name}")
+            self._ended()
+
+    def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
+        self._read_output()
+        if self.stopping:
+            text = "Stopped. The runs that finished are in the Runs view."
+        elif code == 0:
+            text = f"Finished: {len(self.run_dirs)} runs; the band is shown in the Runs view."
+        else:
+            last = self.log.toPlainText().strip().splitlines()[-1:] or ["(no output)"]
+            text = f"The repeats ended with status {code}: {last[0]}"
+        self.message.setText(text)
+        self._ended()
+        if self.run_dirs and not self.stopping:
+            self.show_band()
+
+    def show_band(self) -> Any:
+        """The Runs view with the repeats' runs listed, selected and grouped as a band."""
+        from designer.experiments.open_run import runs_page
+
+        page = runs_page(self.window)
+        if page is None or self.out is None:
+            return None
+        self.window.switch_view("runs")
+        page.set_root(self.out)
+        page.select_paths(self.run_dirs)
+        group = page.compare.curves_tab.group
+        if not group.isChecked():
+            group.setChecked(True)
+        return page
+
+    def _ended(self) -> None:
+        self.start_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self._remove_temp()
+
+    def _remove_temp(self) -> None:
+        if self.temp is not None:
+            shutil.rmtree(self.temp, ignore_errors=True)
+            self.temp = None
+
+    def shut_down(self) -> None:
+        """Stop running repeats and wait for them (bounded): the window or dialog closes."""
+        if self.running:
+            self.stop()
+            if self.process is not None:
+                self.process.waitForFinished(STOP_GRACE_MS)
+                if self.running:
+                    self.process.kill()
+                    self.process.waitForFinished(5000)
+        self._ended()
+
+    def closeEvent(self, event: Any) -> None:
+        """Closing while it runs stops the repeats."""
+        self.shut_down()
+        super().closeEvent(event)
