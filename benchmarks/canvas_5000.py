@@ -13,7 +13,9 @@ summary, Problems list and minimap, as a user has it.
   ``canvas.edit_5000_inference.ms`` is the re-inference alone, ``canvas.full_inference_5000.ms``
   a full pass, for reference. The layer summary's Memory column is planned a moment after the
   last edit (``designer.memory.plans.DELAY_MS``), not within the edit: that plan is timed
-  apart, ``canvas.edit_5000_memory_plan.ms`` (the window does nothing else meanwhile).
+  apart, ``canvas.edit_5000_memory_plan.ms`` (the window does nothing else meanwhile), and so
+  is the minimap's overview, drawn again a moment after the edits stop
+  (``canvas.edit_5000_minimap.ms``).
 - ``canvas.frame_5000.ms``: one frame of panning (scrolled 40 pixels) at 100 % and of zooming
   (scaled by 1.1) at the fitted zoom: the whole viewport painted (``repaint``: every item in view
   drawn, not only the strip a scroll uncovers) and the events processed (the minimap's
@@ -158,6 +160,14 @@ def _frames(app, window) -> tuple[float, float]:
     return pan_ms, zoom_ms
 
 
+def _minimap_ms(app, window) -> float | None:
+    """The overview drawn again, as its timer does a moment after an edit (None: hidden)."""
+    minimap = window.canvas.minimap
+    if not minimap.isVisible():
+        return None
+    return _median_ms(minimap._redraw, 7)
+
+
 def run(app) -> list[Measure]:
     """The 5,000-block measures, in a window of their own (closed after)."""
     from designer.document import Document
@@ -184,6 +194,9 @@ def run(app) -> list[Measure]:
             print(f"  a full inference, for reference:        {full_ms:6.1f} ms")
             if plan_ms is not None:
                 print(f"  then the memory plan (a moment after):  {plan_ms:6.1f} ms")
+            minimap_ms = _minimap_ms(app, window)
+            if minimap_ms is not None:
+                print(f"  then the minimap (a moment after):       {minimap_ms:6.1f} ms")
             pan_ms, zoom_ms = _frames(app, window)
             print(f"5,000 blocks: a pan frame at 100 %:        {pan_ms:6.1f} ms   (target <= 16)")
             print(f"5,000 blocks: a zoom frame at the fit:     {zoom_ms:6.1f} ms   (target <= 16)")
@@ -198,6 +211,7 @@ def run(app) -> list[Measure]:
         measure("canvas.edit_5000_inference.ms", reinfer_ms, "ms"),
         measure("canvas.full_inference_5000.ms", full_ms, "ms"),
         measure("canvas.edit_5000_memory_plan.ms", plan_ms, "ms"),
+        measure("canvas.edit_5000_minimap.ms", minimap_ms, "ms"),
         measure("canvas.frame_5000.ms", max(pan_ms, zoom_ms), "ms", "<= 16"),
         measure("canvas.frame_5000_pan.ms", pan_ms, "ms"),
         measure("canvas.frame_5000_zoom_fit.ms", zoom_ms, "ms"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
 from designer.canvas.style import look
@@ -51,9 +51,9 @@ def draw_overview(painter: QPainter, scene: CanvasScene, source: QRectF, target:
     painter.translate(-source.topLeft())
     wire = QPen(look().wire.color(), 0)  # cosmetic: one pixel at any scale
     painter.setPen(wire)
-    lines = [QLineF(*e.ends) for e in scene.edges.values()]
-    if lines:
-        painter.drawLines(lines)
+    ends = [point for e in scene.edges.values() for point in e.ends]  # pairs: one line each
+    if ends:
+        painter.drawLines(ends)
     frame = QPen(look().frame.color(), 0)
     painter.setPen(frame)
     painter.setBrush(Qt.BrushStyle.NoBrush)
