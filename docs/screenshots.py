@@ -7,7 +7,11 @@
   overlaid;
 - docs/images/search_to_add.png: search-to-add on LeNet-5: conv1 selected, Tab, "pool" typed;
 - docs/images/step_through.png and cnn_vs_mlp.png: the step-through of a 3×3 convolution on the
-  lecture's example, and the inspector's receptive field and CNN-vs-MLP rows of LeNet-5's conv1.
+  lecture's example, and the inspector's receptive field and CNN-vs-MLP rows of LeNet-5's conv1;
+- docs/images/experiment_dropout.png: Lessons ▸ Experiments ▸ Dropout p = 0 vs p = 0.5 on
+  LeNet-5 after a real (short) run of both variants on Digits: the comparison window.
+
+`python docs/screenshots.py step_through experiment` makes only the pictures named.
 """
 
 from __future__ import annotations
@@ -95,7 +99,8 @@ def minimap() -> None:
 
 def step_through() -> None:
     """LeNet-5's conv1 in the inspector (receptive field, dense / LC / conv rows), then with a
-    3×3 kernel stepped five windows through the lecture's 5×5 example."""
+    3×3 kernel stepped five windows through the lecture's 5×5 example, the fifth output cell
+    clicked (its receptive field on the network's input)."""
     from PySide6.QtWidgets import QApplication
 
     from designer.app import create_application, create_window
@@ -112,12 +117,44 @@ def step_through() -> None:
     rows = inspector.lecture
     window.document.set_params("conv1", {"kernel_size": 3})
     dialog = rows.open_step_through()
-    dialog.resize(900, 560)
+    dialog.resize(1100, 600)
     for _ in range(5):
         dialog.advance(1)
     QApplication.processEvents()
+    dialog.show_field(1, 1)  # the cell just written: its receptive field on the input image
+    QApplication.processEvents()
     dialog.grab().save(str(IMAGES / "step_through.png"))
     dialog.close()
+    window.document.undo_stack.setClean()
+    window.close()
+
+
+def experiment() -> None:
+    """The dropout experiment of the Lessons menu on LeNet-5 (the open design), trained for
+    real on Digits in the background, and the comparison window it opens."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from designer.app import create_application, create_window
+
+    create_application(offscreen=True)
+    window = create_window(preset="lenet5", session=False)
+    window.resize(1600, 1000)
+    window.show()
+    window.training.run_root = Path(tempfile.mkdtemp(prefix="screenshot-runs-"))
+    window.lessons.experiment_args = ["--epochs", "8", "--limit", "600", "--seed", "0"]
+    window.lessons.actions["experiment_dropout"].trigger()
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.timeout.connect(lambda: loop.quit() if not window.lessons.run.is_running() else None)
+    timer.start(200)
+    loop.exec()
+    timer.stop()
+    compare = window.lessons.compare
+    compare.resize(1100, 720)
+    for _ in range(5):
+        loop.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 100)
+    compare.grab().save(str(IMAGES / "experiment_dropout.png"))
+    compare.close()
     window.document.undo_stack.setClean()
     window.close()
 
@@ -175,10 +212,16 @@ def dashboard(epoch: int = 12) -> None:
     window.close()
 
 
+PICTURES = {
+    "main_window": main_window,
+    "search_to_add": search_to_add,
+    "minimap": minimap,
+    "step_through": step_through,
+    "experiment": experiment,
+    "dashboard": dashboard,
+}
+
 if __name__ == "__main__":
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    main_window()
-    search_to_add()
-    minimap()
-    step_through()
-    dashboard()
+    for name in sys.argv[1:] or PICTURES:
+        PICTURES[name]()

@@ -83,12 +83,23 @@ class GridPanel(QWidget):
         top = self.fontMetrics().height() + 6
         return QRectF(2 + col * cell, top + row * cell, cell, cell)
 
+    def shown_title(self) -> str:
+        """The title on one line, elided ("…") when the panel is narrower than it; the full
+        title is the tooltip."""
+        if self.toolTip() != self.title:
+            self.setToolTip(self.title)
+        return self.fontMetrics().elidedText(
+            self.title, Qt.TextElideMode.ElideRight, max(0, self.width() - 4)
+        )
+
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().base())
         text = self.palette().text().color()
         painter.setPen(text)
-        painter.drawText(QRectF(2, 0, self.width(), self.fontMetrics().height() + 4), self.title)
+        painter.drawText(
+            QRectF(2, 0, self.width() - 2, self.fontMetrics().height() + 4), self.shown_title()
+        )
         if not self.grid.size:
             return
         finite = self.grid[np.isfinite(self.grid)]

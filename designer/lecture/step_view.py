@@ -109,13 +109,17 @@ class StepDialog(QDialog):
         layout.addLayout(knobs)
         self.canvas = StepCanvas(model, self)
         self.canvas.output_clicked.connect(self.show_field)
-        self.field = GridPanel("Network input (click an output cell)", self)
+        self.field = GridPanel("Network input", self)
         self.field.setObjectName("step_field")
         self.field.min_cell = 1.0
+        self.field.setMinimumWidth(220)
         self.field.setMaximumWidth(300)
-        self.field_note = QLabel(self)
+        self.field_note = QLabel(
+            "Click an output cell: its receptive field on the network's input shows here.", self
+        )
         self.field_note.setObjectName("step_field_note")
         self.field_note.setWordWrap(True)
+        self.field_note.setMinimumWidth(220)
         self.field_note.setMaximumWidth(300)
         row = QHBoxLayout()
         row.addWidget(self.canvas, 1)

@@ -1,10 +1,10 @@
 """The comparison window of a finished experiment: the variants side by side.
 
-A table (variant, parameters, best validation accuracy, seconds, run folder), the validation
+A table (variant, parameters, best validation accuracy, median seconds per epoch, run folder), the validation
 accuracy and loss per epoch of every variant, and what the experiment is about: the first
 layer's filters (dropout) or the gradient norm of every layer on a log scale (activations).
 Everything is read from the run folders (metrics.jsonl, result.json, lesson_measure.json);
-what is kept for the tests: ``curves``, ``losses``, ``norms``, ``filters``.
+what is kept for the tests: ``curves``, ``losses``, ``norms``, ``filters``, ``seconds``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from engine.lessons.measure import read_measure
 from engine.training.runs import read_metrics
 
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
-ZOOM = 10  # screen pixels per filter weight
+ZOOM = 12  # screen pixels per filter weight
 
 
 def filter_image(filters: list[Any]) -> np.ndarray:
@@ -80,6 +80,7 @@ class CompareWindow(QDialog):
         self.losses: dict[str, list[float]] = {}
         self.norms: dict[str, dict[str, float]] = {}
         self.filters: dict[str, np.ndarray] = {}
+        self.seconds: dict[str, float] = {}  # the median seconds per epoch of each variant
         layout = QVBoxLayout(self)
         self.note = QLabel(note, self)  # which design was trained, on which data set
         self.note.setObjectName("compare_note")
@@ -89,11 +90,18 @@ class CompareWindow(QDialog):
         self.table = QTableWidget(len(results), 5, self)
         self.table.setObjectName("compare_table")
         self.table.setHorizontalHeaderLabels(
-            ["Variant", "Parameters", "Best val accuracy", "Seconds", "Run folder"]
+            ["Variant", "Parameters", "Best val accuracy", "Seconds per epoch", "Run folder"]
         )
+        self.table.horizontalHeaderItem(3).setToolTip(
+            "The median of the epochs' times in metrics.jsonl (the first epoch of a process "
+            "also loads torch and the data)"
+        )
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.table)
         plots = QHBoxLayout()
-        self.accuracy_plot = self._plot("Validation accuracy", "epoch")
+        # accuracy rises to the top right: its legend goes to the bottom right
+        self.accuracy_plot = self._plot("Validation accuracy", "epoch", (-10, -10))
         self.loss_plot = self._plot("Validation loss", "epoch")
         plots.addWidget(self.accuracy_plot)
         plots.addWidget(self.loss_plot)
@@ -107,12 +115,22 @@ class CompareWindow(QDialog):
         layout.addLayout(self.filter_row)
         for row, record in enumerate(results):
             self._add(row, record)
-        self.resize(1000, 760 if self.norm_plot is not None else 620)
+        self._fit_table()
+        self.resize(1100, 800 if self.norm_plot is not None else 680)
 
-    def _plot(self, title: str, axis: str) -> pg.PlotWidget:
+    def _fit_table(self) -> None:
+        """Columns as wide as their contents and headers, the table as tall as its rows."""
+        table = self.table
+        table.resizeColumnsToContents()
+        table.resizeRowsToContents()
+        height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+        height += sum(table.rowHeight(row) for row in range(table.rowCount()))
+        table.setFixedHeight(height + 2)
+
+    def _plot(self, title: str, axis: str, legend: tuple[int, int] = (-10, 10)) -> pg.PlotWidget:
         plot = pg.PlotWidget(self, title=title)
         plot.setLabel("bottom", axis)
-        plot.addLegend(offset=(-10, 10))
+        plot.addLegend(offset=legend)
         plot.showGrid(x=True, y=True, alpha=0.2)
         return plot
 
@@ -125,26 +143,35 @@ class CompareWindow(QDialog):
             label,
             f"{record['params']:,}" if isinstance(record.get("params"), int) else "?",
             f"{best:.1%}" if isinstance(best, int | float) else record.get("message") or "?",
-            f"{result['seconds']:.1f}" if isinstance(result.get("seconds"), int | float) else "?",
+            "?",
             str(run or ""),
         ]
+        metrics = [m for m in read_metrics(run) if m.get("val_accuracy") is not None] if run else []
+        times = [float(m["seconds"]) for m in metrics if isinstance(m.get("seconds"), int | float)]
+        if times:
+            self.seconds[label] = float(np.median(times))
+            cells[3] = f"{self.seconds[label]:.2f}"
         for column, text in enumerate(cells):
             self.table.setItem(row, column, QTableWidgetItem(text))
         if not run:
             return
-        metrics = [m for m in read_metrics(run) if m.get("val_accuracy") is not None]
         epochs = [float(m["epoch"]) for m in metrics]
         self.curves[label] = [float(m["val_accuracy"]) for m in metrics]
         self.losses[label] = [float(m["val_loss"]) for m in metrics]
         pen = pg.mkPen(colour, width=2)
-        self.accuracy_plot.plot(epochs, self.curves[label], pen=pen, symbol="o", name=label)
-        self.loss_plot.plot(epochs, self.losses[label], pen=pen, symbol="o", name=label)
+        marks = {"symbolBrush": colour, "symbolPen": colour}
+        self.accuracy_plot.plot(
+            epochs, self.curves[label], pen=pen, symbol="o", name=label, **marks
+        )
+        self.loss_plot.plot(epochs, self.losses[label], pen=pen, symbol="o", name=label, **marks)
         measure = read_measure(run) or {}
         norms = measure.get("grad_norms") or {}
         if self.norm_plot is not None and norms:
             self.norms[label] = {str(k): float(v) for k, v in norms.items()}
             values = [max(v, 1e-12) for v in self.norms[label].values()]
-            self.norm_plot.plot(list(range(len(values))), values, pen=pen, symbol="s", name=label)
+            self.norm_plot.plot(
+                list(range(len(values))), values, pen=pen, symbol="s", name=label, **marks
+            )
             ticks = [list(enumerate(self.norms[label]))]
             self.norm_plot.getAxis("bottom").setTicks(ticks)
         if "filters" in self.experiment.shows and measure.get("filters"):

@@ -1,0 +1,57 @@
+"""The lecture views stay readable when small (found trying them at 1600×1000 and in the
+README's screenshot): a grid's title is elided on one line with the full title as its tooltip,
+and the step-through's receptive-field panel keeps a usable width."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication, QWidget
+
+from designer.document import Document, preset_project
+from designer.lecture.grids import GridPanel
+from designer.lecture.views import open_lecture_view
+
+pytestmark = pytest.mark.gui
+
+
+class Host(QWidget):
+    def __init__(self, document: Document) -> None:
+        super().__init__()
+        self.document = document
+        self.roots: list = []
+
+    @property
+    def run_roots(self) -> Host:
+        return self
+
+    def all(self) -> list:
+        return self.roots
+
+
+def test_a_narrow_grid_elides_its_title(qtbot) -> None:
+    panel = GridPanel("Network input: field of unit (12, 13) of a long block name")
+    qtbot.addWidget(panel)
+    panel.resize(120, 120)
+    panel.show()
+    shown = panel.shown_title()
+    assert shown.endswith("…") and panel.toolTip() == panel.title
+    assert panel.fontMetrics().horizontalAdvance(shown) <= panel.width() - 4
+    panel.resize(600, 120)
+    assert panel.shown_title() == panel.title
+
+
+def test_the_step_through_field_panel_is_not_squeezed(qtbot) -> None:
+    host = Host(Document(preset_project("lenet5")))
+    qtbot.addWidget(host)
+    view = open_lecture_view(host, "step", "conv1")
+    qtbot.addWidget(view)
+    view.resize(900, 560)
+    view.show()
+    qtbot.waitExposed(view)
+    QApplication.processEvents()
+    assert view.field.width() >= 220 and view.field_note.width() >= 220
+    assert "Click an output cell" in view.field_note.text()
+    view.show_field(0, 0)
+    title = view.field.shown_title()
+    assert view.field.fontMetrics().horizontalAdvance(title) <= view.field.width() - 4
+    assert view.field.toolTip() == view.field.title == "Network input: field of unit (0, 0)"
