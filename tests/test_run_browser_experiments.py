@@ -112,3 +112,37 @@ def test_compare_with_canvas_opens_the_runs_design_against_the_open_one(window, 
     click(qtbot, page.canvas_button)
     assert "graph.json" in dialog.message.text() and "Traceback" not in dialog.message.text()
     assert window.document.graph.to_data() == before
+
+
+def test_the_browser_reads_well_at_1280_by_720(window, qtbot) -> None:
+    """Buttons at their full width, the settings diff's run names and message unclipped,
+    whole epochs on the curves' x axis, the trade-off window naming what it plots."""
+    window.resize(1280, 720)
+    page = open_runs(qtbot, window)
+    root = window.training.run_root
+    click_row(qtbot, page, root / NAMES[0])
+    click_row(qtbot, page, root / NAMES[1], ctrl=True)
+    QApplication.processEvents()
+    buttons = (page.refresh_button, page.open_button, page.canvas_button, page.tradeoff_button)
+    for button in (*buttons, page.delete_button, page.undo_button):
+        assert button.width() >= button.sizeHint().width(), button.text()
+    # the two runs' settings are the same (made-up runs): the message spans both columns
+    page.compare.setCurrentWidget(page.compare.settings_tab)
+    table = page.compare.settings_tab
+    QApplication.processEvents()
+    item = table.item(0, 0)
+    assert item.text() == "The settings are the same"
+    text_width = table.fontMetrics().horizontalAdvance(item.text())
+    assert table.visualItemRect(item).width() >= text_width
+    header = table.horizontalHeader()
+    for column, name in enumerate((NAMES[0], NAMES[1])):
+        assert header.sectionSize(column) >= header.fontMetrics().horizontalAdvance(name)
+    # whole epochs only (the made-up runs have 2): no tick at 1.5
+    page.compare.setCurrentWidget(page.compare.curves_tab)
+    axis = page.acc_plot.getAxis("bottom")
+    levels = axis.tickValues(1.0, 2.0, 500)
+    values = [v for _spacing, ticks in levels for v in ticks]
+    assert values and all(float(v).is_integer() for v in values)
+    click(qtbot, page.tradeoff_button)
+    source = window.experiments.tradeoff.source.text()
+    assert source == "The 2 runs chosen in the Runs view"

@@ -183,8 +183,11 @@ class TradeoffWindow(QDialog):
         close.clicked.connect(self.close)
         for button in (refresh, close):
             button.setAutoDefault(False)
-        where = ", ".join(str(r) for r in self.roots) or f"{len(self.folders)} run folder(s)"
-        self.source = QLabel(f"Runs in {where}", self)
+        where = ", ".join(str(r) for r in self.roots)
+        count = len(self.folders)
+        chosen = f"The {count} run{'s' if count != 1 else ''} chosen in the Runs view"
+        self.source = QLabel(f"Runs in {where}" if where else chosen, self)
+        self.source.setObjectName("tradeoff_source")
         self.source.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.source, 1)

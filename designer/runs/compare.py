@@ -33,6 +33,7 @@ from engine.experiments.run_compare import curve, settings_diff
 
 X_AXES = {"epoch": "epoch", "step": "step", "time": "wall time (s)"}
 PLOTTED = ("val_accuracy", "val_loss")
+EPOCH_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 10**9)
 Records = list[dict[str, Any]]
 
 
@@ -111,6 +112,17 @@ class CurvesTab(QWidget):
         for key, members in groups.items():
             names = [name for path, name, _ in runs if path in members]
             self._draw_band(key, [records.get(p, []) for p in members], names)
+        self._epoch_ticks(max((len(records.get(p, [])) for p, _n, _k in runs), default=0))
+
+    def _epoch_ticks(self, epochs: int) -> None:
+        """Against epoch, whole epochs only on the x axis (no 1.5); else pyqtgraph's ticks."""
+        for plot in (self.acc_plot, self.loss_plot):
+            axis = plot.getAxis("bottom")
+            if self.x_key == "epoch" and epochs > 0:
+                step = next(s for s in EPOCH_STEPS if epochs / s <= 10)
+                axis.setTickSpacing(step, step)
+            else:
+                axis.setTickSpacing()
 
     def _colour(self, key: str) -> str:
         """A run's or group's colour: the same while it is shown; a new one takes the first
@@ -186,6 +198,7 @@ class SettingsTab(QTableWidget):
     def show_runs(self, names: list[str], settings: list[dict[str, Any]]) -> None:
         self.differences = settings_diff(settings) if len(settings) > 1 else []
         self.clear()
+        self.clearSpans()
         self.setColumnCount(len(names))
         self.setHorizontalHeaderLabels(names)
         rows = self.differences or [("", [])]
@@ -195,6 +208,14 @@ class SettingsTab(QTableWidget):
             text = "Select two runs or more" if len(settings) < 2 else "The settings are the same"
             self.setColumnCount(max(1, len(names)))
             self.setItem(0, 0, QTableWidgetItem(text))
+            if self.columnCount() > 1:  # the message across the runs, never wrapped in one
+                self.setSpan(0, 0, 1, self.columnCount())
+            self.resizeColumnsToContents()
+            needed = self.fontMetrics().horizontalAdvance(text) + 16
+            shown = sum(self.columnWidth(c) for c in range(self.columnCount()))
+            if shown < needed:
+                last = self.columnCount() - 1
+                self.setColumnWidth(last, self.columnWidth(last) + needed - shown)
             return
         for row, (_key, values) in enumerate(self.differences):
             for column, value in enumerate(values):
