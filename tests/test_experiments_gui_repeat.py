@@ -43,7 +43,8 @@ def open_dialog(window: Any) -> Any:
 def test_two_seeds_train_in_the_background_and_show_as_a_band(window, qtbot) -> None:
     dialog = open_dialog(window)
     root = window.training.default_run_root()
-    assert str(root) in dialog.about.text() and "from seed 7" in dialog.about.text()
+    about = dialog.about.text()
+    assert str(root) in about and "from seed 7" in about and "2 epochs on digits" in about
     dialog.seeds.lineEdit().selectAll()
     qtbot.keyClicks(dialog.seeds.lineEdit(), "2")
     assert dialog.seeds.value() == 2
@@ -59,6 +60,7 @@ def test_two_seeds_train_in_the_background_and_show_as_a_band(window, qtbot) -> 
     page = window.training.host.runs
     assert window.view == "runs" and page.isVisible()
     assert sorted(page.selected_paths()) == sorted(str(r.path) for r in runs)
+    assert page.compare.currentWidget() is page.compare.curves_tab
     assert page.compare.curves_tab.group.isChecked()
     assert len(page.bands) == 1 and not page.curves  # the two runs as one band
 

@@ -60,6 +60,9 @@ class RepeatDialog(QDialog):
         self.parallel.setObjectName("repeat_parallel")
         self.parallel.setRange(1, cores)
         self.parallel.setToolTip(f"Runs trained at once, in separate processes (1 to {cores})")
+        for spin in (self.seeds, self.parallel):
+            spin.setMinimumWidth(80)
+            spin.setMaximumWidth(120)
         form = QFormLayout()
         form.addRow("Seeds (runs):", self.seeds)
         form.addRow("At once:", self.parallel)
@@ -96,13 +99,19 @@ class RepeatDialog(QDialog):
 
     def refresh_design(self) -> None:
         """Say what Start trains: the open design, its settings, where the runs go."""
-        training = self.window.document.project.training or {}
-        seed = training.get("seed", 0) if isinstance(training, dict) else 0
+        from engine.training.settings import TrainingSettings
+
+        try:
+            settings = TrainingSettings.from_dict(self.window.document.project.training or {})
+            what = f"{settings.epochs} epochs on {settings.data.dataset}, "
+            seed = settings.seed
+        except Exception:  # settings the command refuses: it says why when started
+            what, seed = "", 0
         root = self.window.training.default_run_root()
         self.about.setText(
-            "Trains the open design with its training settings once per seed, from seed "
-            f"{seed} upwards, into {root}; then shows the runs in the Runs view as a mean ± "
-            "standard deviation band."
+            f"Trains the open design with its training settings ({what}Training ▸ Settings) "
+            f"once per seed, from seed {seed} upwards, into {root}; then shows the runs in "
+            "the Runs view as a mean ± standard deviation band."
         )
 
     @property
@@ -205,6 +214,7 @@ class RepeatDialog(QDialog):
         self.window.switch_view("runs")
         page.set_root(self.out)
         page.select_paths(self.run_dirs)
+        page.compare.setCurrentWidget(page.compare.curves_tab)
         group = page.compare.curves_tab.group
         if not group.isChecked():
             group.setChecked(True)
