@@ -55,3 +55,24 @@ def test_the_step_through_field_panel_is_not_squeezed(qtbot) -> None:
     title = view.field.shown_title()
     assert view.field.fontMetrics().horizontalAdvance(title) <= view.field.width() - 4
     assert view.field.toolTip() == view.field.title == "Network input: field of unit (0, 0)"
+
+
+def test_the_dropout_grids_line_up_a_pass_a_row(qtbot) -> None:
+    """The input beside both test outputs, then each pass's mask, torch's output and the
+    lecture's output on one row (before, every row was shifted by the input's cell)."""
+    host = Host(Document(preset_project("small_vgg")))
+    qtbot.addWidget(host)
+    view = open_lecture_view(host, "dropout", "dropout")
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    QApplication.processEvents()
+    rows: dict[str, int] = {}
+    for panel in view.panels:
+        if panel.isVisible():
+            index = view.grid_layout.indexOf(panel)
+            rows[panel.title] = view.grid_layout.getItemPosition(index)[0]
+    assert rows["x (input)"] == rows["torch at test: x"] == rows["lecture at test: (1 − p)·x"]
+    for i in (1, 2, 3):
+        row = {r for title, r in rows.items() if f"pass {i}" in title or f"mask {i}" in title}
+        assert len(row) == 1 and row != {rows["x (input)"]}

@@ -49,6 +49,7 @@ class DropoutView(LectureView):
         self.x: np.ndarray | None = None  # the 2-D values the passes run on
         self.real: dict[tuple[int, int], tuple[np.ndarray, str]] = {}
         self.check: ExpectationCheck | None = None
+        self.fit_height(900)  # four rows of grids: tall enough to write the numbers in them
         self.refresh()
 
     def _spin(self, label: str, name: str, low: int, high: int, value: int) -> QSpinBox:
@@ -125,13 +126,17 @@ class DropoutView(LectureView):
             return
         self.x = values
         trace = self.trace
-        grids: dict[str, np.ndarray] = {"x (input)": x}
+        # rows of three that line up: the input and both test outputs, then one row a pass
+        # (its mask, torch's output, the lecture's output)
+        grids: dict[str, np.ndarray] = {
+            "x (input)": x,
+            "torch at test: x": np.asarray(trace.eval_output),
+            "lecture at test: (1 − p)·x": np.asarray(trace.lecture_eval_output),
+        }
         for i in range(len(trace.masks)):
             grids[f"mask {i + 1} (kept {trace.kept_fraction[i]:.0%})"] = np.asarray(trace.masks[i])
             grids[f"torch, pass {i + 1}: x·mask/(1 − p)"] = np.asarray(trace.train_outputs[i])
             grids[f"lecture, pass {i + 1}: x·mask"] = np.asarray(trace.lecture_train_outputs[i])
-        grids["torch at test: x"] = np.asarray(trace.eval_output)
-        grids["lecture at test: (1 − p)·x"] = np.asarray(trace.lecture_eval_output)
         notes = self.show_grids(grids, columns=3)
         self.check = check
         self.lines.setText(

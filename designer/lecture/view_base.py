@@ -85,6 +85,12 @@ class LectureView(QDialog):
         self.usable = node_type in types
         self.source.currentIndexChanged.connect(self.refresh)
 
+    def fit_height(self, height: int) -> None:
+        """As tall as ``height`` where the screen allows (less its frame and a panel)."""
+        screen = self.screen() if self.parentWidget() is None else self.parentWidget().screen()
+        room = screen.availableGeometry().height() - 80 if screen is not None else height
+        self.resize(self.width(), max(self.height(), min(height, room)))
+
     # ----- real numbers ------------------------------------------------------------------
     def alive(self) -> bool:
         """Whether the block is still in the design as the type shown (else says so)."""

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -68,11 +69,24 @@ class ArchitectureNumbers:
         return architectures_text(self.rows, self.bottleneck, self.separable, self.table)
 
 
+def tick_text(label: str) -> str:
+    """A bar's label with one word a line."""
+    return "\n".join(label.split())
+
+
 def _bars(title: str, labels: list[str], values: list[int], colour: str) -> pg.PlotWidget:
     plot = pg.PlotWidget(title=f"{title} (log scale)")
     heights = np.log10(np.maximum(np.asarray(values, dtype=float), 1.0))
     plot.addItem(pg.BarGraphItem(x=np.arange(len(values)), height=heights, width=0.6, brush=colour))
-    plot.getAxis("bottom").setTicks([list(enumerate(labels))])
+    # one word a line, a little smaller: seven names side by side would run into each other
+    axis = plot.getAxis("bottom")
+    texts = [tick_text(label) for label in labels]
+    axis.setTicks([list(enumerate(texts))])
+    font = QFont(plot.font())
+    font.setPointSizeF(font.pointSizeF() * 0.85)
+    axis.setStyle(tickFont=font)
+    lines = max((text.count("\n") + 1 for text in texts), default=1)
+    axis.setHeight(lines * QFontMetrics(font).height() + 16)
     top = math.ceil(float(heights.max())) if len(values) else 1
     plot.getAxis("left").setTicks([[(k, f"1e{k}") for k in range(0, top + 1)]])
     plot.setYRange(0, top)
@@ -116,4 +130,4 @@ class ArchitectureChart(QDialog):
             for column, cell in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(cell))
         layout.addWidget(self.table)
-        self.resize(1100, 760)
+        self.resize(1200, 760)

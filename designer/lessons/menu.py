@@ -132,8 +132,24 @@ class Lessons(QObject):
             dock.setWidget(self.panel)
             self.window.workspace.prepare_dock(dock)
             self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            # under the inspector it got a few lines; give the text about half the column
+            self.dock.show()
+            self._share_column()
         self.dock.show()
         self.dock.raise_()
+
+    def _share_column(self) -> None:
+        """The Lesson dock gets about half of the right column (the inspector the rest)."""
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.processEvents()  # the dock is laid out under the inspector first
+        assert self.dock is not None
+        inspector = self.window.docks["inspector_dock"]
+        column = self.dock.geometry().bottom() - inspector.geometry().top()
+        half = max(360, column // 2)
+        self.window.resizeDocks(
+            [inspector, self.dock], [column - half, half], Qt.Orientation.Vertical
+        )
 
     def _architectures(self) -> Any:
         if self.architectures is None:

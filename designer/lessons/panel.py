@@ -45,6 +45,7 @@ class LessonPanel(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.text)
+        scroll.setMinimumHeight(160)  # a lesson's paragraphs, not three lines of them
         layout.addWidget(scroll, 1)
         self.view_button = QPushButton("Open view", self)
         self.view_button.setObjectName("lesson_view_button")
