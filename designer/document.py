@@ -252,6 +252,9 @@ class Document(QObject):
             self.graph.rename(old, new)
             self.place(old, None)
             self.place(new, pos)
+            carry_rename(self, old, new)  # a frozen block stays frozen
+
+        from designer.transfer.frozen import carry_rename
 
         selected = old in self.selection  # refresh drops the old name from the selection
         self.edit(f"Rename {old}", action)

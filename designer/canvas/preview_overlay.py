@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
@@ -22,11 +23,15 @@ MARK_COLOURS = {"dead": style.ERROR_COLOUR, "saturated": style.WARNING_COLOUR}
 
 
 class NodeOverlays:
-    """Child items of the scene's node items, one per block that has a payload."""
+    """Child items of the scene's node items (or collapsed groups' items), one per block (or
+    group) that has a payload."""
 
-    def __init__(self, scene: Any, make: Callable[[Any, Any], QGraphicsItem]) -> None:
+    def __init__(
+        self, scene: Any, make: Callable[[Any, Any], QGraphicsItem], source: str = "nodes"
+    ) -> None:
         self.scene = scene
         self.make = make  # (node item, payload) -> a new overlay item parented to it
+        self.source = source  # the scene's items to follow: "nodes", or "groups" (collapsed)
         self.items: dict[str, QGraphicsItem] = {}
         self.payloads: dict[str, Any] = {}
 
@@ -37,7 +42,7 @@ class NodeOverlays:
 
     def sync(self) -> None:
         """Follow the scene: an overlay per block with a payload, on its current node item."""
-        nodes = self.scene.nodes
+        nodes = getattr(self.scene, self.source)
         for name in list(self.items):
             item = self.items[name]
             node = nodes.get(name)
@@ -58,6 +63,8 @@ class NodeOverlays:
 
     def _drop(self, name: str) -> None:
         item = self.items.pop(name)
+        if not shiboken6.isValid(item):  # went with its parent (a collapsed group expanded)
+            return
         scene = item.scene()
         item.setParentItem(None)
         if scene is not None:

@@ -56,6 +56,7 @@ class TransferActions(QObject):
         self.job: Any = None
         self.dialog: Any = None  # the report dialog on screen
         self.marks = NodeOverlays(window.canvas.canvas, FrozenMark)
+        self.group_marks = NodeOverlays(window.canvas.canvas, FrozenMark, source="groups")
         self.mark_timer = QTimer(self)  # owned: never fires once the window is gone
         self.mark_timer.setSingleShot(True)
         self.mark_timer.setInterval(0)
@@ -83,6 +84,7 @@ class TransferActions(QObject):
         doc.undo_stack.indexChanged.connect(self._later_marks)
         doc.project_replaced.connect(self._later_marks)
         doc.positions_changed.connect(self._later_marks)
+        doc.collapsed_changed.connect(self._later_marks)
         holder = self.__dict__  # the window may be gone when it is destroyed: no self
         window.destroyed.connect(lambda *_: _cancel(holder))
         self._later_marks()
@@ -129,8 +131,16 @@ class TransferActions(QObject):
         self.clear_action.setEnabled(bool(self.document.project.training.get("weights")))
 
     def show_marks(self) -> None:
-        """Hatch the frozen blocks (and only those)."""
-        self.marks.show(dict.fromkeys(frozen.frozen_names(self.document)))
+        """Hatch the frozen blocks (and only those), and the collapsed groups holding them."""
+        names = frozen.frozen_names(self.document)
+        self.marks.show(dict.fromkeys(names))
+        groups: dict[str, Any] = {}
+        if names:
+            for group, item in self.window.canvas.canvas.groups.items():
+                count = sum(member in names for member in item.members)
+                if count:
+                    groups[group] = (count, len(item.members))
+        self.group_marks.show(groups)
 
     # ----- weights -------------------------------------------------------------------------
     def load_weights(self, path: str | None = None) -> bool:

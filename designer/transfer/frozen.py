@@ -67,3 +67,16 @@ def unfreeze_blocks(document: Any, blocks: Iterable[str]) -> None:
 def unfreeze_group(document: Any, group: str) -> None:
     """Train the blocks of ``group`` again (one undo step)."""
     unfreeze_blocks(document, document.graph.group_members(group))
+
+
+def carry_rename(document: Any, old: str, new: str) -> None:
+    """Inside the rename's edit (so one undo step takes both back): an entry naming block
+    ``old`` names ``new``; one that is still a group's name after the rename stays too."""
+    current = freeze_list(document)
+    if old not in current:
+        return
+    keep_old = bool(document.graph.group_members(old))
+    names: list[str] = []
+    for entry in current:
+        names += [new, old] if entry == old and keep_old else [new if entry == old else entry]
+    document.set_entry("training", KEY, list(dict.fromkeys(names)))
