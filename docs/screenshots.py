@@ -3,8 +3,8 @@
 - docs/images/main_window.png: the Design view with ResNet-18 at 1600×1100
   (`cnn-designer --preset resnet18 --screenshot`);
 - docs/images/dashboard.png: the Train view during a real run of LeNet-5 on Digits;
-- docs/images/runs.png: the Runs view with that run and a second one (another learning rate)
-  overlaid;
+- docs/images/runs.png: the Runs view's run browser with two LeNet-5 runs on Digits (another
+  learning rate and length) selected in the table, their curves overlaid;
 - docs/images/search_to_add.png: search-to-add on LeNet-5: conv1 selected, Tab, "pool" typed;
 - docs/images/step_through.png and cnn_vs_mlp.png: the step-through of a 3×3 convolution on the
   lecture's example, and the inspector's receptive field and CNN-vs-MLP rows of LeNet-5's conv1;
@@ -189,8 +189,7 @@ def train_until(window, epochs: int, settings: dict) -> None:
 
 
 def dashboard(epoch: int = 12) -> None:
-    """The Train view during a LeNet-5 run on Digits (grabbed once ``epoch`` epochs are done),
-    then the Runs view with a second, shorter run at another learning rate overlaid."""
+    """The Train view during a LeNet-5 run on Digits (grabbed once ``epoch`` epochs are done)."""
     from designer.app import create_application, create_window
 
     create_application(offscreen=True)
@@ -201,11 +200,41 @@ def dashboard(epoch: int = 12) -> None:
     controller.run_root = Path(tempfile.mkdtemp(prefix="screenshot-runs-"))
     base = {"data": {"dataset": "digits"}, "epochs": 40, "batch_size": 32, "schedule": "cosine"}
     train_until(window, epoch, {**base, "lr": 0.002, "grab": True})
+    controller.shutdown()
+    window.document.undo_stack.setClean()
+    window.close()
+
+
+def runs() -> None:
+    """The Runs view's run browser with two LeNet-5 runs on Digits (another learning rate and
+    length) selected by clicks in the table: their curves overlaid."""
+    from PySide6.QtCore import QEventLoop, Qt
+    from PySide6.QtTest import QTest
+
+    from designer.app import create_application, create_window
+    from designer.runs.model import COLUMN
+
+    create_application(offscreen=True)
+    window = create_window(session=False)
+    window.resize(1600, 1000)
+    window.show()
+    controller = window.training
+    controller.run_root = Path(tempfile.mkdtemp(prefix="screenshot-runs-"))
+    base = {"data": {"dataset": "digits"}, "epochs": 12, "batch_size": 32, "schedule": "cosine"}
+    train_until(window, 12, {**base, "lr": 0.002})
     train_until(window, 8, {**base, "lr": 0.0005})
     window.switch_view("runs")
-    runs = controller.host.runs
-    runs.set_root(controller.run_root)
-    runs.table.selectAll()  # both runs overlaid
+    page = controller.host.runs
+    page.set_root(controller.run_root)
+    loop = QEventLoop()
+    for row, modifier in (
+        (0, Qt.KeyboardModifier.NoModifier),
+        (1, Qt.KeyboardModifier.ControlModifier),
+    ):
+        rect = page.table.visualRect(page.proxy.index(row, COLUMN["status"]))
+        QTest.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+    for _ in range(5):
+        loop.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 100)
     window.grab().save(str(IMAGES / "runs.png"))
     controller.shutdown()
     window.document.undo_stack.setClean()
@@ -219,6 +248,7 @@ PICTURES = {
     "step_through": step_through,
     "experiment": experiment,
     "dashboard": dashboard,
+    "runs": runs,
 }
 
 if __name__ == "__main__":
