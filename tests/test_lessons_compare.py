@@ -35,6 +35,18 @@ def _run(folder: Path, accuracies: list[float], seconds: list[float]) -> str:
     return str(folder)
 
 
+def _legends_clear(*plots) -> None:
+    """No plotted point lies under its plot's legend."""
+    for plot in plots:
+        item = plot.getPlotItem()
+        legend = item.legend.sceneBoundingRect()
+        for curve in item.listDataItems():
+            xs, ys = curve.getData()
+            for x, y in zip(xs, ys, strict=True):
+                point = item.vb.mapViewToScene(QPointF(float(x), float(y)))
+                assert not legend.contains(point), (plot, x, y)
+
+
 def test_the_comparison_window_is_readable(qtbot, tmp_path: Path) -> None:
     epochs = 8
     rising = [0.6 + 0.04 * e for e in range(epochs)]
@@ -58,13 +70,25 @@ def test_the_comparison_window_is_readable(qtbot, tmp_path: Path) -> None:
     for column in range(table.columnCount()):
         header = table.horizontalHeaderItem(column).text()
         assert table.columnWidth(column) >= metrics.horizontalAdvance(header), header
-    for plot in (compare.accuracy_plot, compare.loss_plot):
-        item = plot.getPlotItem()
-        legend = item.legend.sceneBoundingRect()
-        for curve in item.listDataItems():
-            xs, ys = curve.getData()
-            for x, y in zip(xs, ys, strict=True):
-                point = item.vb.mapViewToScene(QPointF(float(x), float(y)))
-                assert not legend.contains(point), (plot, x, y)
+    _legends_clear(compare.accuracy_plot, compare.loss_plot)
     pictures = [compare.findChild(type(compare.note), f"filters_{row}") for row in range(2)]
     assert all(p.height() >= 5 * 10 for p in pictures)  # 5×5 filters, each weight a square
+
+
+def test_the_gradient_norms_stay_clear_of_their_legend(qtbot, tmp_path: Path) -> None:
+    """Gradient norms grow towards the output layers, under the legend's corner."""
+    results = []
+    for i, label in enumerate(("sigmoid", "tanh", "relu")):
+        folder = Path(_run(tmp_path / label, [0.1, 0.5, 0.8], [1.0, 0.5, 0.5]))
+        norms = {name: 0.01 * 10 ** (i * 0.7 + j * 0.3) for j, name in enumerate("abcde")}
+        measure = {"grad_norms": norms, "filters": None, "filters_of": None}
+        (folder / "lesson_measure.json").write_text(json.dumps(measure))
+        results.append({"label": label, "run": str(folder), "status": "done", "params": 1})
+    compare = CompareWindow(EXPERIMENTS["activations"], results)
+    qtbot.addWidget(compare)
+    compare.show()
+    qtbot.waitExposed(compare)
+    QApplication.processEvents()
+    assert compare.norm_plot is not None and sorted(compare.norms) == ["relu", "sigmoid", "tanh"]
+    _legends_clear(compare.norm_plot)
+    assert compare.table.item(0, 0).foreground().color().name() == "#1f77b4"

@@ -10,13 +10,14 @@ what is kept for the tests: ``curves``, ``losses``, ``norms``, ``filters``, ``se
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -116,7 +117,16 @@ class CompareWindow(QDialog):
         for row, record in enumerate(results):
             self._add(row, record)
         self._fit_table()
+        self._headroom()
         self.resize(1100, 800 if self.norm_plot is not None else 680)
+
+    def _headroom(self) -> None:
+        """Gradient norms grow towards the output, where the legend is: the log axis goes
+        1.5 decades above the largest, so the legend sits above every curve."""
+        values = [v for norms in self.norms.values() for v in norms.values() if v > 0]
+        if self.norm_plot is not None and values:
+            low, high = math.log10(min(values)), math.log10(max(values))
+            self.norm_plot.setYRange(low, high + 1.5, padding=0.05)
 
     def _fit_table(self) -> None:
         """Columns as wide as their contents and headers, the table as tall as its rows."""
@@ -153,6 +163,7 @@ class CompareWindow(QDialog):
             cells[3] = f"{self.seconds[label]:.2f}"
         for column, text in enumerate(cells):
             self.table.setItem(row, column, QTableWidgetItem(text))
+        self.table.item(row, 0).setForeground(QColor(colour))  # the colour of its curves
         if not run:
             return
         epochs = [float(m["epoch"]) for m in metrics]
