@@ -2,8 +2,9 @@
 a moment after the last edit (``DELAY_MS``), so typing or dragging never waits for it.
 
 The plan is made on a worker thread (``plan_memory`` is pure Python and takes 90-150 ms at
-5,000 blocks, which froze the window after every edit there): the UI thread only starts it and
-takes its result, a plan made while the design changed again is dropped and made anew (the
+5,000 blocks, which froze the window after every edit there; the interpreter's switch interval
+is shortened meanwhile so that the UI thread gets the GIL back at once): the UI thread only
+submits it and takes its result, a plan made while the design changed again is dropped and made anew (the
 graph's ``version`` tells), so what is shown always belongs to the design shown.
 
 The batch size, optimiser and precision come from the project's training settings (the
@@ -15,7 +16,10 @@ planner is pure Python (``engine.analysis.memory``): nothing here loads torch. F
 from __future__ import annotations
 
 import contextlib
+import queue
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +32,51 @@ if TYPE_CHECKING:
     from engine.training.settings import TrainingSettings
 
 DELAY_MS = 120  # after the last edit; an edit inside it restarts the wait
+SWITCH_S = 0.0005  # while a plan is made: how long the UI thread may wait for the GIL
+
+_workers = 0  # plans being made (in all windows), under _lock
+_lock = threading.Lock()
+_switch = 0.0  # the interpreter's switch interval before the first of them
+_jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+_thread: threading.Thread | None = None
+
+
+def _run_jobs() -> None:
+    while True:
+        _jobs.get()()
+
+
+def _submit(job: Callable[[], None]) -> None:
+    """Run ``job`` on the planner's worker thread (started once, kept waiting for jobs: the UI
+    thread does not wait for a new thread to start)."""
+    global _thread
+    _yield_more()
+    _jobs.put(job)
+    with _lock:
+        if _thread is None:
+            _thread = threading.Thread(target=_run_jobs, name="memory-plan", daemon=True)
+            _thread.start()
+
+
+def _yield_more() -> None:
+    """Let the UI thread take the GIL within ``SWITCH_S`` while a plan is made (from when it
+    is submitted until ``_yield_as_before``): the planner is pure Python and would keep it
+    5 ms at a time (the interpreter's default), which the UI thread waits each time it comes
+    back from Qt."""
+    global _workers, _switch
+    with _lock:
+        if _workers == 0:
+            _switch = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch, SWITCH_S))
+        _workers += 1
+
+
+def _yield_as_before() -> None:
+    global _workers
+    with _lock:
+        _workers -= 1
+        if _workers == 0:
+            sys.setswitchinterval(_switch)
 
 
 @dataclass(frozen=True)
@@ -118,7 +167,8 @@ class MemoryPlans(QObject):
         self.timer.setSingleShot(True)
         self.timer.setInterval(DELAY_MS)
         self.timer.timeout.connect(self.start)
-        self._worker: threading.Thread | None = None
+        self._worker: Callable[[], None] | None = None  # the job being made
+        self._finished = threading.Event()
         self._made.connect(self._take)
         document.inferred.connect(lambda *_: self.timer.start())
         document.undo_stack.indexChanged.connect(lambda *_: self.timer.start())  # settings
@@ -153,13 +203,26 @@ class MemoryPlans(QObject):
             return
         doc, result = self.document, self.document.result
 
+        finished = self._finished = threading.Event()
+
         def work() -> None:
-            made = _make(doc, key, result)
+            try:
+                made = _make(doc, key, result)
+            except Exception as error:  # never leave the plan unfinished
+                made = (None, f"the memory plan failed: {error}")
+            finally:
+                _yield_as_before()
             with contextlib.suppress(RuntimeError):  # the document is gone (window closed)
                 self._made.emit(key, made)
+            finished.set()
 
-        self._worker = threading.Thread(target=work, name="memory-plan", daemon=True)
-        self._worker.start()
+        self._worker = work
+        _submit(work)
+
+    def wait_made(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` seconds) until the plan being made is handed to the UI
+        thread (taken when its events are processed); for benchmarks and tests."""
+        return self._finished.wait(timeout)
 
     @property
     def busy(self) -> bool:
