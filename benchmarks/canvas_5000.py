@@ -12,8 +12,10 @@ summary, Problems list and minimap, as a user has it.
   the inspector are checked to show the new value; median, target <= 16 ms.
   ``canvas.edit_5000_inference.ms`` is the re-inference alone, ``canvas.full_inference_5000.ms``
   a full pass, for reference. The layer summary's Memory column is planned a moment after the
-  last edit (``designer.memory.plans.DELAY_MS``), not within the edit: that plan is timed
-  apart, ``canvas.edit_5000_memory_plan.ms`` (the window does nothing else meanwhile), and so
+  last edit (``designer.memory.plans.DELAY_MS``) on a worker thread, not within the edit: the UI
+  thread's part of it (starting the worker, taking the plan, filling the column and the
+  inspector) is timed apart, ``canvas.edit_5000_memory_plan.ms`` (target <= 16), the worker's
+  time from start to end as ``canvas.edit_5000_memory_plan_worker.ms``, and so
   is the minimap's overview, drawn again a moment after the edits stop
   (``canvas.edit_5000_minimap.ms``).
 - ``canvas.frame_5000.ms``: one frame of panning (scrolled 40 pixels) at 100 % and of zooming
@@ -94,6 +96,7 @@ def _edits(app, window, graph) -> tuple[float, float, float, float | None]:
     edits = iter(range(10_000))
     samples: list[float] = []
     plan_samples: list[float] = []
+    worker_samples: list[float] = []
     for _ in range(31):
         step = next(edits)
         name = f"conv{(step * 379) % GROUPS}"
@@ -105,10 +108,7 @@ def _edits(app, window, graph) -> tuple[float, float, float, float | None]:
         app.processEvents()
         samples.append((time.perf_counter() - start) * 1000)
         if plans is not None:  # made DELAY_MS after the last edit: timed apart
-            plans.timer.stop()
-            started = time.perf_counter()
-            plans.update_now()
-            plan_samples.append((time.perf_counter() - started) * 1000)
+            plan_samples.append(_plan_ms(app, plans, worker_samples))
         shown = f"{channels}×32×32"
         assert str(channels) in scene.nodes[name].content.subtitle, name
         row = window.summary.model.rows[window.summary.model.row_of(name)]
@@ -125,7 +125,26 @@ def _edits(app, window, graph) -> tuple[float, float, float, float | None]:
     reinfer_ms = _median_ms(reinfer, 31)
     full_ms = _median_ms(lambda: infer(doc.graph), 5)
     plan_ms = statistics.median(plan_samples) if plan_samples else None
-    return statistics.median(samples), reinfer_ms, full_ms, plan_ms
+    worker_ms = statistics.median(worker_samples) if worker_samples else None
+    return statistics.median(samples), reinfer_ms, full_ms, plan_ms, worker_ms
+
+
+def _plan_ms(app, plans, worker_samples: list[float]) -> float:
+    """The memory plan after an edit, as its timer starts it: the UI thread's part (starting the
+    worker, then taking the plan and filling the Memory column and the inspector), in ms; the
+    worker's time from start to end goes to ``worker_samples``."""
+    plans.timer.stop()
+    started = time.perf_counter()
+    plans.start()
+    ui = time.perf_counter() - started
+    plans.wait_made(30)
+    worker_samples.append((time.perf_counter() - started) * 1000)
+    computed = plans.computed
+    started = time.perf_counter()
+    app.processEvents()  # the worker's result, queued to the UI thread, is taken here
+    ui += time.perf_counter() - started
+    assert plans.computed == computed + 1 and not plans.busy, "the plan was not taken"
+    return ui * 1000
 
 
 def _frames(app, window) -> tuple[float, float]:
@@ -161,11 +180,20 @@ def _frames(app, window) -> tuple[float, float]:
 
 
 def _minimap_ms(app, window) -> float | None:
-    """The overview drawn again, as its timer does a moment after an edit (None: hidden)."""
+    """The overview drawn again, as its timer does a moment after an edit (a convolution's
+    channels: its label and the next blocks' change), in ms; None: hidden."""
     minimap = window.canvas.minimap
     if not minimap.isVisible():
         return None
-    return _median_ms(minimap._redraw, 7)
+    doc = window.document
+    times = []
+    for step in range(7):
+        doc.set_params(f"conv{(step * 211) % GROUPS}", {"out_channels": 8 + 8 * (step % 3)})
+        app.processEvents()  # the scene reports its changed regions
+        start = time.perf_counter()
+        minimap._redraw()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
 
 
 def run(app) -> list[Measure]:
@@ -188,12 +216,15 @@ def run(app) -> list[Measure]:
         try:
             open_s = _open(app, window, path)
             print(f"5,000 blocks: open + layout + first frame: {open_s:6.2f} s    (target <= 2)")
-            edit_ms, reinfer_ms, full_ms, plan_ms = _edits(app, window, graph)
+            edit_ms, reinfer_ms, full_ms, plan_ms, worker_ms = _edits(app, window, graph)
             print(f"5,000 blocks: parameter edit → window:     {edit_ms:6.1f} ms   (target <= 16)")
             print(f"  of which the incremental re-inference:  {reinfer_ms:6.1f} ms")
             print(f"  a full inference, for reference:        {full_ms:6.1f} ms")
             if plan_ms is not None:
-                print(f"  then the memory plan (a moment after):  {plan_ms:6.1f} ms")
+                print(
+                    f"  then the memory plan, UI thread:        {plan_ms:6.1f} ms   (target <= 16)"
+                )
+                print(f"    on its worker thread (start to end):  {worker_ms:6.1f} ms")
             minimap_ms = _minimap_ms(app, window)
             if minimap_ms is not None:
                 print(f"  then the minimap (a moment after):       {minimap_ms:6.1f} ms")
@@ -210,7 +241,8 @@ def run(app) -> list[Measure]:
         measure("canvas.edit_5000.ms", edit_ms, "ms", "<= 16"),
         measure("canvas.edit_5000_inference.ms", reinfer_ms, "ms"),
         measure("canvas.full_inference_5000.ms", full_ms, "ms"),
-        measure("canvas.edit_5000_memory_plan.ms", plan_ms, "ms"),
+        measure("canvas.edit_5000_memory_plan.ms", plan_ms, "ms", "<= 16"),
+        measure("canvas.edit_5000_memory_plan_worker.ms", worker_ms, "ms"),
         measure("canvas.edit_5000_minimap.ms", minimap_ms, "ms"),
         measure("canvas.frame_5000.ms", max(pan_ms, zoom_ms), "ms", "<= 16"),
         measure("canvas.frame_5000_pan.ms", pan_ms, "ms"),

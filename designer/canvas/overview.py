@@ -9,12 +9,13 @@ colour for the boxes, outlines for expanded groups and patches for notes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
-from designer.canvas.style import look
+from designer.canvas.style import BACKGROUND, look
 
 if TYPE_CHECKING:
     from designer.canvas.scene import CanvasScene
@@ -22,14 +23,14 @@ if TYPE_CHECKING:
 NOTE_COLOUR = "#f6e7a1"
 
 
-def box_patches(scene: CanvasScene) -> dict[int, tuple[QColor, list[QRectF]]]:
+def box_patches(boxes: Iterable[Any]) -> dict[int, tuple[QColor, list[QRectF]]]:
     """The boxes' scene rectangles by the colour of their patch: the selection or the
     severity where marked, else the block's accent (as the items draw themselves at low
     detail)."""
     lk = look()
     selected, error, warning = lk.selected.color(), lk.error.color(), lk.warning.color()
     patches: dict[int, tuple[QColor, list[QRectF]]] = {}
-    for box in [*scene.nodes.values(), *scene.groups.values()]:
+    for box in boxes:
         if box.isSelected():
             colour = selected
         else:
@@ -45,25 +46,83 @@ def box_patches(scene: CanvasScene) -> dict[int, tuple[QColor, list[QRectF]]]:
 
 def draw_overview(painter: QPainter, scene: CanvasScene, source: QRectF, target: QRectF) -> None:
     """Draw ``source`` (scene coordinates) of ``scene`` into ``target`` (painter coordinates)."""
+    _draw(
+        painter,
+        source,
+        target,
+        scene.edges.values(),
+        scene.frames.values(),
+        [*scene.nodes.values(), *scene.groups.values()],
+        scene.notes.items.values(),
+    )
+
+
+def draw_region(
+    painter: QPainter, scene: CanvasScene, source: QRectF, target: QRectF, region: QRectF
+) -> None:
+    """Draw again the part ``region`` (scene coordinates) of a picture ``draw_overview`` made
+    with the same ``source`` and ``target``: that part cleared, then what lies in it."""
+    from designer.canvas.edges import EdgeItem
+    from designer.canvas.items import BoxItem, FrameItem
+    from designer.canvas.notes import NoteItem
+
+    edges: list[Any] = []
+    frames: list[Any] = []
+    boxes: list[Any] = []
+    notes: list[Any] = []
+    mode = Qt.ItemSelectionMode.IntersectsItemBoundingRect  # a wire's line lies in its box
+    for item in scene.items(region, mode):  # the scene's index: only what lies there
+        if isinstance(item, EdgeItem):
+            edges.append(item)
+        elif isinstance(item, BoxItem):
+            boxes.append(item)
+        elif isinstance(item, FrameItem):
+            frames.append(item)
+        elif isinstance(item, NoteItem):
+            notes.append(item)
     painter.save()
+    _transform(painter, source, target)
+    painter.setClipRect(region)
+    painter.fillRect(region, QColor(BACKGROUND))
+    painter.restore()
+    _draw(painter, source, target, edges, frames, boxes, notes, clip=region)
+
+
+def _transform(painter: QPainter, source: QRectF, target: QRectF) -> None:
     painter.translate(target.topLeft())
     painter.scale(target.width() / source.width(), target.height() / source.height())
     painter.translate(-source.topLeft())
+
+
+def _draw(
+    painter: QPainter,
+    source: QRectF,
+    target: QRectF,
+    edges: Iterable[Any],
+    frames: Iterable[Any],
+    boxes: Iterable[Any],
+    notes: Iterable[Any],
+    clip: QRectF | None = None,
+) -> None:
+    painter.save()
+    _transform(painter, source, target)
+    if clip is not None:
+        painter.setClipRect(clip)
     wire = QPen(look().wire.color(), 0)  # cosmetic: one pixel at any scale
     painter.setPen(wire)
-    ends = [point for e in scene.edges.values() for point in e.ends]  # pairs: one line each
+    ends = [point for e in edges for point in e.ends]  # pairs: one line each
     if ends:
         painter.drawLines(ends)
     frame = QPen(look().frame.color(), 0)
     painter.setPen(frame)
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    for item in scene.frames.values():
+    for item in frames:
         painter.drawRect(item.rect)
     painter.setPen(Qt.PenStyle.NoPen)
-    for colour, rects in box_patches(scene).values():
+    for colour, rects in box_patches(boxes).values():
         painter.setBrush(colour)
         painter.drawRects(rects)
-    notes = [item.rect.translated(item.pos()) for item in scene.notes.items.values()]
+    notes = [item.rect.translated(item.pos()) for item in notes]
     if notes:
         painter.setBrush(QColor(NOTE_COLOUR))
         painter.drawRects(notes)
