@@ -17,6 +17,7 @@ it has been silent for ``GRACE_SECONDS``.
 from __future__ import annotations
 
 import contextlib
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from engine.training import runs
 SAMPLERS = ("tpe", "random", "grid")
 HEARTBEAT_SECONDS = 10  # a running trial's heartbeat in the storage
 GRACE_SECONDS = 60  # a trial silent this long belonged to a killed process: marked FAIL
+OPEN_ATTEMPTS = 5  # tries to open a storage another process is creating at the same moment
 
 
 class TrialFailedError(DesignerError):
@@ -92,21 +94,34 @@ def open_storage(url: str) -> Any:
 
     # the command prints each trial's end itself (Optuna's own log adds tracebacks)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the heartbeat is marked experimental in places
-            return optuna.storages.RDBStorage(
-                url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS
-            )
-    except Exception as error:  # SQLAlchemy: no such driver, host, file or permission
-        reason = " ".join(str(error).split())[:300] or type(error).__name__
-        raise SweepError(
-            f"--storage {url}: cannot open the study's database ({type(error).__name__}: "
-            f"{reason}). Check the URL (e.g. sqlite:///path/sweep.db or "
-            "postgresql://user:password@host/database), that the server can be reached and "
-            "that its Python driver is installed; or leave --storage out to keep the study in "
-            "the runs folder"
-        ) from error
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the heartbeat is marked experimental in places
+                return optuna.storages.RDBStorage(
+                    url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS
+                )
+        except Exception as error:  # SQLAlchemy: no such driver, host, file or permission
+            # another process creating the same new database at this moment (two machines
+            # started together): its tables or version row are there a moment later
+            racing = type(error).__name__ in ("IntegrityError", "OperationalError")
+            if racing and attempt + 1 < OPEN_ATTEMPTS and "unable to open" not in str(error):
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            raise _unreachable(url, error) from error
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _unreachable(url: str, error: Exception) -> SweepError:
+    """The one message for a storage that cannot be opened."""
+    reason = " ".join(str(error).split())[:300] or type(error).__name__
+    return SweepError(
+        f"--storage {url}: cannot open the study's database ({type(error).__name__}: "
+        f"{reason}). Check the URL (e.g. sqlite:///path/sweep.db or "
+        "postgresql://user:password@host/database), that the server can be reached and "
+        "that its Python driver is installed; or leave --storage out to keep the study in "
+        "the runs folder"
+    )
 
 
 def make_sampler(sweep: Sweep) -> Any:
