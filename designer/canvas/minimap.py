@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
@@ -34,6 +34,23 @@ MAX_REGIONS = 64  # changed regions drawn one by one; more are drawn as their bo
 MAX_REGION_SHARE = 0.25  # a change over more of the design draws the whole again
 REDRAW_DELAY_MS = 250
 FRAME = 60.0  # scene units around the design
+
+
+def _merged(rects: list[QRect]) -> list[QRect]:
+    """``rects`` with those that overlap or touch joined into their bounding rectangle."""
+    merged: list[QRect] = []
+    for rect in rects:
+        joined = True
+        while joined:
+            joined = False
+            for other in merged:
+                if other.adjusted(-1, -1, 1, 1).intersects(rect):
+                    merged.remove(other)
+                    rect = rect.united(other)
+                    joined = True
+                    break
+        merged.append(rect)
+    return merged
 
 
 class Minimap(QWidget):
@@ -177,21 +194,24 @@ class Minimap(QWidget):
         whole = QRectF(QPointF(0, 0), size)
         scale = size.width() / self.source.width()
         ratio = pixmap.devicePixelRatio()
-        painter = QPainter(pixmap)
+        # each region in device pixels, widened to whole ones (and one more for the pens); the
+        # scene reports a block's rectangle once per change of it: the same ones merge here
+        pixels: list[QRect] = []
         for region in regions:
-            # the region in device pixels, widened to whole ones (and one more for the pens)
             local = QRectF(
                 (region.left() - self.source.left()) * scale * ratio,
                 (region.top() - self.source.top()) * scale * ratio,
                 region.width() * scale * ratio,
                 region.height() * scale * ratio,
             )
-            aligned = QRectF(local.toAlignedRect().adjusted(-1, -1, 1, 1))
+            pixels.append(local.toAlignedRect().adjusted(-1, -1, 1, 1))
+        painter = QPainter(pixmap)
+        for rect in _merged(pixels):
             widened = QRectF(
-                self.source.left() + aligned.left() / ratio / scale,
-                self.source.top() + aligned.top() / ratio / scale,
-                aligned.width() / ratio / scale,
-                aligned.height() / ratio / scale,
+                self.source.left() + rect.left() / ratio / scale,
+                self.source.top() + rect.top() / ratio / scale,
+                rect.width() / ratio / scale,
+                rect.height() / ratio / scale,
             )
             draw_region(painter, self.view.canvas, self.source, whole, widened)
         painter.end()
