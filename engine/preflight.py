@@ -276,8 +276,11 @@ def _check_ending(graph: Graph, settings: Any) -> list[Finding]:
             "units get no gradient). Remove it so the last Linear feeds the Output block",
             (
                 PreflightFix(
-                    f"Remove {node.name} so the last layer feeds the Output block",
+                    f"Bypass {node.name} so the last layer feeds the Output block",
                     f"remove {node.name!r} in the designer or the project file",
+                    graph_fix=Fix(
+                        f"Bypass {node.name}", FixAction.SET_BYPASSED, node.name, {"bypassed": True}
+                    ),
                 ),
             ),
         )

@@ -95,9 +95,9 @@ def ask(window: Any, finding: Finding) -> PreflightFix | None:
 
 def deep_check(controller: Any) -> bool:
     """Training ▸ Deep check: the quick checks, then a few seconds of the design on a small
-    batch (on a worker thread, with a Cancel: ``deep_check_worker``). The first finding with a
-    fix is shown with its buttons (errors first, then warnings, then the range test's
-    learning rate); True when nothing refuses a run (False when cancelled)."""
+    batch (on a worker thread, with a Cancel: ``deep_check_worker``). Its errors and warnings
+    are shown in one message with a button per fix (else the range test's learning rate);
+    True when nothing refuses a run (False when cancelled)."""
     if not check(controller):
         return False
     from designer.training.deep_check_worker import run_deep_checks
@@ -112,16 +112,30 @@ def deep_check(controller: Any) -> bool:
     if found is None:
         controller._status("Deep check cancelled: nothing was changed", 20_000)
         return False
-    order = {"error": 0, "warning": 1, "info": 2}
-    ranked = sorted(
-        (f for f in found if f.fixes or f.severity != "info"), key=lambda f: order[f.severity]
-    )
+    found = [*(f for f in findings(controller, settings) if f.severity == "warning"), *found]
     failed = any(f.severity == "error" for f in found)
     summary = "; ".join(f.message for f in found if f.severity == "info" and not f.fixes)
     controller._status(
         ("Deep check refused the run" if failed else f"Deep check passed: {summary}"), 30_000
     )
-    if ranked and (fix := controller.ask_preflight(ranked[0])) is not None:
+    shown = _shown(found)
+    if shown is not None and (fix := controller.ask_preflight(shown)) is not None:
         apply_fix(controller, settings, fix)
         controller._status(f"Applied: {fix.label}", 20_000)
     return not failed
+
+
+def _shown(found: list[Finding]) -> Finding | None:
+    """What the deep check's message says: every error and warning, with the fixes of all of
+    them (an error such as "the loss does not fall" has none of its own, while the warning
+    naming its cause, a ReLU before the loss, has one); else the first finding with a fix
+    (the range test's learning rate)."""
+    from engine.preflight import Finding
+
+    problems = [f for f in found if f.severity == "error"]
+    problems += [f for f in found if f.severity == "warning"]
+    if not problems:
+        return next((f for f in found if f.fixes), None)
+    fixes = {fix.label: fix for f in problems for fix in f.fixes}
+    message = ".\n\n".join(f.message.rstrip(".") for f in problems)
+    return Finding(problems[0].severity, problems[0].check, message, tuple(fixes.values()))
