@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.document import Document
+from designer.lecture.summary_fields import LazyFields
 from designer.panels.text_line import TextLine
 from engine import MACS_CONVENTION, Graph, InferenceResult, fmt_shape
 from engine.digraph import stable_topological_order
@@ -36,7 +37,12 @@ from engine.summary import (
     node_activation_values,
 )
 
-HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs", "Memory")
+HEADERS = ("Layer", "Type", "Output shape", "Params", "MACs", "RF", "Jump", "Memory")
+RF_COLUMN, JUMP_COLUMN, MEMORY_COLUMN = 5, 6, 7
+FIELD_TIP = (
+    "Receptive field on the input image and jump (effective stride), by the standard "
+    "recurrence (engine.analysis.receptive_field); worked out for the rows shown"
+)
 MEMORY_TIP = (
     "Training memory of the activations each block keeps for the backward pass, at the "
     "training settings' batch size and precision (engine.analysis.memory)"
@@ -82,14 +88,22 @@ class SummaryModel(QAbstractTableModel):
         self.failed: set[str] = set()
         self._row_of: dict[str, int] = {}
         self.memory: dict[str, int] = {}  # training activations per block, in bytes
+        self.fields = LazyFields()  # the RF and Jump columns, worked out for rows drawn
 
     def set_memory(self, memory: dict[str, int]) -> None:
         """Show the activations' bytes per block (the Memory column)."""
         self.memory = memory
         if self.rows:
-            column = len(HEADERS) - 1
+            column = MEMORY_COLUMN
             last = self.index(len(self.rows) - 1, column)
             self.dataChanged.emit(self.index(0, column), last)
+
+    def show_fields(self, names: set[str] | None) -> None:
+        """Redraw the RF and Jump cells of blocks ``names`` (their field changed)."""
+        for name in names or ():
+            row = self._row_of.get(name, -1)
+            if row >= 0:
+                self.dataChanged.emit(self.index(row, RF_COLUMN), self.index(row, JUMP_COLUMN))
 
     def set_rows(self, rows: list[LayerRow], failed: set[str]) -> None:
         """Replace every row."""
@@ -127,7 +141,9 @@ class SummaryModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
-            return MEMORY_TIP if section == len(HEADERS) - 1 else None
+            return {MEMORY_COLUMN: MEMORY_TIP, RF_COLUMN: FIELD_TIP, JUMP_COLUMN: FIELD_TIP}.get(
+                section
+            )
         return None
 
     def data(self, index: Index, role: int = 0) -> Any:
@@ -136,12 +152,16 @@ class SummaryModel(QAbstractTableModel):
         row = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
+            if column in (RF_COLUMN, JUMP_COLUMN):
+                return self.fields.texts(row.name)[column - RF_COLUMN]
             return (
                 row.name,
                 row.type,
                 fmt_shape(row.output_shape),
                 _count(row.params),
                 _count(row.macs),
+                "",
+                "",
                 _memory(self.memory.get(row.name)),
             )[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
@@ -207,7 +227,7 @@ class SummaryTable(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in enumerate((200, 150, 130, 130, 150, 100)):
+        for column, width in enumerate((200, 150, 130, 130, 150, 90, 70, 100)):
             self.view.setColumnWidth(column, width)
         self.view.clicked.connect(self._on_clicked)
         # (a QLabel's new text, at every edit, laid the whole window out again: TextLine)
@@ -234,6 +254,7 @@ class SummaryTable(QWidget):
         ``dataChanged``); otherwise every row again."""
         graph = self.document.graph
         names = self._changed_names(result)
+        self.model.show_fields(self.model.fields.update(graph, result))
         if names is None:
             failed = {name for name, node in result.nodes.items() if node.error}
             _order, in_cycles = graph.evaluation_order()
