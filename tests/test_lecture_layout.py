@@ -76,3 +76,31 @@ def test_the_dropout_grids_line_up_a_pass_a_row(qtbot) -> None:
     for i in (1, 2, 3):
         row = {r for title, r in rows.items() if f"pass {i}" in title or f"mask {i}" in title}
         assert len(row) == 1 and row != {rows["x (input)"]}
+
+
+def test_play_pause_and_speed_move_the_window(qtbot) -> None:
+    """Play advances one window per tick at the speed chosen, Pause stops it, and at the end
+    it stops by itself (issue 18 point 2: step, play, pause, speed)."""
+    host = Host(Document(preset_project("lenet5")))
+    qtbot.addWidget(host)
+    view = open_lecture_view(host, "step", "pool1")
+    qtbot.addWidget(view)
+    view.speed.setValue(30)
+    assert view.timer.interval() == 1000 // 30
+    view.play_button.click()
+    assert view.play_button.isChecked() and view.play_button.text() == "Pause"
+    qtbot.waitUntil(lambda: view.model.done >= 3, timeout=5_000)
+    view.play_button.click()  # pause
+    paused = view.model.done
+    qtbot.wait(300)
+    assert view.model.done == paused and view.play_button.text() == "Play"
+    view.speed.setValue(1)
+    assert view.timer.interval() == 1000
+    view.step_button.click()
+    assert view.model.done == paused + 1
+    view.model.done = len(view.model.steps) - 2
+    view.speed.setValue(30)
+    view.play_button.click()
+    qtbot.waitUntil(lambda: not view.play_button.isChecked(), timeout=5_000)
+    assert view.model.finished and not view.step_button.isEnabled()
+    assert view.progress.text().startswith(f"Step {len(view.model.steps)} of")
