@@ -57,6 +57,7 @@ class Inspector(QScrollArea):
         self.node_name: str | None = None
         self._type_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
+        self._set: dict[str, Any] = {}  # the value each editor was last given (by refresh)
         self._committing = False  # applying typed edits before the form shows another block
         self._notices: list[str] = []  # typed values dropped on focus-out, shown past a rebuild
         self.setWidgetResizable(True)
@@ -155,6 +156,7 @@ class Inspector(QScrollArea):
         for editor in self.editors.values():
             editor.deleteLater()
         self.editors.clear()
+        self._set.clear()
         self.message.clear()
         self.name_edit.setStyleSheet("")
         self.name_edit.setToolTip("")
@@ -197,11 +199,25 @@ class Inspector(QScrollArea):
         display = spec.display_name if spec else node.type_id
         description = _escape(spec.description) if spec else "unknown block type"
         self.title.setText(f"<b>{_escape(display)}</b><br><small>{description}</small>")
-        if not self.name_edit.hasFocus() and not self.name_edit.toolTip():
+        if (
+            not self.name_edit.hasFocus()
+            and not self.name_edit.toolTip()
+            and self.name_edit.text() != name
+        ):
             self.name_edit.setText(name)  # (a refused name typed stays, marked, until changed)
-        for key, editor in self.editors.items():
-            editor.set_value(node.params.get(key))
+        self._set_values(node.params)
         self.details.setText(self._details_text(name, node.type_id, node.params))
+
+    def _set_values(self, params: dict[str, Any]) -> None:
+        """Give each editor its value from the model, only where that changed since it was
+        last given (or the editor shows a mistake to settle): after an edit elsewhere in a big
+        design, setting all of them again restyled and repainted every one."""
+        for key, editor in self.editors.items():
+            value = params.get(key)
+            if key in self._set and not editor.problem and same_value(value, self._set[key]):
+                continue
+            self._set[key] = list(value) if isinstance(value, list) else value  # (a copy)
+            editor.set_value(value)
 
     def _totals_text(self) -> str:
         result = self.document.result
