@@ -61,3 +61,15 @@ def test_the_architecture_names_do_not_overlap(qtbot, window: MainWindow) -> Non
         assert widest < slot - 4, (widest, slot)
         lines = max(t.count("\n") + 1 for _, t in ticks)
         assert axis.height() >= lines * metrics.height()
+
+
+def test_the_cnn_vs_mlp_lesson_shows_the_inspectors_rows(qtbot, window: MainWindow) -> None:
+    """Its numbers are the inspector's three rows: the inspector scrolls to them (they were
+    below the parameters, out of sight once the Lesson dock took its half)."""
+    window.lessons.actions["lesson_cnn_vs_mlp"].trigger()
+    QApplication.processEvents()
+    rows = window.inspector.lecture
+    assert rows.isVisible() and rows.equivalents is not None
+    viewport = window.inspector.viewport()
+    top = rows.mapTo(viewport, rows.rect().topLeft()).y()
+    assert 0 <= top < viewport.height() - 40  # the rows' start is on screen

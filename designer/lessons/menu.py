@@ -103,8 +103,18 @@ class Lessons(QObject):
             self.window.document.set_selection([focus])
         self._show_panel()
         self.refresh()
+        if lesson.key == "cnn_vs_mlp":  # its numbers are the inspector's rows: show them
+            self._show_inspector_rows()
         self.open_view()
         return True
+
+    def _show_inspector_rows(self) -> None:
+        """Scroll the inspector to its receptive field and CNN-vs-MLP rows."""
+        from PySide6.QtWidgets import QApplication
+
+        inspector = self.window.inspector
+        QApplication.processEvents()  # the rows are filled and laid out for the selection
+        inspector.ensureWidgetVisible(inspector.lecture, 0, 0)
 
     def text(self) -> LessonText:
         """The open lesson's text for the design as it is now."""
