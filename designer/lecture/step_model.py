@@ -292,10 +292,11 @@ class StepModel:
         pooled = max_pool2d_steps(source, k, s, pad)  # ParameterError: a window that fits none
         values = np.asarray(pooled.output, dtype=np.float64)
         self.input_grid = values[0]
+        h, w = source.shape
         self.notes.append(
-            f"The {source.shape[0]}×{source.shape[1]} map above is max-pooled here with the "
-            "kernel, stride and padding shown; its maxima and their indices are unpooled back "
-            "to its size, each value landing where its maximum was."
+            f"That {h}×{w} map (not drawn) is max-pooled here with the kernel, stride and "
+            f"padding shown: the Input grid holds its maxima, and each lands in the {h}×{w} "
+            "output where its maximum was (its index)."
         )
         indices = np.asarray(pooled.extra["indices"], dtype=np.int64)
         return max_unpool2d_steps(values, indices, k, s, pad, source.shape, window=MAX_STEPS)
