@@ -54,6 +54,7 @@ def test_the_lecture_image_is_pooled_and_unpooled() -> None:
     values, want = _torch_unpool(np.asarray(LECTURE_IMAGE, dtype=np.float64), 2, 2, 0)
     assert model.output_grid().shape == (5, 5)
     assert np.allclose(model.input_grid, values) and np.allclose(model.output_grid(), want)
+    assert "The lecture's 5×5 image (not drawn) is max-pooled" in " ".join(model.notes)
 
 
 class Host(QWidget):

@@ -293,8 +293,9 @@ class StepModel:
         values = np.asarray(pooled.output, dtype=np.float64)
         self.input_grid = values[0]
         h, w = source.shape
+        what = f"The lecture's {h}×{w} image" if self.source == "lecture" else f"That {h}×{w} map"
         self.notes.append(
-            f"That {h}×{w} map (not drawn) is max-pooled here with the kernel, stride and "
+            f"{what} (not drawn) is max-pooled here with the kernel, stride and "
             f"padding shown: the Input grid holds its maxima, and each lands in the {h}×{w} "
             "output where its maximum was (its index)."
         )
