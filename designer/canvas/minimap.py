@@ -34,6 +34,19 @@ MAX_REGIONS = 64  # changed regions drawn one by one; more are drawn as their bo
 MAX_REGION_SHARE = 0.25  # a change over more of the design draws the whole again
 REDRAW_DELAY_MS = 250
 FRAME = 60.0  # scene units around the design
+MIN_ACROSS = 24.0  # a long design's overview is at least this wide (tall) in pixels: scrolled
+MAX_LENGTH = 16  # along it, the overview is at most this many minimaps long
+
+
+def _shift(low: float, high: float, start: float, end: float) -> float:
+    """How far to move [low, high] to lie within [start, end] (centred if it is longer)."""
+    if high - low >= end - start:
+        return (start + end) / 2 - (low + high) / 2
+    if low < start:
+        return start - low
+    if high > end:
+        return end - high
+    return 0.0
 
 
 def _merged(rects: list[QRect]) -> list[QRect]:
@@ -70,6 +83,7 @@ class Minimap(QWidget):
         self._regions: list[QRectF] | None = None  # changed since the last draw; None: all
         self.redraws = 0  # how many times the overview was drawn (panning draws none)
         self.partial_redraws = 0  # of which only the changed regions
+        self._dragging = False  # a long overview holds still while dragged on
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._redraw)
@@ -117,6 +131,8 @@ class Minimap(QWidget):
                 self._timer.start(0)
             self.shown_changed.emit(wanted)
         elif wanted:
+            if not self._dragging:
+                self._scroll()  # (a long overview follows the canvas)
             self.update()  # the rectangle moved
 
     def _on_scene_changed(self, regions: list[QRectF] | None = None, *_args: object) -> None:
@@ -131,16 +147,45 @@ class Minimap(QWidget):
     # ----- drawing -------------------------------------------------------------------------
     def _place(self) -> bool:
         """Fit the design's rectangle (``source``) into the widget (``target``); False when
-        the design is empty."""
+        the design is empty. A design so long that it would be a sliver (a 5,000-block chain
+        wrapped into eight columns was 5 pixels wide) is drawn ``MIN_ACROSS`` wide instead and
+        scrolled with the canvas (``_scroll``)."""
         rect = self.view.items_rect()
         if rect.isNull():
             return False
         self.source = rect.adjusted(-FRAME, -FRAME, FRAME, FRAME)
-        inner = QRectF(self.rect()).adjusted(4, 4, -4, -4)
-        scale = min(inner.width() / self.source.width(), inner.height() / self.source.height())
-        self.target = QRectF(QPointF(0, 0), self.source.size() * scale)
-        self.target.moveCenter(inner.center())
+        inner = self._inner()
+        sx, sy = inner.width() / self.source.width(), inner.height() / self.source.height()
+        small, big = min(sx, sy), max(sx, sy)
+        across = min(self.source.width(), self.source.height())
+        scale = min(big, max(small, MIN_ACROSS / across), MAX_LENGTH * small)
+        size = self.source.size() * scale
+        if size != self.target.size():
+            self.target = QRectF(QPointF(0, 0), size)
+            self.target.moveCenter(inner.center())
+        self._scroll()
         return True
+
+    def _inner(self) -> QRectF:
+        return QRectF(self.rect()).adjusted(4, 4, -4, -4)
+
+    def _scroll(self) -> None:
+        """Centre the overview in the widget; one longer than the widget is moved only as far
+        as it takes to keep the part the canvas shows inside (within the overview's ends), so
+        that a click on it does not move it under the pointer."""
+        inner, target = self._inner(), self.target
+        if target.isEmpty() or self.source.isEmpty():
+            return
+        seen = self.scene_to_map(self.view.visible_scene_rect())
+        left = inner.center().x() - target.width() / 2
+        top = inner.center().y() - target.height() / 2
+        if target.width() > inner.width():
+            left = target.left() + _shift(seen.left(), seen.right(), inner.left(), inner.right())
+            left = max(inner.right() - target.width(), min(inner.left(), left))
+        if target.height() > inner.height():
+            top = target.top() + _shift(seen.top(), seen.bottom(), inner.top(), inner.bottom())
+            top = max(inner.bottom() - target.height(), min(inner.top(), top))
+        target.moveTopLeft(QPointF(left, top))
 
     def _redraw(self) -> None:
         """Draw the scene into the pixmap, fitted to the minimap: only the changed regions
@@ -159,7 +204,7 @@ class Minimap(QWidget):
             pixmap is None
             or regions is None
             or source != self.source
-            or target != self.target
+            or target.size() != self.target.size()
             or pixmap.devicePixelRatio() != ratio
             or not self._draw_regions(pixmap, regions)
         ):
@@ -226,6 +271,7 @@ class Minimap(QWidget):
         painter.setBrush(QColor(style.BACKGROUND))
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
         if self._pixmap is not None:
+            painter.setClipRect(self._inner().adjusted(-2, -2, 2, 2))  # (a long one, scrolled)
             painter.drawPixmap(self.target.topLeft(), self._pixmap)
             seen = self.scene_to_map(self.view.visible_scene_rect())
             painter.setClipRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
@@ -266,7 +312,15 @@ class Minimap(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
+            self._dragging = True
             self._pan_to(event.position())
+            event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._dragging:
+            self._dragging = False
+            self._scroll()
+            self.update()
             event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
