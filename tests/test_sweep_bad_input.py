@@ -1,7 +1,7 @@
 """Issue 19, bad input to ``cnn-designer sweep`` when the runs folder already holds a study and
-a run: a malformed --param, an unknown key, an empty range, an unreachable --storage and specs
-other than the stored study's are each one message naming it and the fix, and not one byte of
-the runs folder changes (the CLI as a subprocess)."""
+a run: a malformed --param, an unknown key, an empty range, an unreachable --storage, specs
+other than the stored study's and another design than the study's are each one message naming
+it and the fix, and not one byte of the runs folder changes (the CLI as a subprocess)."""
 
 from __future__ import annotations
 
@@ -70,6 +70,10 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--storage postgresql://nobody@127.0.0.1:1/x: cannot open the study's database",
         ),
         (["--param", "conv1.kernel_size=choice:3"], "Give the same ones to continue it"),
+        (
+            ["--option", "classes=5", *KERNEL],
+            "it was started on another design (design ",
+        ),
     ],
 )
 def test_bad_input_changes_nothing_in_a_runs_folder_with_a_study(

@@ -151,6 +151,19 @@ def plan(args: argparse.Namespace) -> tuple[list[SearchParam], Any, Any]:
     return params, base, preset
 
 
+def base_fingerprint(args: argparse.Namespace, preset: Any) -> str:
+    """The fingerprint of the design the sweep varies (before any varied value): a study is
+    continued on this design only."""
+    from designer.cli.common import parse_options
+    from engine.experiments.tradeoff import design_fingerprint
+
+    if preset is not None:
+        graph = preset.create(**parse_options(args.preset, args.option))
+    else:
+        graph = load_project(args.file).graph
+    return design_fingerprint(graph.to_data())
+
+
 def trial_maker(args: argparse.Namespace, params: list[SearchParam], base: Any, preset: Any) -> Any:
     """``make(values)``: the (graph, settings) of one trial's values."""
     from designer.cli.common import parse_options
@@ -205,7 +218,11 @@ def run(args: argparse.Namespace) -> int:
             sampler=args.sampler,
             storage=url,
             prune=args.prune,
-            definition={"source": args.file or f"preset:{args.preset}"},
+            definition={
+                "source": args.file
+                or f"preset:{args.preset}" + ("?" + "&".join(args.option) if args.option else ""),
+                "design": base_fingerprint(args, preset),
+            },
         )
         out = sys.stderr if args.json else sys.stdout
         _say(f"study {name!r} in {url}: {args.trials} more trial(s), sampler {args.sampler}", out)

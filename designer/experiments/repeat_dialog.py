@@ -168,7 +168,8 @@ class RepeatDialog(QDialog):
         self.message.setText("Stopping: the run going records the stop…")
         self.process.terminate()
         process = self.process
-        QTimer.singleShot(STOP_GRACE_MS, lambda: self._kill_if_running(process))
+        # tied to the process: it never fires once the process (with the dialog) is deleted
+        QTimer.singleShot(STOP_GRACE_MS, process, lambda: self._kill_if_running(process))
 
     def _kill_if_running(self, process: QProcess) -> None:
         if process is self.process and self.running:

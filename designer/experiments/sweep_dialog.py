@@ -8,6 +8,8 @@ refused), then runs the command in a background process (``QProcess``; the windo
 for it). A timer reads the trials back from the run folders once a second: number, values,
 state, validation accuracy, the best so far starred. Stop ends the process as Ctrl-C would: the
 running trial is marked failed and the finished ones stay in the study, which Start continues.
+A design's study is named after its file and its design fingerprint, so an edited design starts
+a study of its own (the command refuses to continue a study on another design).
 """
 
 from __future__ import annotations
@@ -231,11 +233,14 @@ class SweepDialog(QDialog):
         out = Path(training.default_run_root())
         document = window.document
         use_preset = self.source.currentData() == "preset"
-        study = (
-            str(self.preset_name)
-            if use_preset
-            else (document.path.stem if document.path is not None else "untitled")
-        )
+        if use_preset:
+            study = str(self.preset_name)
+        else:  # one study per design: an edited design starts a study of its own
+            from engine.experiments.tradeoff import design_fingerprint
+
+            window.apply_typed_edits()
+            stem = document.path.stem if document.path is not None else "untitled"
+            study = f"{stem}-{design_fingerprint(document.graph.to_data())}"
         file = None
         if not use_preset:
             from engine.project import save_project
@@ -319,7 +324,8 @@ class SweepDialog(QDialog):
         self.message.setText("Stopping: the running trial is marked failed, the finished kept…")
         self.process.terminate()
         process = self.process
-        QTimer.singleShot(STOP_GRACE_MS, lambda: self._kill_if_running(process))
+        # tied to the process: it never fires once the process (with the dialog) is deleted
+        QTimer.singleShot(STOP_GRACE_MS, process, lambda: self._kill_if_running(process))
 
     def _kill_if_running(self, process: QProcess) -> None:
         if process is self.process and self.running:

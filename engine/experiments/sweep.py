@@ -165,6 +165,14 @@ def open_study(sweep: Sweep, storage: Any) -> Any:
     stored = study.user_attrs.get("sweep")
     if stored is None:
         study.set_user_attr("sweep", {**wanted, **sweep.definition})
+    elif _other_design(stored, sweep.definition):
+        raise SweepError(
+            f"study {sweep.study_name!r}: it was started on another design (design "
+            f"{stored.get('design')}, from {stored.get('source')}). Received: design "
+            f"{sweep.definition.get('design')} from {sweep.definition.get('source')}. Sweep "
+            "the design it was started on to continue it, or give another --study NAME to "
+            "start a new study for this design"
+        )
     elif {k: stored.get(k) for k in wanted} != wanted:
         raise SweepError(
             f"study {sweep.study_name!r}: it was started with --param "
@@ -174,6 +182,12 @@ def open_study(sweep: Sweep, storage: Any) -> Any:
             "--study NAME to start a new study"
         )
     return study
+
+
+def _other_design(stored: dict[str, Any], definition: dict[str, Any]) -> bool:
+    """Whether a stored study was started on another design (its fingerprint, when both say)."""
+    old, new = stored.get("design"), definition.get("design")
+    return isinstance(old, str) and isinstance(new, str) and old != new
 
 
 def report(trial: Any) -> TrialReport:
