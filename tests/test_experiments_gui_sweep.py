@@ -240,3 +240,28 @@ def test_a_trial_that_fails_before_its_run_folder_is_listed_from_the_study(windo
     qtbot.mouseDClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert dialog.message.text().startswith(f"Trial {rows[row][0]} made no run folder: ")
     assert "kernel 40" in dialog.message.text() and window.view == "design"
+
+
+def test_an_edited_design_starts_a_study_of_its_own(window, qtbot) -> None:
+    """The study of the open design is named after it and its fingerprint: Start after an
+    edit starts a new study (the command would refuse to continue one on another design)."""
+    from engine.experiments.tradeoff import design_fingerprint
+
+    dialog = open_dialog(window)
+    studies = []
+    for channels in (6, 8):
+        window.document.set_params("conv1", {"out_channels": channels})
+        fill_row(qtbot, dialog.rows[0], "conv1.kernel_size", "choice", "40")
+        set_trials(qtbot, dialog, 1)
+        click(qtbot, dialog.start_button)
+        assert dialog.running, dialog.message.text()
+        studies.append(dialog.request.study)
+        qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+        assert "another design" not in dialog.log.toPlainText()
+        assert [r[2] for r in table(dialog)] == ["fail"]  # the kernel fails the one trial
+    fingerprint = design_fingerprint(window.document.graph.to_data())
+    assert studies[1].endswith(f"-{fingerprint}") and studies[0] != studies[1]
+    root = window.training.default_run_root()
+    with sqlite3.connect(root / "sweep.db") as connection:
+        names = {row[0] for row in connection.execute("SELECT study_name FROM studies")}
+    assert names == set(studies)
