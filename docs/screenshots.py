@@ -64,7 +64,8 @@ def search_to_add() -> None:
     QTest.keyClicks(popup.edit, "pool")
     # the offscreen screen is 800×600: put the popup where a real screen shows it
     popup.move(canvas.viewport().mapToGlobal(point) + QPoint(14, 14))
-    QApplication.processEvents()
+    for _ in range(10):  # the inspector's rows laid out, the memory plan shown
+        QTest.qWait(50)
     picture = window.grab()
     painter = QPainter(picture)  # the popup is a window of its own: drawn where it shows
     painter.drawPixmap(popup.pos() - window.pos(), popup.grab())
