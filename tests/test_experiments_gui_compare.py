@@ -143,3 +143,21 @@ def test_a_retyped_block_lists_only_the_settings_that_differ(window, qtbot) -> N
     assert (pool1.text(0), pool1.text(1)) == ("pool1", "maxpool2d → avgpool2d")
     rows = [(pool1.child(i).text(0), pool1.child(i).text(1)) for i in range(pool1.childCount())]
     assert rows == [("count_include_pad", "None → True")]  # kernel 2 → 2 and the like left out
+
+
+def test_the_other_design_is_drawn_large_enough_to_read_its_names(
+    window, qtbot, tmp_path: Path
+) -> None:
+    """A design too tall to fit with its names drawn is shown at the smallest scale that
+    draws them, scrolled to its first change (the whole of it would be patches of colour)."""
+    from designer.canvas.style import DETAIL_SCALE
+
+    run = write_run(tmp_path / "runs", "20261202-050000", other_design(), [0.5])
+    dialog = compare_by_typing(qtbot, window, str(run))
+    dialog.resize(1000, 600)
+    qtbot.waitExposed(dialog)
+    qtbot.wait(50)  # the dialog lays itself out and fits the other design again
+    assert dialog.view.transform().m11() >= DETAIL_SCALE
+    first = dialog.other_scene.nodes["conv2"]  # changed: the first block the diff marks
+    shown = dialog.view.mapToScene(dialog.view.viewport().rect()).boundingRect()
+    assert shown.contains(first.sceneBoundingRect().center())

@@ -30,9 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.canvas.style import DETAIL_SCALE
 from designer.experiments.highlights import COLOURS, Highlights, marks_of
 from engine import DesignerError, Project
 from engine.diff import DesignDiff, diff_graphs
+
+READABLE_SCALE = DETAIL_SCALE * 1.1  # the other design is never shown smaller than this
 
 
 def _value(value: Any) -> str:
@@ -310,9 +313,31 @@ class CompareDialog(QDialog):
             self.other_highlights.clear()
 
     def _fit(self) -> None:
-        if self.other_scene is not None:
-            bounds = self.other_scene.items_bounds.adjusted(-20, -20, 20, 20)
-            self.view.fitInView(bounds, Qt.AspectRatioMode.KeepAspectRatio)
+        """The whole other design, or, where that would be too small for the blocks' names to
+        be drawn, the design at the smallest scale that draws them (scrolled to its first
+        change, else its top)."""
+        if self.other_scene is None:
+            return
+        bounds = self.other_scene.items_bounds.adjusted(-20, -20, 20, 20)
+        self.view.fitInView(bounds, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.view.transform().m11() >= READABLE_SCALE:
+            return
+        self.view.resetTransform()
+        self.view.scale(READABLE_SCALE, READABLE_SCALE)
+        first = self._first_change()
+        if first is not None:
+            self.view.centerOn(first)
+        else:
+            self.view.centerOn(bounds.center().x(), bounds.top())
+
+    def _first_change(self) -> Any:
+        """The other design's first block the diff marks (None when none)."""
+        if self.diff is None or self.other_scene is None:
+            return None
+        old_marks, _new = marks_of(self.diff)
+        items = [self.other_scene.nodes.get(name) for name in old_marks]
+        items = [item for item in items if item is not None]
+        return min(items, key=lambda item: (item.y(), item.x())) if items else None
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
