@@ -65,6 +65,13 @@ def differing(a: QImage, b: QImage) -> int:
     return sum(a.pixel(x, y) != b.pixel(x, y) for y in range(a.height()) for x in range(a.width()))
 
 
+def coloured(image: QImage, colour: str) -> int:
+    rgb = QColor(colour).rgb()
+    return sum(
+        image.pixel(x, y) == rgb for y in range(image.height()) for x in range(image.width())
+    )
+
+
 def settle(qtbot: Any, minimap: Any, redraws: int) -> None:
     qtbot.waitUntil(lambda: minimap.redraws > redraws and not minimap._stale, timeout=3000)
 
@@ -89,6 +96,8 @@ def test_an_edit_redraws_only_its_regions_and_equals_the_whole(qtbot: Any) -> No
     assert minimap.partial_redraws == partial + 1
     image = minimap._pixmap.toImage()
     assert differing(image, whole(minimap)) == 0
+    # the selected block shows, though the blocks are thinner than a pixel at this size
+    assert coloured(image, style.SELECTED_COLOUR) > 0
     # a parameter edit: its label and the next blocks' labels change
     redraws, partial = minimap.redraws, minimap.partial_redraws
     doc.set_params(name, {"out_channels": 24})

@@ -44,6 +44,22 @@ def box_patches(boxes: Iterable[Any]) -> dict[int, tuple[QColor, list[QRectF]]]:
     return patches
 
 
+def _at_least(rects: list[QRectF], pixel: float) -> list[QRectF]:
+    """``rects``, those less than a pixel wide or high grown to one about their centre: the
+    blocks of a long design are thinner than a pixel in its overview and would not show (nor
+    the selected one among them)."""
+    if not rects or min(min(r.width(), r.height()) for r in rects) >= pixel:
+        return rects
+    grown = []
+    for r in rects:
+        if r.width() < pixel or r.height() < pixel:
+            centre = r.center()
+            w, h = max(r.width(), pixel), max(r.height(), pixel)
+            r = QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
+        grown.append(r)
+    return grown
+
+
 def draw_overview(painter: QPainter, scene: CanvasScene, source: QRectF, target: QRectF) -> None:
     """Draw ``source`` (scene coordinates) of ``scene`` into ``target`` (painter coordinates)."""
     _draw(
@@ -71,7 +87,9 @@ def draw_region(
     boxes: list[Any] = []
     notes: list[Any] = []
     mode = Qt.ItemSelectionMode.IntersectsItemBoundingRect  # a wire's line lies in its box
-    for item in scene.items(region, mode):  # the scene's index: only what lies there
+    margin = 2 * source.width() / target.width()  # (patches grown to a pixel reach in)
+    near = region.adjusted(-margin, -margin, margin, margin)
+    for item in scene.items(near, mode):  # the scene's index: only what lies there
         if isinstance(item, EdgeItem):
             edges.append(item)
         elif isinstance(item, BoxItem):
@@ -119,9 +137,13 @@ def _draw(
     for item in frames:
         painter.drawRect(item.rect)
     painter.setPen(Qt.PenStyle.NoPen)
-    for colour, rects in box_patches(boxes).values():
+    pixel = 1.0 / max(painter.deviceTransform().m11(), 1e-9)  # a device pixel, in scene units
+    selected = look().selected.color().rgba()
+    patches = box_patches(boxes)
+    for key in sorted(patches, key=lambda key: key == selected):  # the selection on top
+        colour, rects = patches[key]
         painter.setBrush(colour)
-        painter.drawRects(rects)
+        painter.drawRects(_at_least(rects, pixel))
     notes = [item.rect.translated(item.pos()) for item in notes]
     if notes:
         painter.setBrush(QColor(NOTE_COLOUR))
