@@ -101,10 +101,13 @@ def random_chain(seed: int) -> tuple[Graph, str]:
 def _twin(graph: Graph, name: str) -> Graph:
     """``graph`` up to ``name`` with every argmax-dependent block replaced by a same-window twin."""
     result = infer(graph)
+    keep = graph.upstream(name) | {name}
     g = Graph()
     for node_name in result.order:
         node = graph.node(node_name)
         t, p = node.type_id, node.spec.with_defaults(node.params)
+        inputs = result.nodes[node_name].inputs
+        channels = inputs[0][0] if inputs and inputs[0] else 1
         stride = p.get("stride") or p.get("kernel_size")
         if t == "maxpool2d" and p["dilation"] in (1, [1, 1]):
             keys = ("kernel_size", "stride", "padding", "ceil_mode")
@@ -112,20 +115,22 @@ def _twin(graph: Graph, name: str) -> Graph:
         elif t == "maxpool2d":
             keys = ("kernel_size", "padding", "dilation")
             t, p = "conv2d", {**{k: p[k] for k in keys}, "stride": stride}
-            p.update(out_channels=C, groups=C, bias=False)
+            p.update(out_channels=channels, groups=channels, bias=False)
         elif t == "lppool2d":
             t, p = "avgpool2d", {"kernel_size": p["kernel_size"], "stride": stride}
             p["ceil_mode"] = node.params.get("ceil_mode", False)
         elif t == "maxunpool2d":
             keys = ("kernel_size", "padding")
             t, p = "conv_transpose2d", {**{k: p[k] for k in keys}, "stride": stride}
-            p.update(out_channels=C, groups=C, bias=False)
+            p.update(out_channels=channels, groups=channels, bias=False)
         else:
             p = dict(node.params)
         g.add_node(t, node_name, p)
     for edge in graph.edges:
         if edge.dst_port != "indices":
             g.connect(edge.src, edge.dst, edge.src_port, edge.dst_port)
+    for out in [n for n in g.names if g.node(n).type_id == "output" or n not in keep]:
+        g.remove_node(out)
     g.add_node("output", "__measured")
     g.connect(name, "__measured")
     assert infer(g).ok, [d.message for d in infer(g).errors]
@@ -144,7 +149,7 @@ def measured_boxes(graph: Graph, name: str, units: list[tuple[int, int]], seed: 
                 weight.copy_((0.5 + 0.5 * torch.rand(weight.shape, generator=gen)) / fan)
                 if getattr(module, "bias", None) is not None:
                     module.bias.zero_()
-    shape = graph.node("x").params["shape"]
+    shape = next(n for n in graph if n.type_id == "input").params["shape"]
     x = 0.5 + 0.5 * torch.rand(1, *shape, generator=gen)
     boxes = []
     for unit in units:

@@ -2,8 +2,9 @@
 map outlines, on the input image beside it, the input pixels that unit sees.
 
 The field comes from ``engine.analysis.receptive_field`` for the design open in the page's
-window; the layer shown (a module path of the compiled network) is matched to its block. The
-page keeps the ``FeatureMaps`` it shows last in ``shown``; the mosaic's tiles are laid out by
+window, its box on the image from ``engine.analysis.unit_field`` (exact for that unit); the
+layer shown (a module path of the compiled network) is matched to its block. The page keeps
+the ``FeatureMaps`` it shows last in ``shown``; the mosaic's tiles are laid out by
 ``designer.training.images.tile`` (near-square grid, ``PAD`` pixels apart).
 """
 
@@ -16,7 +17,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from designer.lecture.step_field import field_box
+from designer.lecture.step_field import padding_words, unit_box
 from designer.training.images import PAD, grid_shape
 from engine import DesignerError
 from engine.analysis.receptive_field import receptive_fields
@@ -98,10 +99,10 @@ class FeatureField(QObject):
             self.rect.hide()
         else:
             size = (int(fm.image.shape[1]), int(fm.image.shape[2]))
-            self.box = field_box(field, (unit[1], unit[2]), size)
+            self.box, exact = unit_box(document, str(node), field, (unit[1], unit[2]), size)
             self.text = (
                 f"map {unit[0]}, unit ({unit[1]}, {unit[2]}): a {field.size[0]}×"
-                f"{field.size[1]} receptive field"
+                f"{field.size[1]} receptive field" + padding_words(exact)
             )
             if self.box is not None:
                 r0, c0, r1, c1 = self.box

@@ -3,16 +3,20 @@
 Clicking an output cell of the step-through shows two things: the window that cell reads in
 the block's (padded) input drawn here, and the cell's receptive field on the network's input
 image, from ``engine.analysis.receptive_field`` (size, jump, start by the standard recurrence)
-for the design's own block. Output cell (i, j) of a window cut from the real map at ``offset``
+for the design's own block, boxed exactly by ``engine.analysis.unit_field`` (the recurrence's
+``start + i·jump`` is a cell off after unpooling, upsampling and transposed convolutions). Output cell (i, j) of a window cut from the real map at ``offset``
 (a multiple of the stride) is unit (offset/stride + i, offset/stride + j) of the whole map.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from designer.lecture.step_model import StepModel
+from engine import DesignerError
 from engine.analysis.receptive_field import Field
+from engine.analysis.unit_field import UnitBox, unit_field
 
 
 def window_cells(model: StepModel, row: int, col: int) -> set[tuple[int, int]]:
@@ -47,3 +51,25 @@ def field_box(
     if r0 > r1 or c0 > c1:
         return None
     return (r0, c0, r1, c1)
+
+
+def unit_box(
+    document: Any, node: str, field: Field, unit: tuple[int, int], size: tuple[int, int]
+) -> tuple[tuple[int, int, int, int] | None, UnitBox | None]:
+    """The exact box of ``unit``'s field on the input image (``unit_field``) and what it found;
+    the recurrence's box (``field_box``) where the exact one is unknown (a unit outside the
+    design's map, as on the lecture's own example)."""
+    try:
+        exact = unit_field(document.graph, document.result, node, unit)
+    except (DesignerError, KeyError, ValueError, ZeroDivisionError):
+        exact = None
+    if exact is None:
+        return field_box(field, unit, size), None
+    return exact.box, exact
+
+
+def padding_words(exact: UnitBox | None) -> str:
+    """A sentence for a field cut at the image's edge, else nothing."""
+    if exact is None or not exact.padded:
+        return ""
+    return " Its windows reach into the padding: the box stops at the image's edge."

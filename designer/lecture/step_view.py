@@ -30,7 +30,7 @@ from designer.document import Document
 from designer.lecture.grids import GridPanel
 from designer.lecture.probe import Probe, ProbeRequest, probe_for
 from designer.lecture.step_canvas import StepCanvas
-from designer.lecture.step_field import field_box, network_unit, window_cells
+from designer.lecture.step_field import network_unit, padding_words, unit_box, window_cells
 from designer.lecture.step_model import KNOBS, REAL_SOURCES, STEPPABLE, StepModel
 from designer.lecture.worker import Job
 from engine import DesignerError
@@ -337,7 +337,7 @@ class StepDialog(QDialog):
         real = model.source == "activation"  # the block's own map: its units are the design's
         unit = network_unit(model, row, col) if real else (row, col)
         image = self.image[0] if self.image is not None else np.zeros(shape)
-        box = field_box(field, unit, shape)
+        box, exact = unit_box(document, node, field, unit, shape)
         self.field.title = f"Network input: field of unit {unit}"
         self.field.set_grid(image)
         self.field.box = box
@@ -347,6 +347,7 @@ class StepDialog(QDialog):
             f"Unit {unit} of {node}'s output sees a {h}×{w} field of the input"
             + (f", rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]}" if box else "")
             + f" (jump {field.jump[0]}×{field.jump[1]})."
+            + padding_words(exact)
         ]
         if not real:
             words.append(
