@@ -91,6 +91,9 @@ class MainWindow(QMainWindow):
         from designer.training import install_training
 
         install_training(self)  # Training menu, toolbar actions and the Train view's dashboard
+        from designer.memory.device import install_device_memory
+
+        install_device_memory(self)  # Training ▸ Device memory…: the largest batch that fits
         from designer.lessons import install_lessons
 
         install_lessons(self)  # the Lessons menu: the lecture's lessons and experiments
