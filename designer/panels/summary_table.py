@@ -328,6 +328,9 @@ class SummaryTable(QWidget):
                 f"({s.optimizer}, {s.precision}; activations "
                 f"{format_bytes(plan.plan.activations)})"
             )
+            from designer.memory.device import fits_text
+
+            text += fits_text(plan)
         self.totals.setText(text)
 
     def _on_clicked(self, index: QModelIndex) -> None:
