@@ -82,3 +82,16 @@ def test_the_totals_line_says_the_largest_batch_for_the_chosen_card(
     frozen.freeze(window.document, ["layer4"])
     qtbot.waitUntil(lambda: "frozen" in totals.text() and f"≤ {t4:,} in" not in totals.text())
     assert "fits batch ≤" in totals.text()
+
+
+def test_the_largest_batch_is_not_elided_in_a_1280_pixel_window(window: MainWindow, qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    window.resize(1280, 720)
+    totals = window.summary.totals
+    qtbot.waitUntil(lambda: "fits batch ≤" in totals.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: totals.width() <= 1280)
+    drawn = totals.fontMetrics().elidedText(
+        totals.text(), Qt.TextElideMode.ElideRight, totals.width() - 8
+    )
+    assert "fits batch ≤" in drawn and " in 24GB" in drawn, drawn

@@ -50,7 +50,8 @@ def test_the_memory_column_and_totals_equal_the_planner(window: MainWindow, qtbo
     assert shown_column(window) == expected
     assert shown_column(window)["act1"] == format_bytes(32 * 6 * 28 * 28 * 4)  # tanh: its output
     totals = window.summary.totals.text()
-    assert f"Training memory: {format_bytes(plan.total_training)} at batch 32 (sgd, fp32" in totals
+    assert f"Training memory: {format_bytes(plan.total_training)} at batch 32, fits " in totals
+    assert " in 24GB (sgd, fp32" in totals
     # the training settings change (one undo step): the column follows, and back on undo
     from designer.training.controller import SetTrainingSettings
 

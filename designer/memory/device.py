@@ -50,12 +50,13 @@ def max_batch(plan: Plan, memory: int) -> int:
 
 
 def fits_text(plan: Plan) -> str:
-    """ "; fits batch ≤ N in 24GB" for the totals line."""
+    """ ", fits batch ≤ N in 24GB" for the totals line (early in it: a narrow window elides
+    its end)."""
     text, size = device_memory()
     batch = max_batch(plan, size)
     if batch == 0:
-        return f"; not even batch 1 fits in {text}"
-    return f"; fits batch ≤ {batch:,} in {text}"
+        return f", not even batch 1 fits in {text}"
+    return f", fits batch ≤ {batch:,} in {text}"
 
 
 def choose(window: Any, answer: str | None = None) -> bool:
