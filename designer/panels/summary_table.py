@@ -320,17 +320,15 @@ class SummaryTable(QWidget):
         plans = getattr(self, "plans", None)
         plan = plans.current if plans is not None else None
         if plan is not None:
+            from designer.memory.device import fits_text
             from engine.analysis.memory_sizes import format_bytes
 
             s = plan.settings
             text += (
-                f"   Training memory: {format_bytes(plan.total_training)} at batch {s.batch} "
-                f"({s.optimizer}, {s.precision}; activations "
+                f"   Training memory: {format_bytes(plan.total_training)} at batch {s.batch}"
+                f"{fits_text(plan)} ({s.optimizer}, {s.precision}; activations "
                 f"{format_bytes(plan.plan.activations)})"
             )
-            from designer.memory.device import fits_text
-
-            text += fits_text(plan)
         self.totals.setText(text)
 
     def _on_clicked(self, index: QModelIndex) -> None:
