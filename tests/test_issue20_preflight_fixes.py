@@ -95,3 +95,20 @@ def test_deep_check_offers_to_bypass_a_relu_before_the_loss(windows) -> None:
     assert controller.deep_check() is True  # it learns now
     doc.undo_stack.undo()  # the fix was one undo step
     assert not doc.graph.node(relu).bypassed
+
+
+def test_deep_check_applies_the_range_tests_rate_in_one_click(windows) -> None:
+    win = windows("lenet5_digits", {"data": {"dataset": "digits"}})
+    controller = win.training
+    seen: list[tuple[str, list[str]]] = []
+    click_later("Use the suggested learning rate", seen)
+    assert controller.deep_check() is True
+    text, labels = seen[0]
+    assert "range test" in text
+    (label,) = [b for b in labels if b.startswith("Use the suggested learning rate")]
+    suggested = float(label.rsplit(" ", 1)[1])
+    assert f"near lr {label.rsplit(' ', 1)[1]}" in text
+    assert controller.settings().lr == suggested != 0.001
+    assert win.statusBar().currentMessage() == f"Applied: {label}"
+    win.document.undo_stack.undo()  # one undo step
+    assert controller.settings().lr == 0.001
