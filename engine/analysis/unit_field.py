@@ -14,7 +14,8 @@ the graph instead, keeping per node and per axis the exact set of positions need
   align_corners=False), computed in float32 as torch's CPU kernels do (the bilinear source index
   is a fused multiply-add, so a weight that is zero in exact arithmetic may be 1e-8 there);
 - adaptive pooling: its window; Flatten, Linear, global pooling and anything else that leaves
-  the map: the whole incoming map (``whole``); Softmax over H or W: that whole axis;
+  the map: the whole incoming map (``whole``); Softmax over H or W: that whole axis (nothing
+  when the axis holds one value: the output is then a constant);
 - every other block acts on each position alone; Add and Concat pass the region to every input.
 
 Regions from several paths are merged per axis (the union of the rows, the union of the
@@ -193,10 +194,12 @@ def _back(
         )
     if type_id in {"adaptive_avgpool2d", "adaptive_maxpool2d"}:
         size = pair(p["output_size"])
+        walk.whole = walk.whole or size == (1, 1)
         return _adaptive_back(rows, n[0], size[0]), _adaptive_back(cols, n[1], size[1])
     if type_id in {"softmax", "log_softmax"} and p["dim"] % 4 in (2, 3):
         walk.whole = True
-        full = frozenset(range(n[p["dim"] % 4 - 2]))
+        length = n[p["dim"] % 4 - 2]  # over one value softmax is 1 (log: 0): it reads nothing
+        full = frozenset(range(length)) if length > 1 else frozenset()
         return (full, cols) if p["dim"] % 4 == 2 else (rows, full)
     return rows, cols
 
