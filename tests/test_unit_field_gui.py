@@ -85,6 +85,8 @@ def test_feature_maps_click_after_an_unpool_draws_the_measured_box(qtbot, host: 
         drawn = (int(rect.top()), int(rect.left()), int(rect.bottom()) - 1, int(rect.right()) - 1)
         assert page.field.box == drawn == want, unit
         assert page.field.rect.isVisible()
+        if unit == (2, 3):  # wholly inside the image: the caption gives the box's own size
+            assert "a 8×8 receptive field" in page.input.caption.text()
     # unit (2, 3): the pooled unit (1, 1) whose 2×2 window holds it, through mid's 3×3 and
     # the pooling windows and conv1's 3×3: rows 0-7; the recurrence boxed rows 0-6
     assert measured_boxes(host.document.graph, "unpool", [(2, 3)]) == [(0, 0, 7, 7)]

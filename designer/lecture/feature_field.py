@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from designer.lecture.step_field import padding_words, unit_box
+from designer.lecture.step_field import padding_words, unit_box, unit_size
 from designer.training.images import PAD, grid_shape
 from engine import DesignerError
 from engine.analysis.receptive_field import receptive_fields
@@ -100,9 +100,10 @@ class FeatureField(QObject):
         else:
             size = (int(fm.image.shape[1]), int(fm.image.shape[2]))
             self.box, exact = unit_box(document, str(node), field, (unit[1], unit[2]), size)
+            h, w = unit_size(field, exact)
             self.text = (
-                f"map {unit[0]}, unit ({unit[1]}, {unit[2]}): a {field.size[0]}×"
-                f"{field.size[1]} receptive field" + padding_words(exact)
+                f"map {unit[0]}, unit ({unit[1]}, {unit[2]}): a {h}×{w} receptive field"
+                + padding_words(exact)
             )
             if self.box is not None:
                 r0, c0, r1, c1 = self.box

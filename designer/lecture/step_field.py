@@ -73,3 +73,11 @@ def padding_words(exact: UnitBox | None) -> str:
     if exact is None or not exact.padded:
         return ""
     return " Its windows reach into the padding: the box stops at the image's edge."
+
+
+def unit_size(field: Field, exact: UnitBox | None) -> tuple[int, int]:
+    """The size of this unit's field: its exact box where no window reached into padding, else
+    the recurrence's (the box is then cut at the image's edge)."""
+    if exact is None or exact.padded or exact.box is None:
+        return field.size
+    return exact.size

@@ -30,7 +30,13 @@ from designer.document import Document
 from designer.lecture.grids import GridPanel
 from designer.lecture.probe import Probe, ProbeRequest, probe_for
 from designer.lecture.step_canvas import StepCanvas
-from designer.lecture.step_field import network_unit, padding_words, unit_box, window_cells
+from designer.lecture.step_field import (
+    network_unit,
+    padding_words,
+    unit_box,
+    unit_size,
+    window_cells,
+)
 from designer.lecture.step_model import KNOBS, REAL_SOURCES, STEPPABLE, StepModel
 from designer.lecture.worker import Job
 from engine import DesignerError
@@ -342,7 +348,7 @@ class StepDialog(QDialog):
         self.field.set_grid(image)
         self.field.box = box
         self.field.update()
-        h, w = field.size
+        h, w = unit_size(field, exact)
         words = [
             f"Unit {unit} of {node}'s output sees a {h}×{w} field of the input"
             + (f", rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]}" if box else "")
