@@ -112,3 +112,18 @@ def test_deep_check_applies_the_range_tests_rate_in_one_click(windows) -> None:
     assert win.statusBar().currentMessage() == f"Applied: {label}"
     win.document.undo_stack.undo()  # one undo step
     assert controller.settings().lr == 0.001
+
+
+def test_check_offers_to_bypass_a_relu_before_the_loss(windows) -> None:
+    win = windows("lenet5_digits", {"data": {"dataset": "digits"}})
+    doc, controller = win.document, win.training
+    relu = doc.run_edit("Add", lambda graph: insert_before(graph, "output", "in", "relu")).name
+    seen: list[tuple[str, list[str]]] = []
+    click_later("Bypass", seen)
+    assert controller.check() is True  # it can train: a warning, not a refusal
+    text, labels = seen[0]
+    assert f"{relu} (relu) feeds the Output block" in text and "Traceback" not in text
+    assert f"Bypass {relu} so the last layer feeds the Output block" in labels
+    assert doc.graph.node(relu).bypassed
+    assert win.statusBar().currentMessage().startswith("Check passed; applied: Bypass")
+    assert controller.check() is True and "warning" not in win.statusBar().currentMessage()

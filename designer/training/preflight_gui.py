@@ -55,8 +55,10 @@ def apply_fix(controller: Any, settings: TrainingSettings, fix: PreflightFix) ->
         controller.store_settings(changed)
 
 
-def check(controller: Any) -> bool:
-    """Training ▸ Check design: True when nothing refuses a run (said in the status bar)."""
+def check(controller: Any, offer: bool = True) -> bool:
+    """Training ▸ Check design: True when nothing refuses a run (said in the status bar). A
+    warning with a fix (a ReLU before the loss) is offered in a message too, unless ``offer``
+    is False (Deep check shows it with its own findings)."""
     from engine.training.settings import SettingsError
 
     if not controller.document.result.ok:
@@ -70,9 +72,13 @@ def check(controller: Any) -> bool:
         return False
     if refuses(controller, settings):
         return False
-    notes = [f.message for f in findings(controller, settings) if f.severity == "warning"]
-    extra = f" (warning: {notes[0]})" if notes else ""
+    warnings = [f for f in findings(controller, settings) if f.severity == "warning"]
+    extra = f" (warning: {warnings[0].message})" if warnings else ""
     controller._status(f"Check passed: ready to train on {settings.data.dataset}{extra}", 20_000)
+    shown = _shown(warnings) if offer else None
+    if shown is not None and shown.fixes and (fix := controller.ask_preflight(shown)) is not None:
+        apply_fix(controller, settings, fix)
+        controller._status(f"Check passed; applied: {fix.label}", 20_000)
     return True
 
 
@@ -83,7 +89,11 @@ def ask(window: Any, finding: Finding) -> PreflightFix | None:
     box = QMessageBox(window)
     box.setObjectName("preflight")
     box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("The design cannot train on this data set")
+    box.setWindowTitle(
+        "The design cannot train on this data set"
+        if finding.severity == "error"
+        else "The design can train, but"
+    )
     box.setText(f"{finding.message}.")
     buttons = {
         box.addButton(fix.label, QMessageBox.ButtonRole.ActionRole): fix for fix in finding.fixes
@@ -98,7 +108,7 @@ def deep_check(controller: Any) -> bool:
     batch (on a worker thread, with a Cancel: ``deep_check_worker``). Its errors and warnings
     are shown in one message with a button per fix (else the range test's learning rate);
     True when nothing refuses a run (False when cancelled)."""
-    if not check(controller):
+    if not check(controller, offer=False):
         return False
     from designer.training.deep_check_worker import run_deep_checks
 
