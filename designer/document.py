@@ -327,8 +327,11 @@ class Document(QObject):
             self.edit(f"Delete {len(ids)} note(s)", action)
 
     def run_edit(self, text: str, action: Callable[[Graph], Any]) -> Any:
-        """Any compound engine edit as one undo step: ``action(graph)``."""
-        return self.edit(text, lambda: action(self.graph))
+        """Any compound engine edit as one undo step: ``action(graph)`` (blocks frozen before
+        it stay frozen, as their group changes)."""
+        from designer.transfer.frozen import keep_frozen
+
+        return self.edit(text, lambda: keep_frozen(self, lambda: action(self.graph)))
 
     def ungroup(self, names: Iterable[str], groups: Iterable[str] = ()) -> None:
         """Take blocks out of one group level, as one undo step.

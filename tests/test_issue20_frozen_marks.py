@@ -94,3 +94,29 @@ def test_a_collapsed_group_shows_whether_its_blocks_are_frozen(window: MainWindo
     dict(view.group_actions("layer1"))["Freeze group (do not train)"]()
     dict(view.group_actions("layer1"))["Unfreeze group"]()
     qtbot.waitUntil(lambda: marked(scene.groups) == {}, timeout=3000)
+
+
+def test_regrouping_keeps_frozen_blocks_frozen(window: MainWindow, qtbot) -> None:
+    from designer.canvas.editing import group_nodes
+    from designer.transfer.frozen import frozen_names
+
+    window.load_preset("resnet18")
+    doc, view = window.document, window.canvas
+    members = doc.graph.group_members("layer1")
+    dict(view.group_actions("layer1"))["Freeze group (do not train)"]()
+    assert doc.project.training["freeze"] == ["layer1"]
+    # Ungroup the collapsed group: its blocks leave it and stay frozen, named one by one
+    doc.ungroup(members, ["layer1"])
+    assert "layer1" not in doc.graph.groups()
+    assert frozen_names(doc) == set(members)
+    assert sorted(doc.project.training["freeze"]) == sorted(members)
+    doc.undo_stack.undo()  # one undo step takes back the groups and the list
+    assert doc.project.training["freeze"] == ["layer1"] and frozen_names(doc) == set(members)
+    # a block grouped with one outside its frozen group leaves that group: still frozen
+    group_nodes(doc, [members[0], "conv1"], "stem")
+    assert doc.graph.node(members[0]).group[0] == "stem"  # no longer inside layer1
+    assert doc.project.training["freeze"] == ["layer1", members[0]]
+    assert frozen_names(doc) == set(members)
+    assert "conv1" not in frozen_names(doc)
+    doc.undo_stack.undo()
+    assert doc.project.training["freeze"] == ["layer1"]

@@ -3,7 +3,7 @@ step each and saved with the project; a new run does not train their parameters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine.graph import group_prefixes
@@ -80,3 +80,24 @@ def carry_rename(document: Any, old: str, new: str) -> None:
     for entry in current:
         names += [new, old] if entry == old and keep_old else [new if entry == old else entry]
     document.set_entry("training", KEY, list(dict.fromkeys(names)))
+
+
+def keep_frozen(document: Any, action: Callable[[], Any]) -> Any:
+    """Run ``action`` (inside an edit) so that the blocks frozen before stay frozen: a block a
+    regrouping took out of its frozen group is named in the list itself, and an entry that
+    named blocks before and names none after goes (Ungroup of a frozen group)."""
+    current = freeze_list(document)
+    if not current:
+        return action()
+    from engine.transfer import frozen_blocks
+
+    graph = document.graph
+    before = frozen_blocks(graph, current)
+    named = {entry for entry in current if frozen_blocks(graph, [entry])}
+    value = action()
+    graph = document.graph
+    lost = [n for n in graph.names if n in before and n not in frozen_blocks(graph, current)]
+    kept = [e for e in current if e not in named or frozen_blocks(graph, [e])]
+    if lost or kept != current:
+        document.set_entry("training", KEY, list(dict.fromkeys([*kept, *lost])))
+    return value
