@@ -111,7 +111,8 @@ def save_screenshot(
 
     Design: the design is fitted to the view; when that would make the blocks too small to read
     (a long network), the view keeps a readable zoom and shows the top of the network instead.
-    The first convolution is selected so the inspector shows its output-size arithmetic.
+    The first convolution is selected so the inspector shows its output-size arithmetic; the
+    memory plan (a worker's job in the window) is made before the picture is taken.
     Train: the dashboard shows the project's newest recorded run, if it has one (else its empty
     state). Runs: the project's runs.
     """
@@ -129,6 +130,9 @@ def save_screenshot(
             show_newest_run(window)
         QApplication.processEvents()
     _prepare_design(window)
+    from designer.memory.plans import plans_of
+
+    plans_of(window.document).update_now()  # made on a worker in the window: here at once
     QApplication.processEvents()
     _write_png(window, Path(path))
 

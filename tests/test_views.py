@@ -452,3 +452,24 @@ def test_the_window_opens_within_its_screen(qtbot, tmp_path, monkeypatch) -> Non
     room = window.screen().availableGeometry()
     assert window.width() <= room.width() and window.height() <= room.height()
     close_clean(window)
+
+
+def test_a_design_screenshot_shows_the_memory_plan(qtbot, window, tmp_path) -> None:
+    """The memory plan is made on a worker thread in the window; a screenshot waits for it, so
+    the picture has the Memory column and the totals' training memory filled in."""
+    from designer.app import save_screenshot
+    from designer.memory.plans import plans_of
+
+    plans = plans_of(window.document)
+    plans.timer.stop()  # as right after start-up: no plan made yet
+    plans.current = None
+    plans._key = None
+    save_screenshot(window, tmp_path / "shot.png", "design", (1280, 720))
+    assert plans.current is not None
+    assert "Training memory:" in window.summary.totals.text()
+    from designer.panels.summary_table import MEMORY_COLUMN
+
+    model = window.summary.model
+    row = model._row_of["conv1"]
+    shown = model.data(model.index(row, MEMORY_COLUMN), Qt.ItemDataRole.DisplayRole)
+    assert shown and shown[0].isdigit(), shown  # e.g. "128.3 KiB", not empty
