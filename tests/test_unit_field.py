@@ -4,7 +4,8 @@ back-propagated through the compiled design.
 
 The measurement is made exact: weights random but positive (no two paths cancel), biases zero,
 inputs positive, float32 (the network's own precision: Upsample's bilinear weights are computed
-as torch computes them). Where the gradient depends on the argmax, the design is measured through
+as torch computes them). A softmax over H or W is measured through a positive convolution that
+sees its whole axis (its own Jacobian has negative entries that can cancel). Where the gradient depends on the argmax, the design is measured through
 a twin with the same windows: a max pool becomes an average pool (or a depthwise convolution
 when dilated), an L2 pool an average pool, a MaxUnpool2d a depthwise transposed convolution with
 its kernel, stride and padding (its output q takes every input whose pooling window holds q:
@@ -44,11 +45,9 @@ def _window(rng: random.Random, pool: bool) -> dict:
     return {"kernel_size": k, "stride": rng.randint(1, 3), "padding": rng.randint(0, k // 2)}
 
 
-def _step(g: Graph, prev: str, rng: random.Random, last: bool) -> str:
+def _step(g: Graph, prev: str, rng: random.Random) -> str:
     kinds = ["conv", "maxpool", "avgpool", "lppool", "transposed", "unpool", "up", "adaptive"]
-    # a softmax only last: its Jacobian has negative entries, and a later sum over its axis
-    # (a pooling window spanning it) would cancel in the measurement
-    kind = rng.choice([*kinds, "softmax"] if last else kinds)
+    kind = rng.choice([*kinds, "softmax"])
     w = _window(rng, kind != "conv")
     if kind == "conv":
         p = {**w, "out_channels": C, "dilation": rng.randint(1, 2), "padding": rng.randint(0, 3)}
@@ -103,10 +102,33 @@ def random_chain(seed: int) -> tuple[Graph, str]:
     g = Graph()
     g.add_node("input", "x", {"shape": [C, rng.randint(5, 16), rng.randint(5, 16)]})
     last = "x"
-    steps = rng.randint(1, 4)
-    for step in range(steps):
-        last = _step(g, last, rng, step == steps - 1)
+    for _ in range(rng.randint(1, 4)):
+        last = _step(g, last, rng)
+        if rng.random() < 0.3:
+            last = _join(g, last, rng)
     return g, last
+
+
+def _join(g: Graph, last: str, rng: random.Random) -> str:
+    """A second path beside ``last`` (a shape-keeping convolution, maybe after an up- and
+    downsampling), joined by Add or Concat: the field is the union over the paths."""
+    side = last
+    if rng.random() < 0.5:
+        up = _try_add(g, side, "upsample", {"scale_factor": 2.0, "mode": "bilinear"})
+        side = (up and _try_add(g, up, "avgpool2d", {"kernel_size": 2})) or side
+    k, d = rng.choice([1, 3, 5]), rng.randint(1, 2)
+    conv = {"out_channels": C, "kernel_size": k, "dilation": d, "padding": "same"}
+    side = _try_add(g, side, "conv2d", conv) or side
+    join = g.unique_name("join")
+    g.add_node(rng.choice(["add", "concat"]), join, {})
+    g.connect(last, join)
+    g.connect(side, join)
+    if infer(g).nodes[join].output is None:
+        g.remove_node(join)
+        return last
+    if g.node(join).type_id == "concat":  # back to C channels for the depthwise twins
+        return _try_add(g, join, "conv2d", {"out_channels": C, "kernel_size": 1}) or join
+    return join
 
 
 def _twin(graph: Graph, name: str) -> Graph:
@@ -127,6 +149,8 @@ def _twin(graph: Graph, name: str) -> Graph:
             keys = ("kernel_size", "padding", "dilation")
             t, p = "conv2d", {**{k: p[k] for k in keys}, "stride": stride}
             p.update(out_channels=channels, groups=channels, bias=False)
+        elif t in {"softmax", "log_softmax"} and p["dim"] % 4 in (2, 3):
+            t, p = _softmax_twin(p["dim"] % 4 - 2, inputs[0], channels)
         elif t == "adaptive_maxpool2d":
             t = "adaptive_avgpool2d"
         elif t == "lppool2d":
@@ -148,6 +172,19 @@ def _twin(graph: Graph, name: str) -> Graph:
     g.connect(name, "__measured")
     assert infer(g).ok, [d.message for d in infer(g).errors]
     return g
+
+
+def _softmax_twin(axis: int, shape: tuple[int, ...], channels: int) -> tuple[str, dict]:
+    """A softmax over an axis of n values depends on all n (∂s_i/∂x_j = s_i(δ_ij − s_j)), but
+    its Jacobian's negative entries can cancel in a sum: measured through a positive depthwise
+    convolution that sees the whole axis; over one value it is a constant (scale by 0)."""
+    n = shape[1 + axis]
+    if n == 1:
+        return "scale", {"factor": 0.0}
+    kernel, padding = [1, 1], [0, 0]
+    kernel[axis], padding[axis] = 2 * n - 1, n - 1
+    params = {"out_channels": channels, "groups": channels, "bias": False}
+    return "conv2d", {**params, "kernel_size": kernel, "padding": padding}
 
 
 def measured_boxes(graph: Graph, name: str, units: list[tuple[int, int]], seed: int = 0):
