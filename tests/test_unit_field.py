@@ -316,3 +316,26 @@ def test_a_softmax_over_one_value_is_constant_and_reads_nothing():
     g.set_params("soft", {"dim": 3})  # over the 6 columns: every column, rows all
     field = unit_field(g, infer(g), "soft", (0, 2))
     assert field is not None and field.box == (0, 0, 5, 5) == measured_boxes(g, "soft", [(0, 2)])[0]
+
+
+def test_a_bypassed_block_passes_the_region_through():
+    g = _branches()
+    result = infer(g)
+    before = unit_field(g, result, "sum", (5, 7))
+    g.set_bypassed("a", True)  # conv a (5×5) passes its input through: the field narrows
+    after = unit_field(g, infer(g), "sum", (5, 7))
+    assert before is not None and after is not None
+    assert before.box == (3, 5, 7, 9) and after.box == (4, 6, 6, 8)
+
+
+def test_unknown_without_an_image_or_with_unknown_shapes():
+    g = Graph()
+    g.add_node("input", "x", {"shape": [10]})
+    g.add_node("linear", "fc", {"out_features": 3})
+    g.connect("x", "fc")
+    assert unit_field(g, infer(g), "fc", (0, 0)) is None  # a vector input: no image
+    g = _branches()
+    g.set_params("down", {"kernel_size": 3})  # 24 → 8: Add's inputs no longer agree
+    result = infer(g)
+    assert not result.ok
+    assert unit_field(g, result, "fc", (0, 0)) is None
