@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, QTimer
+from PySide6.QtCore import QProcess
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-ROOT = Path(__file__).resolve().parents[2]  # where `python -m designer` finds the package
+from designer.background_command import BackgroundCommand
+
 STOP_GRACE_MS = 15_000  # after Stop, the process is killed when it has not ended by then
 MAX_SEEDS = 100
 LOG_LINES = 500
@@ -46,11 +47,13 @@ class RepeatDialog(QDialog):
         self.window = window
         self.setObjectName("repeat_dialog")
         self.setWindowTitle("Repeat with N seeds")
-        self.process: QProcess | None = None
+        self.command = BackgroundCommand(self)
+        self.command.line.connect(self._read_line)
+        self.command.ended.connect(self._finished)
+        self.command.failed_to_start.connect(self._failed_to_start)
         self.temp: Path | None = None
         self.out: Path | None = None
         self.run_dirs: list[str] = []
-        self.stopping = False
         self.seeds = QSpinBox(self)
         self.seeds.setObjectName("repeat_seeds")
         self.seeds.setRange(2, MAX_SEEDS)
@@ -115,8 +118,12 @@ class RepeatDialog(QDialog):
         )
 
     @property
+    def process(self) -> QProcess | None:
+        return self.command.process
+
+    @property
     def running(self) -> bool:
-        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
+        return self.command.running
 
     def start(self) -> bool:
         """Save the design and run ``cnn-designer repeat`` on it; False when not started."""
@@ -139,20 +146,8 @@ class RepeatDialog(QDialog):
         args = ["repeat", str(file), "--seeds", str(self.seeds.value())]
         args += ["--parallel", str(self.parallel.value()), "--out", str(self.out)]
         self.run_dirs = []
-        self.stopping = False
-        process = self.process = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        path = env.value("PYTHONPATH", "")
-        env.insert("PYTHONPATH", str(ROOT) + (f":{path}" if path else ""))
-        process.setProcessEnvironment(env)
-        process.setWorkingDirectory(str(ROOT))
-        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        process.readyReadStandardOutput.connect(self._read_output)
-        process.finished.connect(self._finished)
-        process.errorOccurred.connect(self._process_error)
         self.log.clear()
-        process.start(sys.executable, ["-m", "designer", *args])
+        self.command.start(args)
         self.message.setText(f"Training {self.seeds.value()} runs into {self.out}…")
         self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)
@@ -162,38 +157,23 @@ class RepeatDialog(QDialog):
         """End the repeats as Ctrl-C would (SIGTERM); killed if not ended in time."""
         if not self.running:
             return
-        assert self.process is not None
-        self.stopping = True
         self.stop_button.setEnabled(False)
         self.message.setText("Stopping: the run going records the stop…")
-        self.process.terminate()
-        process = self.process
-        # tied to the process: it never fires once the process (with the dialog) is deleted
-        QTimer.singleShot(STOP_GRACE_MS, process, lambda: self._kill_if_running(process))
+        self.command.stop(STOP_GRACE_MS)
 
-    def _kill_if_running(self, process: QProcess) -> None:
-        if process is self.process and self.running:
-            process.kill()
+    def _read_line(self, line: str) -> None:
+        self.log.appendPlainText(line)
+        match = RUN_LINE.match(line.strip())
+        if match:
+            self.run_dirs.append(match.group(1))
 
-    def _read_output(self) -> None:
-        if self.process is None:
-            return
-        text = bytes(self.process.readAllStandardOutput().data()).decode("utf-8", "replace")
-        for line in text.splitlines():
-            if line.strip():
-                self.log.appendPlainText(line)
-                match = RUN_LINE.match(line.strip())
-                if match:
-                    self.run_dirs.append(match.group(1))
+    def _failed_to_start(self, reason: str) -> None:
+        self.message.setText(f"The repeats could not start ({sys.executable}): {reason}")
+        self._ended()
 
-    def _process_error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self.message.setText(f"The repeats could not start ({sys.executable}): {error.name}")
-            self._ended()
-
-    def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
-        self._read_output()
-        if self.stopping:
+    def _finished(self, code: int) -> None:
+        stopping = self.command.stopping
+        if stopping:
             text = "Stopped. The runs that finished are in the Runs view."
         elif code == 0:
             text = f"Finished: {len(self.run_dirs)} runs; the band is shown in the Runs view."
@@ -202,7 +182,7 @@ class RepeatDialog(QDialog):
             text = f"The repeats ended with status {code}: {last[0]}"
         self.message.setText(text)
         self._ended()
-        if self.run_dirs and not self.stopping:
+        if self.run_dirs and not stopping:
             self.show_band()
 
     def show_band(self) -> Any:
@@ -235,11 +215,7 @@ class RepeatDialog(QDialog):
         """Stop running repeats and wait for them (bounded): the window or dialog closes."""
         if self.running:
             self.stop()
-            if self.process is not None:
-                self.process.waitForFinished(STOP_GRACE_MS)
-                if self.running:
-                    self.process.kill()
-                    self.process.waitForFinished(5000)
+            self.command.shut_down(STOP_GRACE_MS)
         self._ended()
 
     def closeEvent(self, event: Any) -> None:

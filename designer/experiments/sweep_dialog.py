@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer
+from PySide6.QtCore import QProcess, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from designer.background_command import BackgroundCommand
 from designer.experiments import sweep_plan
 from designer.experiments.sweep_plan import Row, SweepRequest, TrialRow
 from designer.experiments.sweep_study import StudyReader, merge
@@ -51,7 +52,6 @@ STOP_GRACE_MS = 15_000  # after Stop, the process is killed when it has not ende
 LOG_LINES = 500
 PLACEHOLDERS = {"log": "1e-4..1e-1", "int": "8..64", "float": "0..0.5", "choice": "adam,sgd"}
 TRIAL_COLUMNS = ("Trial", "Parameters", "State", "Val. accuracy", "Best")
-ROOT = Path(__file__).resolve().parents[2]  # where `python -m designer` finds the package
 
 
 class ParamRow(QWidget):
@@ -98,13 +98,15 @@ class SweepDialog(QDialog):
         self.window = window
         self.setObjectName("sweep_dialog")
         self.setWindowTitle("Sweep")
-        self.process: QProcess | None = None
+        self.command = BackgroundCommand(self)
+        self.command.line.connect(self._read_line)
+        self.command.ended.connect(self._finished)
+        self.command.failed_to_start.connect(self._failed_to_start)
         self.temp: Path | None = None
         self.request: SweepRequest | None = None
         self.trials: list[TrialRow] = []
         self._known: dict[Path, TrialRow] = {}
         self._study: StudyReader | None = None
-        self.stopping = False
         document = window.document
         self.preset_name = document.project.metadata.get("preset")
         self.source = QComboBox(self)
@@ -263,8 +265,12 @@ class SweepDialog(QDialog):
 
     # ----- running -----------------------------------------------------------------------
     @property
+    def process(self) -> QProcess | None:
+        return self.command.process
+
+    @property
     def running(self) -> bool:
-        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
+        return self.command.running
 
     def start(self) -> bool:
         """Check the study as the command would, then run it; False when refused."""
@@ -290,22 +296,10 @@ class SweepDialog(QDialog):
             self.message.setText(f"Not started: {refusal}")
             return False
         self.request = request
-        self.stopping = False
         self._known.clear()
         self._study = StudyReader(request.out / "sweep.db", request.study)
-        process = self.process = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        path = env.value("PYTHONPATH", "")
-        env.insert("PYTHONPATH", str(ROOT) + (f":{path}" if path else ""))
-        process.setProcessEnvironment(env)
-        process.setWorkingDirectory(str(ROOT))
-        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        process.readyReadStandardOutput.connect(self._read_output)
-        process.finished.connect(self._finished)
-        process.errorOccurred.connect(self._process_error)
         self.log.clear()
-        process.start(sys.executable, ["-m", "designer", *args])
+        self.command.start(args)
         self.message.setText(
             f"Running study {request.study!r}: {request.trials} more trial(s) in {request.out}"
         )
@@ -318,37 +312,21 @@ class SweepDialog(QDialog):
         """End the sweep as Ctrl-C would (SIGTERM); killed if it has not ended in time."""
         if not self.running:
             return
-        assert self.process is not None
-        self.stopping = True
         self.stop_button.setEnabled(False)
         self.message.setText("Stopping: the running trial is marked failed, the finished kept…")
-        self.process.terminate()
-        process = self.process
-        # tied to the process: it never fires once the process (with the dialog) is deleted
-        QTimer.singleShot(STOP_GRACE_MS, process, lambda: self._kill_if_running(process))
+        self.command.stop(STOP_GRACE_MS)
 
-    def _kill_if_running(self, process: QProcess) -> None:
-        if process is self.process and self.running:
-            process.kill()
+    def _read_line(self, line: str) -> None:
+        self.log.appendPlainText(line)
 
-    def _read_output(self) -> None:
-        if self.process is None:
-            return
-        text = bytes(self.process.readAllStandardOutput().data()).decode("utf-8", "replace")
-        for line in text.splitlines():
-            if line.strip():
-                self.log.appendPlainText(line)
+    def _failed_to_start(self, reason: str) -> None:
+        self.message.setText(f"The sweep could not start ({sys.executable}): {reason}")
+        self._ended()
 
-    def _process_error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self.message.setText(f"The sweep could not start ({sys.executable}): {error.name}")
-            self._ended()
-
-    def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
-        self._read_output()
+    def _finished(self, code: int) -> None:
         self.poll()
         db = self.request.out / "sweep.db" if self.request is not None else "sweep.db"
-        if self.stopping:
+        if self.command.stopping:
             text = f"Stopped. The study is kept in {db}: Start continues it."
         elif code == 0:
             best = sweep_plan.best_trial(self.trials)
@@ -427,11 +405,7 @@ class SweepDialog(QDialog):
         """Stop a running sweep and wait for it (bounded): the window or the dialog closes."""
         if self.running:
             self.stop()
-            if self.process is not None:
-                self.process.waitForFinished(STOP_GRACE_MS)
-                if self.running:
-                    self.process.kill()
-                    self.process.waitForFinished(5000)
+            self.command.shut_down(STOP_GRACE_MS)
         self._ended()
 
     def closeEvent(self, event: Any) -> None:

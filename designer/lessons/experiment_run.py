@@ -1,7 +1,8 @@
 """One experiment in the background: its variants trained one after the other as ordinary runs.
 
 ``ExperimentRun.start`` writes each variant's project file in a temporary folder and starts
-``python -m designer.lessons.job`` in a QProcess (never on the UI thread): it trains each with the
+``python -m designer.lessons.job`` in a background process (``BackgroundCommand``, never on
+the UI thread): it trains each with the
 command line's ``train`` into the window's runs folder, so the Runs view lists them, and measures
 it. The process's ``LESSON`` lines are read as they come; ``finished`` is emitted at the end
 with every variant's run folder, status and parameter count.
@@ -15,8 +16,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, Signal
+from PySide6.QtCore import QObject, Signal
 
+from designer.background_command import BackgroundCommand
 from designer.lessons.job import PREFIX
 from engine import Graph, Project, infer, save_project
 from engine.lessons.experiments import EXPERIMENTS, Experiment, experiment_graphs
@@ -47,8 +49,10 @@ class ExperimentRun(QObject):
         self.params = {label: infer(graph).total_params for label, graph in self.graphs}
         self.results: list[dict[str, Any]] = []
         self.error: str | None = None
-        self.process: QProcess | None = None
-        self._buffer = ""
+        self.command = BackgroundCommand(self, module="designer.lessons.job", merged=False)
+        self.command.line.connect(self._read)
+        self.command.ended.connect(self._done)
+        self.command.failed_to_start.connect(self._failed_to_start)
         self._folder = tempfile.TemporaryDirectory(prefix="cnnd-lesson-")
 
     def start(self) -> None:
@@ -62,56 +66,39 @@ class ExperimentRun(QObject):
             runs.append({"label": label, "project": str(path)})
         spec = folder / "spec.json"
         spec.write_text(json.dumps({"out": str(self.root), "args": self.args, "runs": runs}))
-        process = self.process = QProcess(self)
-        process.setProgram(sys.executable)
-        process.setArguments(["-m", "designer.lessons.job", str(spec)])
-        process.readyReadStandardOutput.connect(self._read)
-        process.finished.connect(self._done)
-        process.errorOccurred.connect(self._failed_to_start)
         self.progress.emit(f"{self.experiment.title}: training {self.graphs[0][0]}…")
-        process.start()
+        self.command.start([str(spec)])
 
     def is_running(self) -> bool:
-        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
+        return self.command.running
 
-    def _read(self) -> None:
-        assert self.process is not None
-        self._buffer += bytes(self.process.readAllStandardOutput().data()).decode(
-            "utf-8", "replace"
+    def _read(self, line: str) -> None:
+        if not line.startswith(PREFIX):
+            return
+        try:
+            record = json.loads(line[len(PREFIX) :])
+        except ValueError:
+            return
+        record["params"] = self.params.get(record.get("label", ""))
+        self.results.append(record)
+        done = len(self.results)
+        following = f"; training {self.graphs[done][0]}…" if done < len(self.graphs) else ""
+        self.progress.emit(
+            f"{self.experiment.title}: {record['label']} {record['status']}{following}"
         )
-        *lines, self._buffer = self._buffer.split("\n")
-        for line in lines:
-            if not line.startswith(PREFIX):
-                continue
-            try:
-                record = json.loads(line[len(PREFIX) :])
-            except ValueError:
-                continue
-            record["params"] = self.params.get(record.get("label", ""))
-            self.results.append(record)
-            done = len(self.results)
-            following = f"; training {self.graphs[done][0]}…" if done < len(self.graphs) else ""
-            self.progress.emit(
-                f"{self.experiment.title}: {record['label']} {record['status']}{following}"
-            )
 
-    def _done(self, code: int, _status: object) -> None:
-        self._read()
-        if code != 0 and self.process is not None:
-            tail = bytes(self.process.readAllStandardError().data()).decode("utf-8", "replace")
+    def _done(self, code: int) -> None:
+        if code != 0:
+            tail = self.command.error_text()
             failed = [r["message"] for r in self.results if r.get("status") == "failed"]
             self.error = (failed or tail.strip().splitlines() or [f"exit status {code}"])[-1]
         self._folder.cleanup()
         self.finished.emit()
 
-    def _failed_to_start(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self.error = f"the training process could not start ({sys.executable})"
-            self.finished.emit()
+    def _failed_to_start(self, _reason: str) -> None:
+        self.error = f"the training process could not start ({sys.executable})"
+        self.finished.emit()
 
     def stop(self) -> None:
         """End the background process (the window is closing)."""
-        if self.is_running():
-            assert self.process is not None
-            self.process.kill()
-            self.process.waitForFinished(3000)
+        self.command.kill(3000)
