@@ -85,6 +85,16 @@ class BackgroundJob(QObject):
         _RUNNING.discard(self)
 
 
+def cancel_job(holder: dict[str, Any]) -> None:
+    """Skip the callbacks of the job in ``holder["job"]`` and forget it. ``holder`` is the
+    owner's ``__dict__``, so that this can run once the owner's Qt object is gone (connected to
+    the window's ``destroyed``)."""
+    job = holder.get("job")
+    if job is not None:
+        job.cancel()
+        holder["job"] = None
+
+
 def describe_error(error: BaseException) -> str:
     """A failure as a person reads it: the engine's message, or the exception's type and text."""
     from engine import DesignerError

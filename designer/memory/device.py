@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QAction
 
+from designer.menus import window_menu
+
 if TYPE_CHECKING:
     from designer.memory.plans import Plan
 
@@ -99,7 +101,7 @@ def install_device_memory(window: Any) -> QAction:
     action.triggered.connect(lambda _checked=False: choose(window))
     window.addAction(action)
     window.actions_by_name["device_memory"] = action
-    for item in window.menuBar().actions():
-        if item.text() == "&Training" and item.menu() is not None:
-            item.menu().addAction(action)
+    menu = window_menu(window, "&Training")
+    if menu is not None:
+        menu.addAction(action)
     return action

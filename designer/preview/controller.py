@@ -16,7 +16,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 
 from designer.canvas.preview_overlay import NodeOverlays, PreviewBadge
-from designer.dialogs.background import describe_error, run_in_background
+from designer.dialogs.background import cancel_job, describe_error, run_in_background
+from designer.menus import window_menu
 
 DEBOUNCE_MS = 250
 
@@ -57,7 +58,7 @@ class LivePreview(QObject):
         window.addAction(self.action)
         if hasattr(window, "actions_by_name"):
             window.actions_by_name["live_preview"] = self.action
-        menu = _menu(window, "&View")
+        menu = window_menu(window, "&View")
         if menu is not None:
             menu.addSeparator()
             menu.addAction(self.action)
@@ -66,7 +67,7 @@ class LivePreview(QObject):
         self.document.project_replaced.connect(self._edited)
         self.document.positions_changed.connect(self._follow_scene)
         job_holder = self.__dict__  # the window may be gone when it is destroyed: no self
-        window.destroyed.connect(lambda *_: _cancel(job_holder))
+        window.destroyed.connect(lambda *_: cancel_job(job_holder))
 
     @property
     def enabled(self) -> bool:
@@ -139,21 +140,5 @@ class LivePreview(QObject):
 
     def shutdown(self) -> None:
         """Stop previewing (the window closes): a run in flight is left to end unseen."""
-        _cancel(self.__dict__)
+        cancel_job(self.__dict__)
         self.timer.stop()
-
-
-def _cancel(holder: dict[str, Any]) -> None:
-    """Skip the callbacks of the run in flight (``holder``: the controller's ``__dict__``)."""
-    job = holder.get("job")
-    if job is not None:
-        job.cancel()
-        holder["job"] = None
-
-
-def _menu(window: Any, title: str) -> Any:
-    """The menu bar's menu called ``title`` (None if absent)."""
-    for action in window.menuBar().actions():
-        if action.text() == title and action.menu() is not None:
-            return action.menu()
-    return None

@@ -17,7 +17,13 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 
 from designer.canvas.preview_overlay import NodeOverlays
-from designer.dialogs.background import BusyIndicator, describe_error, run_in_background
+from designer.dialogs.background import (
+    BusyIndicator,
+    cancel_job,
+    describe_error,
+    run_in_background,
+)
+from designer.menus import window_menu
 from designer.transfer import frozen
 from designer.transfer.marks import FrozenMark
 
@@ -71,7 +77,7 @@ class TransferActions(QObject):
             "replace_classifier", "Replace &classifier…", self.replace_classifier
         )
         self.classifier_action.setStatusTip("Set the last Linear layer to N classes")
-        menu = _menu(window, "&File")
+        menu = window_menu(window, "&File")
         if menu is not None:
             before = window.actions_by_name.get("quit")
             menu.insertAction(before, self.load_action)
@@ -86,7 +92,7 @@ class TransferActions(QObject):
         doc.positions_changed.connect(self._later_marks)
         doc.collapsed_changed.connect(self._later_marks)
         holder = self.__dict__  # the window may be gone when it is destroyed: no self
-        window.destroyed.connect(lambda *_: _cancel(holder))
+        window.destroyed.connect(lambda *_: cancel_job(holder))
         self._later_marks()
 
     def _action(self, name: str, text: str, slot: Any) -> QAction:
@@ -233,18 +239,4 @@ class TransferActions(QObject):
 
     def shutdown(self) -> None:
         """Skip the report of a weights file still being read (the window closes)."""
-        _cancel(self.__dict__)
-
-
-def _cancel(holder: dict[str, Any]) -> None:
-    job = holder.get("job")
-    if job is not None:
-        job.cancel()
-        holder["job"] = None
-
-
-def _menu(window: Any, title: str) -> Any:
-    for action in window.menuBar().actions():
-        if action.text() == title and action.menu() is not None:
-            return action.menu()
-    return None
+        cancel_job(self.__dict__)
