@@ -9,7 +9,7 @@ convolution against a standard one, measured from the design's counts and equal 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from engine.graph import Graph
@@ -77,30 +77,45 @@ def _conv_facts(graph: Graph, result: InferenceResult, name: str) -> tuple[int, 
     return found.inputs[0][0], found.output[0], kh, kw, params["groups"]  # type: ignore[index]
 
 
+def _conv_pairs(graph: Graph, result: InferenceResult) -> Iterator[tuple[str, str]]:
+    """(first, second) for each inferred Conv2d ``second``, in order, that another Conv2d
+    ``first`` feeds through BatchNorm and activations only."""
+    for name in graph.topological_order():
+        if graph.node(name).type_id != "conv2d" or not result.nodes[name].known:
+            continue
+        before = _conv_before(graph, name)
+        if before is not None:
+            yield before, name
+
+
+def _saving(
+    result: InferenceResult,
+    blocks: tuple[str, str],
+    replaced: int,
+    at: str,
+    params: int,
+    formula: float | None = None,
+) -> Saving:
+    """The pair against one convolution of ``replaced`` weights giving ``at``'s output size."""
+    first, second = blocks
+    _, oh, ow = result.nodes[at].output  # type: ignore[misc]
+    macs = (result.nodes[first].macs or 0) + (result.nodes[second].macs or 0)
+    return Saving(first, second, replaced, replaced * oh * ow, params, macs, formula)
+
+
 def bottleneck_saving(graph: Graph, result: InferenceResult | None = None) -> Saving | None:
     """The first k×k convolution fed by a 1×1 that reduces the channels, against a k×k
     convolution straight from the 1×1's input (weights only, bias excluded as MACs are)."""
     result = result or infer(graph)
-    for name in graph.topological_order():
-        if graph.node(name).type_id != "conv2d" or not result.nodes[name].known:
-            continue
+    for reduce, name in _conv_pairs(graph, result):
         cin, cout, kh, kw, groups = _conv_facts(graph, result, name)
-        reduce = _conv_before(graph, name)
-        if groups != 1 or (kh, kw) == (1, 1) or reduce is None:
+        if groups != 1 or (kh, kw) == (1, 1):
             continue
         rin, rout, rh, rw, rgroups = _conv_facts(graph, result, reduce)
         if (rh, rw) != (1, 1) or rgroups != 1 or rout >= rin:
             continue
-        _, oh, ow = result.nodes[name].output  # type: ignore[misc]
-        replaced = rin * cout * kh * kw
-        return Saving(
-            reduce,
-            name,
-            replaced,
-            replaced * oh * ow,
-            rin * rout + cin * cout * kh * kw,
-            (result.nodes[reduce].macs or 0) + (result.nodes[name].macs or 0),
-        )
+        params = rin * rout + cin * cout * kh * kw
+        return _saving(result, (reduce, name), rin * cout * kh * kw, name, params)
     return None
 
 
@@ -108,27 +123,15 @@ def separable_saving(graph: Graph, result: InferenceResult | None = None) -> Sav
     """The first depthwise convolution (groups = channels) followed by a 1×1 pointwise one,
     against a standard D_K×D_K convolution from M to N channels; ``formula`` = 1/N + 1/D_K²."""
     result = result or infer(graph)
-    for name in graph.topological_order():
-        if graph.node(name).type_id != "conv2d" or not result.nodes[name].known:
-            continue
+    for depthwise, name in _conv_pairs(graph, result):
         _, n, ph, pw, pgroups = _conv_facts(graph, result, name)
-        depthwise = _conv_before(graph, name)
-        if (ph, pw) != (1, 1) or pgroups != 1 or depthwise is None:
+        if (ph, pw) != (1, 1) or pgroups != 1:
             continue
         m, dout, kh, kw, groups = _conv_facts(graph, result, depthwise)
         if groups != m or dout != m or kh != kw or kh == 1:
             continue
-        _, oh, ow = result.nodes[depthwise].output  # type: ignore[misc]
-        replaced = kh * kw * m * n
-        return Saving(
-            depthwise,
-            name,
-            replaced,
-            replaced * oh * ow,
-            kh * kw * m + m * n,
-            (result.nodes[depthwise].macs or 0) + (result.nodes[name].macs or 0),
-            1 / n + 1 / (kh * kw),
-        )
+        params, formula = kh * kw * m + m * n, 1 / n + 1 / (kh * kw)
+        return _saving(result, (depthwise, name), kh * kw * m * n, depthwise, params, formula)
     return None
 
 
