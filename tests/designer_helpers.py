@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 
 def isolate_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -85,3 +85,19 @@ def training_window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     window.resize(1400, 900)
     window.show()
     return window
+
+
+class LectureHost(QWidget):
+    """A window as the lecture views see it: a document, and the runs folders of its design."""
+
+    def __init__(self, document: Any, roots: list | None = None) -> None:
+        super().__init__()
+        self.document = document
+        self.roots = list(roots or [])
+
+    @property
+    def run_roots(self) -> LectureHost:
+        return self
+
+    def all(self) -> list:
+        return self.roots

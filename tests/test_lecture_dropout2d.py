@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
-from PySide6.QtWidgets import QApplication, QWidget
+from designer_helpers import LectureHost
+from PySide6.QtWidgets import QApplication
 
 from designer.canvas.view import CanvasView
 from designer.document import Document, laid_out_project
@@ -19,20 +20,6 @@ from engine.lecture.dropout import dropout_trace, expectation_check
 from presets import PRESETS
 
 pytestmark = pytest.mark.gui
-
-
-class Host(QWidget):
-    def __init__(self, document: Document) -> None:
-        super().__init__()
-        self.document = document
-        self.roots: list = []
-
-    @property
-    def run_roots(self) -> Host:
-        return self
-
-    def all(self) -> list:
-        return self.roots
 
 
 def _with_dropout2d(p: float) -> Document:
@@ -70,7 +57,7 @@ def test_channel_masks_equal_dropout2d() -> None:
 
 
 def test_the_dropout2d_view_from_the_canvas_menu(qtbot) -> None:
-    host = Host(_with_dropout2d(0.4))
+    host = LectureHost(_with_dropout2d(0.4))
     qtbot.addWidget(host)
     canvas = CanvasView(host.document, host)
     qtbot.addWidget(canvas)

@@ -5,27 +5,14 @@ and the step-through's receptive-field panel keeps a usable width."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QApplication, QWidget
+from designer_helpers import LectureHost
+from PySide6.QtWidgets import QApplication
 
 from designer.document import Document, preset_project
 from designer.lecture.grids import GridPanel
 from designer.lecture.views import open_lecture_view
 
 pytestmark = pytest.mark.gui
-
-
-class Host(QWidget):
-    def __init__(self, document: Document) -> None:
-        super().__init__()
-        self.document = document
-        self.roots: list = []
-
-    @property
-    def run_roots(self) -> Host:
-        return self
-
-    def all(self) -> list:
-        return self.roots
 
 
 def test_a_narrow_grid_elides_its_title(qtbot) -> None:
@@ -41,7 +28,7 @@ def test_a_narrow_grid_elides_its_title(qtbot) -> None:
 
 
 def test_the_step_through_field_panel_is_not_squeezed(qtbot) -> None:
-    host = Host(Document(preset_project("lenet5")))
+    host = LectureHost(Document(preset_project("lenet5")))
     qtbot.addWidget(host)
     view = open_lecture_view(host, "step", "conv1")
     qtbot.addWidget(view)
@@ -60,7 +47,7 @@ def test_the_step_through_field_panel_is_not_squeezed(qtbot) -> None:
 def test_the_dropout_grids_line_up_a_pass_a_row(qtbot) -> None:
     """The input beside both test outputs, then each pass's mask, torch's output and the
     lecture's output on one row (before, every row was shifted by the input's cell)."""
-    host = Host(Document(preset_project("small_vgg")))
+    host = LectureHost(Document(preset_project("small_vgg")))
     qtbot.addWidget(host)
     view = open_lecture_view(host, "dropout", "dropout")
     qtbot.addWidget(view)
@@ -81,7 +68,7 @@ def test_the_dropout_grids_line_up_a_pass_a_row(qtbot) -> None:
 def test_play_pause_and_speed_move_the_window(qtbot) -> None:
     """Play advances one window per tick at the speed chosen, Pause stops it, and at the end
     it stops by itself (issue 18 point 2: step, play, pause, speed)."""
-    host = Host(Document(preset_project("lenet5")))
+    host = LectureHost(Document(preset_project("lenet5")))
     qtbot.addWidget(host)
     view = open_lecture_view(host, "step", "pool1")
     qtbot.addWidget(view)

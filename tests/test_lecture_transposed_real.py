@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
-from PySide6.QtWidgets import QWidget
+from designer_helpers import LectureHost
 
 from designer.document import Document, laid_out_project
 from designer.lecture.probe import ProbeRequest, probe_for
@@ -18,22 +18,8 @@ from engine.lessons.designs import transposed
 pytestmark = pytest.mark.gui
 
 
-class Host(QWidget):
-    def __init__(self, document: Document) -> None:
-        super().__init__()
-        self.document = document
-        self.roots: list = []
-
-    @property
-    def run_roots(self) -> Host:
-        return self
-
-    def all(self) -> list:
-        return self.roots
-
-
 def test_the_transposed_step_through_on_the_networks_activation(qtbot) -> None:
-    host = Host(Document(laid_out_project(transposed())))
+    host = LectureHost(Document(laid_out_project(transposed())))
     qtbot.addWidget(host)
     view = open_lecture_view(host, "step", "up")
     qtbot.addWidget(view)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
-from PySide6.QtWidgets import QWidget
+from designer_helpers import LectureHost
 
 from designer.document import Document, laid_out_project
 from designer.lecture.probe import ProbeRequest, probe_for
@@ -57,25 +57,11 @@ def test_the_lecture_image_is_pooled_and_unpooled() -> None:
     assert "The lecture's 5×5 image (not drawn) is max-pooled" in " ".join(model.notes)
 
 
-class Host(QWidget):
-    def __init__(self, document: Document) -> None:
-        super().__init__()
-        self.document = document
-        self.roots: list = []
-
-    @property
-    def run_roots(self) -> Host:
-        return self
-
-    def all(self) -> list:
-        return self.roots
-
-
 @pytest.mark.gui
 def test_unpooling_the_networks_map_equals_the_network(qtbot) -> None:
     """The pooling lesson's design: input → pool (2×2, indices) → unpool. On the network's map
     the view's output is the unpool block's own output in the compiled network."""
-    host = Host(Document(laid_out_project(pooling_unpooling())))
+    host = LectureHost(Document(laid_out_project(pooling_unpooling())))
     qtbot.addWidget(host)
     view = open_lecture_view(host, "step", "unpool")
     qtbot.addWidget(view)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
-from PySide6.QtWidgets import QApplication, QWidget
+from designer_helpers import LectureHost
+from PySide6.QtWidgets import QApplication
 
 from designer.canvas.view import CanvasView
 from designer.document import Document, preset_project
@@ -19,28 +20,12 @@ from designer.lecture.views import TITLES, MessageView, open_lecture_view
 pytestmark = pytest.mark.gui
 
 
-class Host(QWidget):
-    """A window as the views see it: a document, and the runs folders of its design."""
-
-    def __init__(self, document: Document, roots: list | None = None) -> None:
-        super().__init__()
-        self.document = document
-        self.roots = list(roots or [])
-
-    @property
-    def run_roots(self) -> Host:
-        return self
-
-    def all(self) -> list:
-        return self.roots
-
-
 def _wait(qtbot, view) -> None:
     qtbot.waitUntil(lambda: not view.busy(), timeout=90_000)
     QApplication.processEvents()
 
 
-def _menu_view(qtbot, host: Host, node: str, kind: str):
+def _menu_view(qtbot, host: LectureHost, node: str, kind: str):
     """Open view ``kind`` of ``node`` from the canvas's context menu entries."""
     canvas = CanvasView(host.document, host)
     qtbot.addWidget(canvas)
@@ -56,14 +41,14 @@ def _source(view, key: str) -> None:
 
 
 @pytest.fixture
-def lenet(qtbot) -> Host:
-    host = Host(Document(preset_project("lenet5_digits")))
+def lenet(qtbot) -> LectureHost:
+    host = LectureHost(Document(preset_project("lenet5_digits")))
     qtbot.addWidget(host)
     return host
 
 
 # ----- backprop ------------------------------------------------------------------------------
-def test_backprop_of_the_lecture_example_equals_autograd(qtbot, lenet: Host) -> None:
+def test_backprop_of_the_lecture_example_equals_autograd(qtbot, lenet: LectureHost) -> None:
     doc = lenet.document
     conv = "conv1"
     doc.set_params(conv, {"kernel_size": 3, "stride": 2, "padding": 1})
@@ -79,7 +64,7 @@ def test_backprop_of_the_lecture_example_equals_autograd(qtbot, lenet: Host) -> 
     assert "rotated by 180°" in view.lines.text() and "correlation" in view.lines.text()
 
 
-def test_backprop_of_a_sample_equals_autograd_of_the_block(qtbot, lenet: Host) -> None:
+def test_backprop_of_a_sample_equals_autograd_of_the_block(qtbot, lenet: LectureHost) -> None:
     for node, kind in (("conv2", "conv"), ("pool1", "max")):
         view = _menu_view(qtbot, lenet, node, "backprop")
         view.channel.setValue(1)
@@ -105,7 +90,7 @@ def test_backprop_of_a_sample_equals_autograd_of_the_block(qtbot, lenet: Host) -
         module.float()
 
 
-def test_backprop_refuses_other_blocks_in_words(qtbot, lenet: Host) -> None:
+def test_backprop_refuses_other_blocks_in_words(qtbot, lenet: LectureHost) -> None:
     view = open_lecture_view(lenet, "backprop", "fc1")
     qtbot.addWidget(view)
     assert "Received: type=linear" in view.message.text()
@@ -119,7 +104,7 @@ def test_backprop_refuses_other_blocks_in_words(qtbot, lenet: Host) -> None:
     assert "select a block first" in nothing.message.text()
 
 
-def test_a_design_that_no_longer_validates_is_a_message(qtbot, lenet: Host) -> None:
+def test_a_design_that_no_longer_validates_is_a_message(qtbot, lenet: LectureHost) -> None:
     lenet.document.set_params("conv2", {"kernel_size": 40})  # larger than its input
     assert not lenet.document.result.ok
     view = open_lecture_view(lenet, "backprop", "conv1")
@@ -131,10 +116,10 @@ def test_a_design_that_no_longer_validates_is_a_message(qtbot, lenet: Host) -> N
 
 # ----- BatchNorm -----------------------------------------------------------------------------
 @pytest.fixture
-def vgg(qtbot) -> Host:
+def vgg(qtbot) -> LectureHost:
     doc = Document(preset_project("small_vgg"))
     doc.project.training = {"data": {"dataset": "shapes", "shapes_count": 120}}
-    host = Host(doc)
+    host = LectureHost(doc)
     qtbot.addWidget(host)
     return host
 
@@ -143,7 +128,7 @@ def _bn_text(view, channel: int, column: str) -> str:
     return view.rows[(channel, column)]
 
 
-def test_batchnorm_on_real_batches_equals_the_module(qtbot, vgg: Host) -> None:
+def test_batchnorm_on_real_batches_equals_the_module(qtbot, vgg: LectureHost) -> None:
     node = vgg.document.graph.names_of_type("batchnorm")[0]
     view = _menu_view(qtbot, vgg, node, "batchnorm")
     view.batch_size.setValue(2)
@@ -177,7 +162,7 @@ def test_batchnorm_on_real_batches_equals_the_module(qtbot, vgg: Host) -> None:
     assert "μ_B ← (1/m) Σ xᵢ" in view.lines.text() and "running_var ←" in view.lines.text()
 
 
-def test_batchnorm_example_steps_and_a_batch_of_one(qtbot, vgg: Host) -> None:
+def test_batchnorm_example_steps_and_a_batch_of_one(qtbot, vgg: LectureHost) -> None:
     node = vgg.document.graph.names_of_type("batchnorm")[0]
     view = open_lecture_view(vgg, "batchnorm", node)
     qtbot.addWidget(view)
@@ -194,7 +179,7 @@ def test_batchnorm_example_steps_and_a_batch_of_one(qtbot, vgg: Host) -> None:
 
 
 # ----- dropout -------------------------------------------------------------------------------
-def test_dropout_masks_and_scale_equal_torch(qtbot, vgg: Host) -> None:
+def test_dropout_masks_and_scale_equal_torch(qtbot, vgg: LectureHost) -> None:
     view = _menu_view(qtbot, vgg, "dropout", "dropout")
     p = 0.3
     x = torch.tensor(view.grid("x (input)"))
@@ -216,7 +201,7 @@ def test_dropout_masks_and_scale_equal_torch(qtbot, vgg: Host) -> None:
 
 
 # ----- step-through on real numbers, receptive field -----------------------------------------
-def test_step_through_on_the_real_activation_equals_conv2d(qtbot, lenet: Host) -> None:
+def test_step_through_on_the_real_activation_equals_conv2d(qtbot, lenet: LectureHost) -> None:
     view = _menu_view(qtbot, lenet, "conv2", "step")
     view.channel.setValue(2)
     _source(view, "activation")
@@ -243,7 +228,7 @@ def test_step_through_on_the_real_activation_equals_conv2d(qtbot, lenet: Host) -
     assert "14×14 field" in view.field_note.text()
 
 
-def test_step_through_on_a_data_set_sample_shows_a_window(qtbot, lenet: Host) -> None:
+def test_step_through_on_a_data_set_sample_shows_a_window(qtbot, lenet: LectureHost) -> None:
     view = open_lecture_view(lenet, "step", "conv1")
     qtbot.addWidget(view)
     _source(view, "sample")
@@ -262,7 +247,7 @@ def test_step_through_on_a_data_set_sample_shows_a_window(qtbot, lenet: Host) ->
     assert view.field.box == (8, 8, 12, 12)  # conv1 5×5: unit (8, 8) sees rows 8-12
 
 
-def test_a_trained_run_gives_its_weights(qtbot, lenet: Host, tmp_path) -> None:
+def test_a_trained_run_gives_its_weights(qtbot, lenet: LectureHost, tmp_path) -> None:
     from engine.training.trainer import train
 
     settings = {"data": {"dataset": "digits", "limit": 64}, "epochs": 1, "device": "cpu"}
@@ -283,7 +268,7 @@ def test_a_trained_run_gives_its_weights(qtbot, lenet: Host, tmp_path) -> None:
 
 
 # ----- the inspector -------------------------------------------------------------------------
-def test_the_inspector_opens_the_views(qtbot, vgg: Host) -> None:
+def test_the_inspector_opens_the_views(qtbot, vgg: LectureHost) -> None:
     from designer.panels.inspector import Inspector
 
     inspector = Inspector(vgg.document, vgg)
@@ -298,7 +283,7 @@ def test_the_inspector_opens_the_views(qtbot, vgg: Host) -> None:
     assert view.grid("torch at test").shape == (6, 6)
 
 
-def test_a_view_whose_block_was_deleted_says_so(qtbot, vgg: Host) -> None:
+def test_a_view_whose_block_was_deleted_says_so(qtbot, vgg: LectureHost) -> None:
     views = [open_lecture_view(vgg, "dropout", "dropout")]
     node = vgg.document.graph.names_of_type("batchnorm")[0]
     views.append(open_lecture_view(vgg, "batchnorm", node))
@@ -315,7 +300,9 @@ def test_a_view_whose_block_was_deleted_says_so(qtbot, vgg: Host) -> None:
     assert "no longer in the design" in views[1].message.text()
 
 
-def test_clicking_a_feature_map_unit_outlines_its_receptive_field(qtbot, lenet: Host) -> None:
+def test_clicking_a_feature_map_unit_outlines_its_receptive_field(
+    qtbot, lenet: LectureHost
+) -> None:
     from PySide6.QtCore import QPointF, Qt
     from PySide6.QtWidgets import QVBoxLayout
 
