@@ -29,6 +29,19 @@ def _dispose_documents() -> Iterator[None]:
         sys.modules["designer.app"].wait_for_background_work()
 
 
+@pytest.fixture
+def clean_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Settings in ``tmp_path``, dialogs answered, and every window ``open_window`` (in
+    designer_helpers) opened closed without a prompt when the test ends."""
+    from designer_helpers import OPENED, DialogRecorder, close_clean, isolate_user_dirs
+
+    isolate_user_dirs(tmp_path, monkeypatch)
+    DialogRecorder().install(monkeypatch)
+    yield
+    while OPENED:
+        close_clean(OPENED.pop())
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _clear_clipboard_at_exit() -> Iterator[None]:
     """Qt's offscreen platform segfaults at exit while the clipboard holds data (copy/paste

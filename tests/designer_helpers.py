@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 
 def isolate_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -69,6 +70,60 @@ def shown_window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     window.show()
     qtbot.waitExposed(window)
     return window
+
+
+OPENED: list[Any] = []  # windows ``open_window`` opened; the ``clean_windows`` fixture closes them
+
+
+def open_window(qtbot: Any, design: Any, size: tuple[int, int] = (1600, 1100)) -> Any:
+    """A window without a session on preset ``design`` (a name) or on that Project, shown at
+    ``size`` and settled (the canvas refits on each resize); for tests that use the
+    ``clean_windows`` fixture, which closes it."""
+    from designer.document import Document, preset_project
+    from designer.main_window import MainWindow
+
+    project = preset_project(design) if isinstance(design, str) else design
+    window = MainWindow(Document(project), session=False)
+    OPENED.append(window)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    for _ in range(5):
+        QApplication.processEvents()
+    return window
+
+
+def chain_window(qtbot: Any, groups: int) -> Any:
+    """``open_window`` on the benchmark's chain of ``groups`` groups (3 blocks each, with the
+    input and the output), once its minimap has drawn."""
+    from benchmarks.canvas_5000 import chain_graph
+    from engine import Project
+
+    window = open_window(qtbot, Project(chain_graph(groups)))
+    minimap = window.canvas.minimap
+    qtbot.waitUntil(minimap.isVisible)
+    qtbot.waitUntil(lambda: minimap._pixmap is not None and not minimap._stale, timeout=5000)
+    return window
+
+
+def wheel(window: Any, notches: int, offset: QPoint | None = None) -> None:
+    """Turn the mouse wheel ``notches`` notches (positive: away from the user, zooming in) over
+    the canvas, ``offset`` from its centre."""
+    viewport = window.canvas.viewport()
+    at = viewport.rect().center() + (offset or QPoint(0, 0))
+    for _ in range(abs(notches)):
+        event = QWheelEvent(
+            QPointF(at),
+            QPointF(viewport.mapToGlobal(at)),
+            QPoint(0, 0),
+            QPoint(0, 120 if notches > 0 else -120),
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
+        QApplication.sendEvent(viewport, event)
 
 
 def training_window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:

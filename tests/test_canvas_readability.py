@@ -12,16 +12,17 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QPainter, QWheelEvent
-from PySide6.QtWidgets import QApplication
+from designer_helpers import OPENED, open_window, wheel
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QPainter
 
 from designer.canvas.style import MIN_TEXT_PX, painter_scale, short_name
 from designer.canvas.view import FIND_SCALE, FIT_MIN_SCALE
 from designer.document import Document, preset_project
 from designer.main_window import MainWindow
 from engine.layout import DEFAULT_NODE_SIZE, layout_positions
+
+pytestmark = pytest.mark.usefixtures("clean_windows")
 
 Drawn = list[tuple[str, float]]
 
@@ -53,48 +54,6 @@ def repaint_canvas(window: MainWindow) -> Drawn:
     with recorded_texts() as drawn:
         view.viewport().grab()
     return drawn
-
-
-OPENED: list[MainWindow] = []
-
-
-@pytest.fixture(autouse=True)
-def _clean_windows(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Settings in ``tmp_path``, dialogs answered, every window closed without a prompt."""
-    isolate_user_dirs(tmp_path, monkeypatch)
-    DialogRecorder().install(monkeypatch)
-    yield
-    while OPENED:
-        close_clean(OPENED.pop())
-
-
-def open_window(qtbot: Any, preset: str, size: tuple[int, int] = (1600, 1100)) -> MainWindow:
-    window = MainWindow(Document(preset_project(preset)), session=False)
-    OPENED.append(window)
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    qtbot.waitExposed(window)
-    for _ in range(5):  # the window settles: the canvas refits on each resize
-        QApplication.processEvents()
-    return window
-
-
-def wheel(window: MainWindow, notches: int) -> None:
-    viewport = window.canvas.viewport()
-    at = viewport.rect().center()
-    for _ in range(abs(notches)):
-        event = QWheelEvent(
-            QPointF(at),
-            QPointF(viewport.mapToGlobal(at)),
-            QPoint(0, 0),
-            QPoint(0, 120 if notches > 0 else -120),
-            Qt.MouseButton.NoButton,
-            Qt.KeyboardModifier.NoModifier,
-            Qt.ScrollPhase.NoScrollPhase,
-            False,
-        )
-        QApplication.sendEvent(viewport, event)
 
 
 def click_toolbar(qtbot: Any, window: MainWindow, name: str) -> None:

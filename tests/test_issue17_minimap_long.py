@@ -6,45 +6,17 @@ pointer, and a drag down it moves the canvas along."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import chain_window
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from designer.canvas.minimap import MIN_ACROSS
-from designer.document import Document
-from designer.main_window import MainWindow
 
-OPENED: list[MainWindow] = []
-
-
-@pytest.fixture(autouse=True)
-def _clean_windows(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    isolate_user_dirs(tmp_path, monkeypatch)
-    DialogRecorder().install(monkeypatch)
-    yield
-    while OPENED:
-        close_clean(OPENED.pop())
-
-
-def chain_window(qtbot: Any) -> MainWindow:
-    from benchmarks.canvas_5000 import chain_graph
-    from engine import Project
-
-    window = MainWindow(Document(Project(chain_graph(600))), session=False)  # 1,802 blocks
-    OPENED.append(window)
-    qtbot.addWidget(window)
-    window.resize(1600, 1100)
-    window.show()
-    qtbot.waitExposed(window)
-    minimap = window.canvas.minimap
-    qtbot.waitUntil(minimap.isVisible)
-    qtbot.waitUntil(lambda: minimap._pixmap is not None and not minimap._stale, timeout=5000)
-    return window
+pytestmark = pytest.mark.usefixtures("clean_windows")
 
 
 def shown(minimap: Any) -> QRectF:
@@ -70,7 +42,7 @@ def drag(qtbot: Any, widget: Any, start: QPointF, end: QPointF) -> None:
 
 
 def test_a_long_design_is_drawn_wide_enough_and_scrolled_with_the_canvas(qtbot: Any) -> None:
-    window = chain_window(qtbot)
+    window = chain_window(qtbot, 600)  # 1,802 blocks
     view, minimap = window.canvas, window.canvas.minimap
     inside = QRectF(minimap.rect()).adjusted(2, 2, -2, -2)
     assert minimap.target.width() >= MIN_ACROSS - 0.5  # not a sliver

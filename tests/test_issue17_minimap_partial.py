@@ -5,46 +5,18 @@ block moved within the design."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import chain_window
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from designer.canvas import style
 from designer.canvas.overview import draw_overview
-from designer.document import Document
-from designer.main_window import MainWindow
 
-OPENED: list[MainWindow] = []
-
-
-@pytest.fixture(autouse=True)
-def _clean_windows(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    isolate_user_dirs(tmp_path, monkeypatch)
-    DialogRecorder().install(monkeypatch)
-    yield
-    while OPENED:
-        close_clean(OPENED.pop())
-
-
-def chain_window(qtbot: Any) -> MainWindow:
-    from benchmarks.canvas_5000 import chain_graph
-    from engine import Project
-
-    window = MainWindow(Document(Project(chain_graph(400))), session=False)  # 1,202 blocks
-    OPENED.append(window)
-    qtbot.addWidget(window)
-    window.resize(1600, 1100)
-    window.show()
-    qtbot.waitExposed(window)
-    minimap = window.canvas.minimap
-    qtbot.waitUntil(minimap.isVisible)
-    qtbot.waitUntil(lambda: minimap._pixmap is not None and not minimap._stale, timeout=5000)
-    return window
+pytestmark = pytest.mark.usefixtures("clean_windows")
 
 
 def whole(minimap: Any) -> QImage:
@@ -77,7 +49,7 @@ def settle(qtbot: Any, minimap: Any, redraws: int) -> None:
 
 
 def test_an_edit_redraws_only_its_regions_and_equals_the_whole(qtbot: Any) -> None:
-    window = chain_window(qtbot)
+    window = chain_window(qtbot, 400)  # 1,202 blocks
     view, minimap, doc = window.canvas, window.canvas.minimap, window.document
     qtbot.wait(400)  # texts and wires settle
     QApplication.processEvents()

@@ -4,39 +4,16 @@ menu and Ctrl+Shift+M; hidden while the design fits; panning never redraws the o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import open_window
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
-from designer.document import Document, preset_project
 from designer.main_window import MainWindow
 
-OPENED: list[MainWindow] = []
-
-
-@pytest.fixture(autouse=True)
-def _clean_windows(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    isolate_user_dirs(tmp_path, monkeypatch)
-    DialogRecorder().install(monkeypatch)
-    yield
-    while OPENED:
-        close_clean(OPENED.pop())
-
-
-def open_window(qtbot: Any, preset: str) -> MainWindow:
-    window = MainWindow(Document(preset_project(preset)), session=False)
-    OPENED.append(window)
-    qtbot.addWidget(window)
-    window.resize(1600, 1100)
-    window.show()
-    qtbot.waitExposed(window)
-    for _ in range(5):
-        QApplication.processEvents()
-    return window
+pytestmark = pytest.mark.usefixtures("clean_windows")
 
 
 def expanded_resnet50(qtbot: Any) -> MainWindow:
