@@ -7,6 +7,7 @@ share the cores with it."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 import training_events as te
@@ -92,7 +93,8 @@ def test_a_dashboard_whose_curves_draw_slowly_draws_them_less_often(qtbot, monke
     step = 0
     while time.perf_counter() - began < 2.0:  # ticks every 50 ms for two seconds
         step += 5
-        dashboard.apply([te.step(step, total=10_000)])
+        trained = time.perf_counter() - began  # the run trains all along: its clock is wall's
+        dashboard.apply([replace(te.step(step, total=10_000), elapsed=trained)])
         qtbot.wait(50)
     assert 1 <= len(draws) <= 2, draws  # at 5 Hz it would be 10
     if len(draws) == 2:
@@ -101,3 +103,22 @@ def test_a_dashboard_whose_curves_draw_slowly_draws_them_less_often(qtbot, monke
     dashboard.apply([te.step(step + 5, total=10_000), Paused(step + 5)])
     assert len(draws) == drawn + 1  # paused: the latest at once, whatever the budget says
     assert dashboard.curves.raw.getData()[0][-1] == step + 5
+
+
+def test_the_pacers_follow_the_runs_training_time_not_the_wall_clock(qtbot) -> None:
+    """Time the run did not train (paused, validating, held back by other programs) gives the
+    window no extra draws: per second of training it draws at the same rate."""
+    from designer.training.dashboard import CURVE_INTERVAL, TrainingDashboard
+
+    dashboard = TrainingDashboard()
+    qtbot.addWidget(dashboard)
+    dashboard.resize(996, 560)
+    dashboard.show()
+    dashboard.begin("run")
+    dashboard.curve_pacer = DrawPacer(CURVE_INTERVAL, 1.0, clock=dashboard._run_clock)
+    dashboard.apply([te.run_started(epochs=50), replace(te.step(5), elapsed=1.0)])  # drawn
+    qtbot.wait(300)  # more than CURVE_INTERVAL of wall time, no training time
+    dashboard.apply([replace(te.step(10), elapsed=1.05)])
+    assert len(dashboard.curves.raw.getData()[0]) == 5  # not due: 0.05 s of training
+    dashboard.apply([replace(te.step(15), elapsed=1.0 + CURVE_INTERVAL + 0.01)])
+    assert len(dashboard.curves.raw.getData()[0]) == 15

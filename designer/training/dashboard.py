@@ -225,10 +225,12 @@ class TrainingDashboard(QWidget):
         self.last_event_time = 0.0
         self.draw_seconds = 0.0  # time spent in the latest apply()
         self._drawn: dict[str, int] = {}  # series name -> size when last drawn
-        self.curve_pacer = DrawPacer(CURVE_INTERVAL, DRAW_BUDGET)
+        # paced on the run's own clock (training seconds, pauses left out; see _run_clock)
+        self._trained = 0.0  # the run's training seconds at its latest Step
+        self.curve_pacer = DrawPacer(CURVE_INTERVAL, DRAW_BUDGET, clock=self._run_clock)
         self._undrawn = False  # data arrived that the header and curves do not show yet
         self._curves_stale = False  # the curves page was not in front when data arrived
-        self.page_pacer = DrawPacer(PAGE_INTERVAL, DRAW_BUDGET)
+        self.page_pacer = DrawPacer(PAGE_INTERVAL, DRAW_BUDGET, clock=self._run_clock)
         self._progress_text = ""
         # snapshot and evaluation pages are drawn only while shown: the latest data waits here
         self._snapshots: dict[str, Snapshot] = {}  # part -> the newest snapshot that has it
@@ -244,7 +246,18 @@ class TrainingDashboard(QWidget):
     @page_interval.setter
     def page_interval(self, seconds: float) -> None:
         """0 draws every new snapshot or evaluation (no rate and no CPU budget)."""
-        self.page_pacer = DrawPacer(seconds, DRAW_BUDGET if seconds > 0 else 1.0)
+        if seconds > 0:
+            self.page_pacer = DrawPacer(seconds, DRAW_BUDGET, clock=self._run_clock)
+        else:  # on the wall clock with the whole budget: a draw never costs more than it lasts
+            self.page_pacer = DrawPacer(0.0, 1.0)
+
+    def _run_clock(self) -> float:
+        """The run's training seconds so far (its latest Step's ``elapsed``): the pacers'
+        clock. The window draws at most so often, and spends at most ``DRAW_BUDGET`` of this
+        time drawing, whatever else the wall clock counts (a pause, a slow validation, another
+        program holding the run back): per second of training, the run gives the window the
+        same share however it is interrupted."""
+        return self._trained
 
     def sizeHint(self) -> QSize:
         """As tall as the bottom dock usually is: opening the Training tab keeps the canvas's
@@ -267,6 +280,7 @@ class TrainingDashboard(QWidget):
         self.started, self.last_step = None, None
         self._drawn.clear()
         self._progress_text, self._undrawn, self._curves_stale = "", False, False
+        self._trained = 0.0
         self.curve_pacer.reset()
         self.page_pacer.reset()
         self._snapshots, self._epoch_end = {}, None
@@ -422,6 +436,7 @@ class TrainingDashboard(QWidget):
             page.configure(s)
 
     def _add_steps(self, steps: list[Step]) -> None:
+        self._trained = max(self._trained, max(event.elapsed for event in steps))
         for event in steps:
             n = len(event.losses)
             xs = np.arange(event.step - n + 1, event.step + 1, dtype=np.float64)

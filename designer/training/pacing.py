@@ -8,6 +8,10 @@ large window. So a ``DrawPacer`` lets a draw happen at most every ``interval`` s
 after each draw, waits until the UI thread's CPU time spent since that draw began (the draw,
 the paint Qt does for it, and whatever else ran) is at most ``budget`` of the wall time:
 a draw that took ``c`` seconds of CPU is followed by one no sooner than ``c / budget`` later.
+
+The clock is the caller's: the dashboard passes the run's own training seconds (its Steps'
+``elapsed``), so time the run did not train (a pause, validation, other programs holding it
+back) earns the window no extra draws.
 """
 
 from __future__ import annotations
