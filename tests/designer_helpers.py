@@ -126,6 +126,39 @@ def wheel(window: Any, notches: int, offset: QPoint | None = None) -> None:
         QApplication.sendEvent(viewport, event)
 
 
+MEMORY_SETTINGS = {
+    "data": {"dataset": "digits"},
+    "batch_size": 32,
+    "optimizer": "sgd",
+    "device": "cpu",
+}
+
+
+def memory_window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A window on LeNet-5 with ``MEMORY_SETTINGS``, without a session, shown once the summary's
+    memory plan is made; close it with ``close_clean``."""
+    from designer.document import Document, preset_project
+    from designer.main_window import MainWindow
+
+    isolate_user_dirs(tmp_path, monkeypatch)
+    DialogRecorder().install(monkeypatch)
+    project = preset_project("lenet5")
+    project.training = dict(MEMORY_SETTINGS)
+    window = MainWindow(Document(project), session=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.summary.plans.current is not None, timeout=5000)
+    return window
+
+
+def memory_column(window: Any) -> dict[str, str]:
+    """The summary's Memory column (its last), by block name."""
+    model = window.summary.model
+    column = model.columnCount() - 1
+    assert model.headerData(column, Qt.Orientation.Horizontal, 0) == "Memory"
+    return {row.name: model.data(model.index(i, column), 0) for i, row in enumerate(model.rows)}
+
+
 def training_window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A window on LeNet-5 without a session, its runs under ``tmp_path / "runs"``; call
     ``window.training.shutdown()`` and ``close_clean`` after."""

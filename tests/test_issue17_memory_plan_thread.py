@@ -9,36 +9,18 @@ import threading
 from pathlib import Path
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
-from PySide6.QtCore import Qt
+from designer_helpers import close_clean, memory_column, memory_window
 
 import engine.analysis.memory as memory
-from designer.document import Document, preset_project
 from designer.main_window import MainWindow
 from engine.analysis.memory_sizes import format_bytes
-
-SETTINGS = {"data": {"dataset": "digits"}, "batch_size": 32, "optimizer": "sgd", "device": "cpu"}
 
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    isolate_user_dirs(tmp_path, monkeypatch)
-    DialogRecorder().install(monkeypatch)
-    project = preset_project("lenet5")
-    project.training = dict(SETTINGS)
-    win = MainWindow(Document(project), session=False)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.summary.plans.current is not None, timeout=5000)
+    win = memory_window(qtbot, tmp_path, monkeypatch)
     yield win
     close_clean(win)
-
-
-def shown_column(win: MainWindow) -> dict[str, str]:
-    model = win.summary.model
-    column = model.columnCount() - 1
-    assert model.headerData(column, Qt.Orientation.Horizontal, 0) == "Memory"
-    return {row.name: model.data(model.index(i, column), 0) for i, row in enumerate(model.rows)}
 
 
 def test_the_plan_is_made_off_the_ui_thread_and_a_stale_one_is_dropped(
@@ -70,11 +52,11 @@ def test_the_plan_is_made_off_the_ui_thread_and_a_stale_one_is_dropped(
     assert len(threads) == 2  # the plan of the 7 was dropped, the 9 planned again
     expected = real(doc.graph, 32, "sgd", "fp32", device="cpu", momentum=0.9)
     assert plans.current is not None and plans.current.plan.layers == expected.layers
-    assert shown_column(window) == {x.name: format_bytes(x.activations) for x in expected.layers}
+    assert memory_column(window) == {x.name: format_bytes(x.activations) for x in expected.layers}
     qtbot.wait(300)
     assert plans.computed == before + 1 and not plans.busy
     # undo: planned again for the design shown
     doc.undo_stack.undo()
     qtbot.waitUntil(lambda: plans.computed == before + 2, timeout=5000)
     again = real(doc.graph, 32, "sgd", "fp32", device="cpu", momentum=0.9)
-    assert shown_column(window) == {x.name: format_bytes(x.activations) for x in again.layers}
+    assert memory_column(window) == {x.name: format_bytes(x.activations) for x in again.layers}

@@ -7,11 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import close_clean, shown_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from designer.app import create_window
 from designer.lecture.summary_fields import LazyFields
 from designer.main_window import MainWindow
 from engine import infer
@@ -23,11 +22,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
-    isolate_user_dirs(tmp_path, monkeypatch)
-    DialogRecorder().install(monkeypatch)
-    win = create_window()  # LeNet-5
-    qtbot.addWidget(win)
-    win.show()
+    win = shown_window(qtbot, tmp_path, monkeypatch)  # LeNet-5
     yield win
     close_clean(win)
 

@@ -10,63 +10,50 @@ import sys
 from pathlib import Path
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
-from PySide6.QtCore import Qt
+from designer_helpers import MEMORY_SETTINGS, close_clean, memory_column, memory_window
 
-from designer.document import Document, preset_project
 from designer.main_window import MainWindow
 from engine.analysis.memory import plan_memory
 from engine.analysis.memory_sizes import format_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
-SETTINGS = {"data": {"dataset": "digits"}, "batch_size": 32, "optimizer": "sgd", "device": "cpu"}
 
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    isolate_user_dirs(tmp_path, monkeypatch)
-    DialogRecorder().install(monkeypatch)
-    project = preset_project("lenet5")
-    project.training = dict(SETTINGS)
-    win = MainWindow(Document(project), session=False)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.summary.plans.current is not None, timeout=5000)
+    win = memory_window(qtbot, tmp_path, monkeypatch)
     yield win
     close_clean(win)
-
-
-def shown_column(win: MainWindow) -> dict[str, str]:
-    model = win.summary.model
-    column = model.columnCount() - 1
-    assert model.headerData(column, Qt.Orientation.Horizontal, 0) == "Memory"
-    return {row.name: model.data(model.index(i, column), 0) for i, row in enumerate(model.rows)}
 
 
 def test_the_memory_column_and_totals_equal_the_planner(window: MainWindow, qtbot) -> None:
     doc = window.document
     plan = plan_memory(doc.graph, 32, "sgd", "fp32", device="cpu", momentum=0.9)
     expected = {layer.name: format_bytes(layer.activations) for layer in plan.layers}
-    assert shown_column(window) == expected
-    assert shown_column(window)["act1"] == format_bytes(32 * 6 * 28 * 28 * 4)  # tanh: its output
+    assert memory_column(window) == expected
+    assert memory_column(window)["act1"] == format_bytes(32 * 6 * 28 * 28 * 4)  # tanh: its output
     totals = window.summary.totals.text()
     assert f"Training memory: {format_bytes(plan.total_training)} at batch 32, fits " in totals
     assert " in 24GB (sgd, fp32" in totals
     # the training settings change (one undo step): the column follows, and back on undo
     from designer.training.controller import SetTrainingSettings
 
-    doc.undo_stack.push(SetTrainingSettings(doc, {**SETTINGS, "batch_size": 64}))
+    doc.undo_stack.push(SetTrainingSettings(doc, {**MEMORY_SETTINGS, "batch_size": 64}))
     plan64 = plan_memory(doc.graph, 64, "sgd", "fp32", device="cpu")
     qtbot.waitUntil(lambda: "at batch 64" in window.summary.totals.text(), timeout=3000)
-    assert shown_column(window) == {x.name: format_bytes(x.activations) for x in plan64.layers}
+    assert memory_column(window) == {x.name: format_bytes(x.activations) for x in plan64.layers}
     doc.undo_stack.undo()
     qtbot.waitUntil(lambda: "at batch 32" in window.summary.totals.text(), timeout=3000)
-    assert shown_column(window) == expected
+    assert memory_column(window) == expected
 
 
 def test_the_inspector_shows_the_selected_blocks_memory(window: MainWindow, qtbot) -> None:
     doc = window.document
-    doc.project.training = {**SETTINGS, "optimizer": "adam", "device": "cuda"}  # amp on a GPU
+    doc.project.training = {
+        **MEMORY_SETTINGS,
+        "optimizer": "adam",
+        "device": "cuda",
+    }  # amp on a GPU
     doc.refresh()
     qtbot.waitUntil(lambda: window.summary.plans.current.settings.optimizer == "adam", timeout=3000)
     doc.set_selection(["fc1"])
@@ -102,11 +89,11 @@ def test_a_burst_of_edits_is_planned_once(window: MainWindow, qtbot) -> None:
     qtbot.wait(300)
     assert plans.computed == before + 1
     plan = plan_memory(window.document.graph, 32, "sgd", "fp32", device="cpu")
-    assert shown_column(window)["conv1"] == format_bytes(plan.layers[1].activations)
+    assert memory_column(window)["conv1"] == format_bytes(plan.layers[1].activations)
     # a design with an error: no plan, empty column, no training-memory total
     window.document.set_params("conv1", {"kernel_size": 99})
     qtbot.waitUntil(lambda: plans.current is None, timeout=3000)
-    assert set(shown_column(window).values()) == {""}
+    assert set(memory_column(window).values()) == {""}
     assert "Training memory" not in window.summary.totals.text()
 
 
