@@ -16,6 +16,7 @@ from types import ModuleType
 
 import numpy as np
 import torch
+from designer_helpers import cli
 
 from engine import Graph, load_project
 from engine.data import load_digits
@@ -24,20 +25,7 @@ from engine.project import Project, save_project
 from engine.training.trainer import Trainer
 from presets import PRESETS
 
-ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {"data": {"dataset": "digits", "val_split": 0.25}, "seed": 3, "device": "cpu"}
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "designer", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-        check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
-    )
 
 
 def project(tmp_path: Path) -> Path:

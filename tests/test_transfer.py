@@ -8,27 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from designer_helpers import cli
 
 torchvision = pytest.importorskip("torchvision", reason="torchvision is not installed (optional)")
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "designer", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-        check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
-    )
 
 
 def refused(done: subprocess.CompletedProcess[str]) -> str:

@@ -5,26 +5,12 @@ project whose training settings hold them (what File ▸ Load weights… and Fre
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from designer_helpers import cli
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = ("--limit", "64", "--batch-size", "16", "--epochs", "1", "--device", "cpu")
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "designer", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
-    )
 
 
 @pytest.fixture
