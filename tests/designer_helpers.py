@@ -207,3 +207,33 @@ class LectureHost(QWidget):
 
     def all(self) -> list:
         return self.roots
+
+
+def experiments_window(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: dict[str, Any]
+) -> Any:
+    """``training_window`` on LeNet-5 for Digits with training ``settings`` (what the Sweep and
+    Repeat dialogs train); close it with ``close_experiments_window``."""
+    from engine.training.settings import TrainingSettings
+
+    window = training_window(qtbot, tmp_path, monkeypatch)
+    assert window.load_preset("lenet5_digits")
+    window.training.store_settings(TrainingSettings.from_dict(settings))
+    return window
+
+
+def open_experiment_dialog(window: Any, name: str) -> Any:
+    """Experiments ▸ the dialog ``name`` ("sweep", "repeat"), shown."""
+    window.actions_by_name[f"experiments_{name}"].trigger()
+    dialog = getattr(window.experiments, name)
+    assert dialog.isVisible()
+    return dialog
+
+
+def close_experiments_window(window: Any) -> None:
+    """Close the Sweep and Repeat dialogs (which stops what they run), then the window."""
+    for dialog in (window.experiments.sweep, window.experiments.repeat):
+        if dialog is not None:
+            dialog.close()
+    window.training.shutdown()
+    close_clean(window)

@@ -9,7 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from designer_helpers import close_clean, training_window
+from designer_helpers import (
+    close_experiments_window,
+    experiments_window,
+    open_experiment_dialog,
+)
 from PySide6.QtCore import Qt
 
 from engine.training.runs import list_runs
@@ -22,22 +26,13 @@ TINY = {"epochs": 2, "device": "cpu", "seed": 7, "data": {"dataset": "digits", "
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    win = training_window(qtbot, tmp_path, monkeypatch)
-    assert win.load_preset("lenet5_digits")
-    win.training.store_settings(TrainingSettings.from_dict(TINY))
+    win = experiments_window(qtbot, tmp_path, monkeypatch, TINY)
     yield win
-    dialog = win.experiments.repeat
-    if dialog is not None:
-        dialog.close()  # stops repeats still running
-    win.training.shutdown()
-    close_clean(win)
+    close_experiments_window(win)  # stops what the dialogs still run
 
 
 def open_dialog(window: Any) -> Any:
-    window.actions_by_name["experiments_repeat"].trigger()
-    dialog = window.experiments.repeat
-    assert dialog.isVisible()
-    return dialog
+    return open_experiment_dialog(window, "repeat")
 
 
 def test_two_seeds_train_in_the_background_and_show_as_a_band(window, qtbot) -> None:

@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from designer_helpers import close_clean, training_window
+from designer_helpers import (
+    close_clean,
+    close_experiments_window,
+    experiments_window,
+    open_experiment_dialog,
+)
 from PySide6.QtCore import Qt
 
 from designer.experiments.open_run import runs_page
@@ -22,22 +27,13 @@ TINY = {"epochs": 1, "device": "cpu", "data": {"dataset": "digits", "limit": 64}
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    win = training_window(qtbot, tmp_path, monkeypatch)
-    assert win.load_preset("lenet5_digits")
-    win.training.store_settings(TrainingSettings.from_dict(TINY))
+    win = experiments_window(qtbot, tmp_path, monkeypatch, TINY)
     yield win
-    dialog = win.experiments.sweep
-    if dialog is not None:
-        dialog.close()  # stops a sweep still running
-    win.training.shutdown()
-    close_clean(win)
+    close_experiments_window(win)  # stops what the dialogs still run
 
 
 def open_dialog(window: Any) -> Any:
-    window.actions_by_name["experiments_sweep"].trigger()
-    dialog = window.experiments.sweep
-    assert dialog.isVisible()
-    return dialog
+    return open_experiment_dialog(window, "sweep")
 
 
 def fill_row(qtbot, row: Any, key: str, kind: str, values: str) -> None:
