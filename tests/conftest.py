@@ -8,6 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -27,6 +28,16 @@ def _dispose_documents() -> Iterator[None]:
         sys.modules["designer.document"].dispose_all()
     if "designer.app" in sys.modules:  # a dialog's background job must not outlive its test
         sys.modules["designer.app"].wait_for_background_work()
+
+
+@pytest.fixture
+def dialogs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Settings in ``tmp_path``, and the message boxes recorded (designer_helpers'
+    ``DialogRecorder``, answering Discard); returns the recorder."""
+    from designer_helpers import DialogRecorder, isolate_user_dirs
+
+    isolate_user_dirs(tmp_path, monkeypatch)
+    return DialogRecorder().install(monkeypatch)
 
 
 @pytest.fixture

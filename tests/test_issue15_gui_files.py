@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import DialogRecorder, close_clean
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QMessageBox
 
@@ -30,12 +30,6 @@ pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[1]
 JOB_TIMEOUT_MS = 60_000
 YES, NO = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
-
-
-@pytest.fixture
-def dialogs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
-    isolate_user_dirs(tmp_path, monkeypatch)
-    return DialogRecorder().install(monkeypatch)
 
 
 @pytest.fixture

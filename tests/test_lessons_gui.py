@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import DialogRecorder, close_clean
 from PySide6.QtWidgets import QMessageBox
 
 from designer.app import create_window
@@ -22,12 +21,6 @@ from engine.lessons.lessons import LESSONS, LESSONS_BY_KEY, focus_node
 from presets import PRESETS
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def dialogs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
-    isolate_user_dirs(tmp_path, monkeypatch)
-    return DialogRecorder().install(monkeypatch)
 
 
 @pytest.fixture

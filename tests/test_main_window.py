@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import DialogRecorder, close_clean
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
@@ -23,12 +23,6 @@ from designer.main_window import MainWindow
 from engine import CATALOG
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def dialogs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
-    isolate_user_dirs(tmp_path, monkeypatch)
-    return DialogRecorder().install(monkeypatch)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import DialogRecorder, close_clean
 from PySide6.QtWidgets import QMessageBox
 
 from designer import recovery
@@ -14,12 +14,6 @@ from designer import settings as user_settings
 from designer.app import create_window
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def dialogs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
-    isolate_user_dirs(tmp_path, monkeypatch)
-    return DialogRecorder().install(monkeypatch)
 
 
 def test_autosave_only_when_modified_and_removed_on_save(qtbot, dialogs, tmp_path: Path) -> None:

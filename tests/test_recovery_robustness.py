@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import DialogRecorder, close_clean
 from PySide6.QtCore import QLockFile, QSysInfo
 from PySide6.QtWidgets import QMessageBox
 
@@ -23,12 +23,6 @@ from engine import Project, save_project
 pytestmark = pytest.mark.gui
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def dialogs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
-    isolate_user_dirs(tmp_path, monkeypatch)
-    return DialogRecorder().install(monkeypatch)
 
 
 def edited_design() -> Project:
