@@ -143,3 +143,31 @@ def test_a_module_that_cannot_be_found_ends_with_its_status(
     command.start([])
     qtbot.waitUntil(lambda: bool(ends), timeout=15_000)
     assert ends == [1] and any("no_such_module_here" in line for line in lines)
+
+
+def test_a_dialog_whose_interpreter_cannot_start_says_so_and_can_start_again(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from designer_helpers import (
+        close_experiments_window,
+        experiments_window,
+        open_experiment_dialog,
+    )
+    from PySide6.QtCore import Qt
+
+    settings = {"epochs": 1, "device": "cpu", "data": {"dataset": "digits", "limit": 64}}
+    window = experiments_window(qtbot, tmp_path, monkeypatch, settings)
+    try:
+        dialog = open_experiment_dialog(window, "repeat")
+        missing = str(tmp_path / "no-python")
+        monkeypatch.setattr(sys, "executable", missing)
+        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.start_button.isEnabled(), timeout=10_000)
+        text = dialog.message.text()
+        assert text.startswith(f"The repeats could not start ({missing}): FailedToStart"), text
+        assert not dialog.running and not dialog.stop_button.isEnabled()
+        assert dialog.temp is None  # the design saved for the command is gone
+    finally:
+        close_experiments_window(window)

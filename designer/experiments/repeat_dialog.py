@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QProcess
 from PySide6.QtWidgets import (
-    QDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -31,7 +27,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from designer.background_command import BackgroundCommand
+from designer.experiments.command_dialog import CommandDialog
 
 STOP_GRACE_MS = 15_000  # after Stop, the process is killed when it has not ended by then
 MAX_SEEDS = 100
@@ -39,19 +35,11 @@ LOG_LINES = 500
 RUN_LINE = re.compile(r"^seed -?\d+ \w+: .*; run folder (.+)$")
 
 
-class RepeatDialog(QDialog):
+class RepeatDialog(CommandDialog):
     """Seeds, processes at once, Start and Stop, and the command's output."""
 
     def __init__(self, window: Any) -> None:
-        super().__init__(window)
-        self.window = window
-        self.setObjectName("repeat_dialog")
-        self.setWindowTitle("Repeat with N seeds")
-        self.command = BackgroundCommand(self)
-        self.command.line.connect(self._read_line)
-        self.command.ended.connect(self._finished)
-        self.command.failed_to_start.connect(self._failed_to_start)
-        self.temp: Path | None = None
+        super().__init__(window, "repeat_dialog", "Repeat with N seeds", "repeats")
         self.out: Path | None = None
         self.run_dirs: list[str] = []
         self.seeds = QSpinBox(self)
@@ -117,14 +105,6 @@ class RepeatDialog(QDialog):
             "the Runs view as a mean ± standard deviation band."
         )
 
-    @property
-    def process(self) -> QProcess | None:
-        return self.command.process
-
-    @property
-    def running(self) -> bool:
-        return self.command.running
-
     def start(self) -> bool:
         """Save the design and run ``cnn-designer repeat`` on it; False when not started."""
         if self.running:
@@ -162,14 +142,10 @@ class RepeatDialog(QDialog):
         self.command.stop(STOP_GRACE_MS)
 
     def _read_line(self, line: str) -> None:
-        self.log.appendPlainText(line)
+        super()._read_line(line)
         match = RUN_LINE.match(line.strip())
         if match:
             self.run_dirs.append(match.group(1))
-
-    def _failed_to_start(self, reason: str) -> None:
-        self.message.setText(f"The repeats could not start ({sys.executable}): {reason}")
-        self._ended()
 
     def _finished(self, code: int) -> None:
         stopping = self.command.stopping
@@ -178,8 +154,7 @@ class RepeatDialog(QDialog):
         elif code == 0:
             text = f"Finished: {len(self.run_dirs)} runs; the band is shown in the Runs view."
         else:
-            last = self.log.toPlainText().strip().splitlines()[-1:] or ["(no output)"]
-            text = f"The repeats ended with status {code}: {last[0]}"
+            text = self._failed_text(code)
         self.message.setText(text)
         self._ended()
         if self.run_dirs and not stopping:
@@ -201,24 +176,9 @@ class RepeatDialog(QDialog):
             group.setChecked(True)
         return page
 
-    def _ended(self) -> None:
-        self.start_button.setEnabled(True)
-        self.stop_button.setEnabled(False)
-        self._remove_temp()
-
-    def _remove_temp(self) -> None:
-        if self.temp is not None:
-            shutil.rmtree(self.temp, ignore_errors=True)
-            self.temp = None
-
     def shut_down(self) -> None:
         """Stop running repeats and wait for them (bounded): the window or dialog closes."""
         if self.running:
             self.stop()
             self.command.shut_down(STOP_GRACE_MS)
         self._ended()
-
-    def closeEvent(self, event: Any) -> None:
-        """Closing while it runs stops the repeats."""
-        self.shut_down()
-        super().closeEvent(event)

@@ -14,18 +14,15 @@ a study of its own (the command refuses to continue a study on another design).
 
 from __future__ import annotations
 
-import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QProcess, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -40,8 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.background_command import BackgroundCommand
 from designer.experiments import sweep_plan
+from designer.experiments.command_dialog import CommandDialog
 from designer.experiments.sweep_plan import Row, SweepRequest, TrialRow
 from designer.experiments.sweep_study import StudyReader, merge
 from engine.experiments.space import KINDS
@@ -90,19 +87,11 @@ class ParamRow(QWidget):
         return Row(self.key.currentText(), f"{self.kind.currentText()}:{self.values.text()}")
 
 
-class SweepDialog(QDialog):
+class SweepDialog(CommandDialog):
     """The study's definition, Start and Stop, and the live table of trials."""
 
     def __init__(self, window: Any) -> None:
-        super().__init__(window)
-        self.window = window
-        self.setObjectName("sweep_dialog")
-        self.setWindowTitle("Sweep")
-        self.command = BackgroundCommand(self)
-        self.command.line.connect(self._read_line)
-        self.command.ended.connect(self._finished)
-        self.command.failed_to_start.connect(self._failed_to_start)
-        self.temp: Path | None = None
+        super().__init__(window, "sweep_dialog", "Sweep", "sweep")
         self.request: SweepRequest | None = None
         self.trials: list[TrialRow] = []
         self._known: dict[Path, TrialRow] = {}
@@ -264,14 +253,6 @@ class SweepDialog(QDialog):
         )
 
     # ----- running -----------------------------------------------------------------------
-    @property
-    def process(self) -> QProcess | None:
-        return self.command.process
-
-    @property
-    def running(self) -> bool:
-        return self.command.running
-
     def start(self) -> bool:
         """Check the study as the command would, then run it; False when refused."""
         if self.running:
@@ -316,13 +297,6 @@ class SweepDialog(QDialog):
         self.message.setText("Stopping: the running trial is marked failed, the finished kept…")
         self.command.stop(STOP_GRACE_MS)
 
-    def _read_line(self, line: str) -> None:
-        self.log.appendPlainText(line)
-
-    def _failed_to_start(self, reason: str) -> None:
-        self.message.setText(f"The sweep could not start ({sys.executable}): {reason}")
-        self._ended()
-
     def _finished(self, code: int) -> None:
         self.poll()
         db = self.request.out / "sweep.db" if self.request is not None else "sweep.db"
@@ -334,21 +308,13 @@ class SweepDialog(QDialog):
                 f" Best: trial {best.number}, {best.value:.2%}." if best and best.value else ""
             )
         else:
-            last = self.log.toPlainText().strip().splitlines()[-1:] or ["(no output)"]
-            text = f"The sweep ended with status {code}: {last[0]}"
+            text = self._failed_text(code)
         self.message.setText(text)
         self._ended()
 
     def _ended(self) -> None:
         self.timer.stop()
-        self.start_button.setEnabled(True)
-        self.stop_button.setEnabled(False)
-        self._remove_temp()
-
-    def _remove_temp(self) -> None:
-        if self.temp is not None:
-            shutil.rmtree(self.temp, ignore_errors=True)
-            self.temp = None
+        super()._ended()
 
     # ----- the trials --------------------------------------------------------------------
     def poll(self) -> None:
@@ -407,8 +373,3 @@ class SweepDialog(QDialog):
             self.stop()
             self.command.shut_down(STOP_GRACE_MS)
         self._ended()
-
-    def closeEvent(self, event: Any) -> None:
-        """Closing while it runs stops the sweep (the study is kept)."""
-        self.shut_down()
-        super().closeEvent(event)
