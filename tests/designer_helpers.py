@@ -76,15 +76,22 @@ def close_clean(window: Any) -> None:
     window.close()
 
 
-def shown_window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The designer window as a user first sees it (LeNet-5), shown, with isolated settings
-    and recorded dialogs; close it with ``close_clean``."""
+def shown_window(
+    qtbot: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int] | None = None,
+) -> Any:
+    """The designer window as a user first sees it (LeNet-5), shown (at ``size`` if given),
+    with isolated settings and recorded dialogs; close it with ``close_clean``."""
     from designer.app import create_window
 
     isolate_user_dirs(tmp_path, monkeypatch)
     DialogRecorder().install(monkeypatch)
     window = create_window()
     qtbot.addWidget(window)
+    if size is not None:
+        window.resize(*size)
     window.show()
     qtbot.waitExposed(window)
     return window

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from designer_helpers import DialogRecorder, close_clean, isolate_user_dirs
+from designer_helpers import close_clean, shown_window
 from PySide6.QtWidgets import QLabel
 
-from designer.app import create_window
 from designer.lessons.compare import CompareWindow
 from designer.main_window import MainWindow
 from engine.lessons.experiments import EXPERIMENTS
@@ -27,11 +26,7 @@ TINY = ["--epochs", "1", "--limit", "64", "--seed", "0"]  # the data set: the ba
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
-    isolate_user_dirs(tmp_path, monkeypatch)
-    DialogRecorder().install(monkeypatch)
-    win = create_window()
-    qtbot.addWidget(win)
-    win.show()
+    win = shown_window(qtbot, tmp_path, monkeypatch)
     win.training.run_root = tmp_path / "runs"
     win.lessons.experiment_args = list(TINY)
     yield win
