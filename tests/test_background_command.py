@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QObject
 
-from designer.background_command import BackgroundCommand
+from designer.background_command import ROOT, BackgroundCommand
 
 pytestmark = pytest.mark.gui
 
@@ -171,3 +171,26 @@ def test_a_dialog_whose_interpreter_cannot_start_says_so_and_can_start_again(
         assert dialog.temp is None  # the design saved for the command is gone
     finally:
         close_experiments_window(window)
+
+
+def test_an_experiment_into_a_relative_runs_folder_trains_there_not_in_the_project_root(
+    qtbot, owner: QObject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job runs from the project's root: a runs folder named relative to the window's
+    working folder is passed to it whole."""
+    from designer.lessons.experiment_run import ExperimentRun
+    from presets import PRESETS
+
+    monkeypatch.chdir(tmp_path)
+    base = PRESETS.get("lenet5_digits").create()
+    args = ["--epochs", "1", "--limit", "64", "--seed", "0"]
+    run = ExperimentRun("dropout", base, Path("relative-runs"), args, owner)
+    done: list[bool] = []
+    run.finished.connect(lambda: done.append(True))
+    run.start()
+    qtbot.waitUntil(lambda: bool(done), timeout=90_000)
+    assert run.error is None, run.error
+    made = [Path(r["run"]) for r in run.results]
+    assert len(made) == 2 and all(p.is_relative_to(tmp_path / "relative-runs") for p in made)
+    assert all(p.is_dir() for p in made)
+    assert not (ROOT / "relative-runs").exists()

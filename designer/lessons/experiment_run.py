@@ -65,7 +65,8 @@ class ExperimentRun(QObject):
             save_project(Project(graph=graph, training=training), path)
             runs.append({"label": label, "project": str(path)})
         spec = folder / "spec.json"
-        spec.write_text(json.dumps({"out": str(self.root), "args": self.args, "runs": runs}))
+        out = str(self.root.absolute())  # the job runs from the project's root
+        spec.write_text(json.dumps({"out": out, "args": self.args, "runs": runs}))
         self.progress.emit(f"{self.experiment.title}: training {self.graphs[0][0]}…")
         self.command.start([str(spec)])
 
