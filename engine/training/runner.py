@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,8 @@ from engine.training.control import TrainingControl
 from engine.training.events import TERMINAL, EpochEnd, Event, Failed, RunStarted, Snapshot, Step
 from engine.training.mailbox import Mailbox
 from engine.training.settings import TrainingSettings
+
+ORPHAN_GRACE = 30.0  # seconds an orphaned run has to record its stop before its process ends
 
 
 def _child(
@@ -42,6 +47,10 @@ def _child(
     control: TrainingControl,
 ) -> None:
     """The training process: run the generator and forward every event."""
+    orphaned = threading.Event()
+    threading.Thread(
+        target=_watch_parent, args=(control, orphaned), name="parent-watch", daemon=True
+    ).start()
     try:
         from engine.training.trainer import train
 
@@ -55,7 +64,25 @@ def _child(
         )
     finally:
         events.close()
-        events.join_thread()
+        if orphaned.is_set():  # nobody reads the queue any more: its last events are dropped
+            events.cancel_join_thread()
+        else:
+            events.join_thread()
+
+
+def _watch_parent(control: TrainingControl, orphaned: threading.Event) -> None:
+    """(A thread of the training process) when the process that started the run ends without
+    stopping it (the window killed, or crashed), stop the run as Stop does, so that it records
+    its end ("stopped") and the process exits instead of training, then waiting, for ever on a
+    queue nobody reads; a run that has not ended ``ORPHAN_GRACE`` seconds later is ended."""
+    parent = mp.parent_process()
+    if parent is None:
+        return
+    wait([parent.sentinel])
+    orphaned.set()
+    control.stop("the process that started the run ended")
+    time.sleep(ORPHAN_GRACE)
+    os._exit(3)
 
 
 def _forward(events: Any, inbox: Mailbox) -> None:
