@@ -122,3 +122,42 @@ def test_the_pacers_follow_the_runs_training_time_not_the_wall_clock(qtbot) -> N
     assert len(dashboard.curves.raw.getData()[0]) == 5  # not due: 0.05 s of training
     dashboard.apply([replace(te.step(15), elapsed=1.0 + CURVE_INTERVAL + 0.01)])
     assert len(dashboard.curves.raw.getData()[0]) == 15
+
+
+def test_snapshots_are_due_by_training_time_so_a_pause_earns_none() -> None:
+    """The snapshot taker's clock is the trainer's training seconds: after a pause of twice
+    the live interval, the next snapshot still waits for MIN_INTERVAL of training (on the wall
+    clock it was due at once)."""
+    import threading
+
+    from tiny_graphs import digits_cnn
+
+    from engine.training.control import TrainingControl
+    from engine.training.snapshots import MIN_INTERVAL
+    from engine.training.trainer import Trainer
+
+    control = TrainingControl()
+    control.set_view(snapshot_parts=("filters",))
+    settings = {"epochs": 50, "batch_size": 16, "data": {"dataset": "digits", "limit": 300}}
+    trainer = Trainer(digits_cnn(), settings, control=control)
+    began = time.perf_counter()
+    taken: list[tuple[float, float]] = []  # (training seconds, wall) of each live snapshot
+    paused_for = 0.0
+    for event in trainer.run():
+        if time.perf_counter() - began > 120:  # bounded
+            control.stop()
+        if event.kind == "snapshot":
+            taken.append((trainer.training_seconds(), time.perf_counter()))
+            if len(taken) == 1:
+                control.pause()  # right after a live snapshot
+            elif len(taken) == 2:
+                control.stop()
+        elif event.kind == "paused":
+            paused_at = time.perf_counter()
+            threading.Timer(MIN_INTERVAL * 2, control.resume).start()
+        elif event.kind == "resumed":
+            paused_for = time.perf_counter() - paused_at
+    assert len(taken) >= 2 and paused_for >= MIN_INTERVAL * 2 - 0.05
+    (trained_1, wall_1), (trained_2, wall_2) = taken[:2]
+    assert trained_2 - trained_1 >= MIN_INTERVAL - 0.01  # it waited for training time
+    assert wall_2 - wall_1 >= paused_for + MIN_INTERVAL - 0.05  # the pause was not counted

@@ -9,7 +9,9 @@ only those are computed at the live rate. Headless runs, and a view that says
 
 Taken on some training steps only, at a rate that keeps their cost within a budget: after a
 snapshot that cost ``c`` seconds the next one waits ``max(min_interval, c / budget)``, so at most
-``budget`` (default 2%) of the wall time goes to them, and never more than two a second. While
+``budget`` (default 2%) of the training time goes to them, and never more than two a second.
+The clock is the trainer's training seconds (pauses and validation left out), so a run that is
+paused or held back gets no more snapshots per second of training. While
 no page shows any part they are taken every ``IDLE_INTERVAL`` seconds instead (every part: a
 few milliseconds every few seconds), so a page brought into view, a pause or the end of a run
 still finds recent ones. A snapshot is not taken while the previous one has not reached the
@@ -49,8 +51,10 @@ class SnapshotTaker:
         min_interval: float | None = None,
         feature_layer: str | None = None,
         feature_image: int = 0,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.model = model
+        self.clock = clock  # when snapshots are due: the trainer's training seconds
         self.modules = dict(model.named_modules())
         self.conv_layers, self.relu_layers = conv_layers, relu_layers
         self.feature_source = feature_source
@@ -104,7 +108,7 @@ class SnapshotTaker:
         if final:
             self._taking = frozenset(PARTS)
             return True
-        if time.perf_counter() < self.next_time or not self.room():
+        if self.clock() < self.next_time or not self.room():
             return False
         self._taking = self.parts or frozenset(PARTS)
         return True
@@ -175,7 +179,7 @@ class SnapshotTaker:
             feature_maps = self._feature_maps() if "feature_maps" in parts else None
         cost = self._cost + time.perf_counter() - start
         interval = self.min_interval if self.shown else IDLE_INTERVAL
-        self.next_time = time.perf_counter() + max(interval, cost / self.budget)
+        self.next_time = self.clock() + max(interval, cost / self.budget)
         return Snapshot(
             step,
             epoch,

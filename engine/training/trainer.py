@@ -128,6 +128,8 @@ class Trainer:
         self.resume_dir: Path | None = None  # the run folder a resume continues in
         self.resumed_settings: dict[str, Any] | None = None
         self.step = 0
+        self.train_time = 0.0  # seconds in the epochs' steps, this session
+        self._epoch_began: float | None = None  # when the epoch under way began (pauses out)
         self.start_epoch = 0
         self.epochs_done = 0
         self.saved: tuple[int, int] | None = None  # (epoch, step) that last.pt in run_dir holds
@@ -142,6 +144,11 @@ class Trainer:
         self.tb: tensorboard.EventWriter | None = None  # TensorBoard events (rank 0)
 
     # ---- set-up -------------------------------------------------------------------------
+    def training_seconds(self) -> float:
+        """Seconds spent in the epochs' steps so far (pauses and validation left out)."""
+        began = self._epoch_began
+        return self.train_time + (time.perf_counter() - began if began is not None else 0.0)
+
     def setup(self) -> RunStarted:
         """Set the run up; raises (on every process alike) when it cannot start. Only then is
         the run folder created or, for a resume, changed."""
@@ -208,6 +215,7 @@ class Trainer:
                 s.snapshot_budget,
                 feature_layer=s.feature_layer if s.feature_layer in leaves else None,
                 feature_image=s.feature_image,
+                clock=self.training_seconds,
             )
             if self.control is not None:  # none while the last one is on its way
                 self.snap.room = self.control.snapshot_room
@@ -383,7 +391,7 @@ class Trainer:
         self.loader.set_epoch(epoch)
         torch.manual_seed(s.seed * 1_000_003 + epoch * 101 + self.dist.rank)  # dropout masks
         self.model.train()
-        start = mark = time.perf_counter()
+        start = mark = self._epoch_began = time.perf_counter()
         window: list[torch.Tensor] = []  # losses since the last Step event
         lrs: list[float] = []
         values: list[float] = []  # every loss of the epoch, as numbers
@@ -398,6 +406,7 @@ class Trainer:
                 yield Resumed(self.step)
                 shift = time.perf_counter() - paused
                 mark, start = mark + shift, start + shift
+                self._epoch_began = start
             # under torchrun a stop is agreed at the 10-step reports (every process together)
             if not self.dist.active and self._stop_requested():
                 if window:
@@ -442,6 +451,7 @@ class Trainer:
             torch.cuda.synchronize(self.device)  # the epoch's time includes its queued GPU work
         seconds = time.perf_counter() - start
         self.train_time += seconds
+        self._epoch_began = None
         loss_sum = sum(v * n for v, n in zip(values, sizes, strict=True))
         correct = torch.stack(hits).sum().double() if hits else torch.zeros((), dtype=torch.float64)
         totals = torch.tensor([loss_sum, float(correct), float(sum(sizes))], dtype=torch.float64)
