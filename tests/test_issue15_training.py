@@ -334,3 +334,21 @@ def test_resume_removes_the_temporaries_a_killed_checkpoint_writer_left(
     assert not [p for p in leftovers if p.exists()]
     assert unrelated.exists()
     assert sorted(p.name for p in run.glob(".*.pt.*.tmp")) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_resume_of_a_run_whose_metrics_file_is_a_named_pipe_is_refused_not_hung(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    """Every other file of a run folder was read through the regular-file guard; the resume's
+    trim of metrics.jsonl read it plainly, and a named pipe there blocked the resume for ever."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    (run / "metrics.jsonl").unlink()
+    os.mkfifo(run / "metrics.jsonl")
+    done = cli(*TRAIN, "--limit", "200", "--epochs", "2", "--resume", str(run), timeout=120)
+    output = assert_one_clean_refusal(done)
+    assert done.returncode != 0
+    assert "metrics.jsonl" in output and "named pipe" in output, output

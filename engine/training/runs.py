@@ -112,10 +112,11 @@ def trim_metrics(run_dir: Path, epochs: int) -> int:
     """Keep the records of epochs 1..``epochs`` only (one per epoch, the last written), for a
     run resumed from the checkpoint of epoch ``epochs``: lines of later epochs (whose weights
     were lost) go, as those epochs are trained again. Damaged lines stay. Returns the number
-    of lines dropped; raises OSError when the file cannot be rewritten."""
+    of lines dropped; raises OSError when the file cannot be read (not a regular file, too large)
+    or rewritten."""
     path = run_dir / "metrics.jsonl"
     try:
-        data = path.read_bytes()
+        data = read_record(path)  # a regular file of at most RECORD_MAX_BYTES (a FIFO blocks)
     except FileNotFoundError:
         return 0
     lines = data.splitlines(keepends=True)
