@@ -20,8 +20,10 @@ user who moves between pages would see it. The page's epochs are paired with pla
 the two sides are interleaved, because the load on these shared machines drifts by ±30 %
 within seconds. The run pauses between each two of its epochs
 (``TrainingHandle.pause_after_epoch``), the benchmark runs one epoch of the plain loop and
-resumes it. Each plain epoch is paired with the run's epoch that follows it; the median of the
-pairs' ratios is a page's verdict, the ratio of the fastest epochs is shown beside it. No epoch
+resumes it. Each run epoch is compared with the plain epochs before and after it (their
+geometric mean: a drift over the three cancels), and a page's verdict is the Hodges–Lehmann
+estimate of the pairs' ratios, with a 90 % bootstrap interval beside it
+(``benchmarks/paired.py``), and the ratio of the fastest epochs. No epoch
 is split by a pause (each half would start cold), and each side starts 25 ms after the other
 stopped, once the other's OpenMP threads have stopped spinning (about 10 ms). The window draws
 each epoch's end after the resume, while the next epoch trains, as in a run that is never
@@ -34,9 +36,13 @@ draw included); only the other epochs count for throughput. The ticker wakes the
 times a second; on two cores that took about 2 % from training. The ticks are not measured
 while the run is paused.
 
-Epochs per page: 30 by default (20 counted pairs and 10 probed epochs a page; one run of 211
-epochs, about 0.4 s each with its plain epoch: one and a half to two minutes on a quiet 2-core
-machine. The single-page benchmark this replaces ran 45 epochs with Curves in front).
+Epochs per page: 60 by default (40 counted pairs and 20 probed epochs a page; one run of 421
+epochs, about 0.4 s each with its plain epoch: about three minutes on a quiet 2-core machine.
+With 20 pairs a page the 90 % interval was ±0.045 wide, as wide as the distance to the target).
+Beside each ratio the benchmark prints the CPU this process (the window) used while the run
+trained the counted epochs, as a share of a core (``dashboard.<page>.window_cpu``): on two
+cores that share is taken from the training threads, and it moves far less from run to run
+than the ratio does.
 ``BENCH_DASHBOARD_EPOCHS`` sets another count (at least 2, for one pair a page: a smoke run),
 ``BENCH_DASHBOARD_PAGES`` a comma-separated subset of the slugs. The run is stopped if it takes
 longer than 120 s plus 15 s an epoch; the figures then come from the epochs done.
@@ -49,7 +55,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -58,6 +63,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.busy import busy_processes
+from benchmarks.paired import paired_ratio, sandwich_ratios
 from benchmarks.results import BenchmarkSettingError, Measure, measure
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -72,7 +78,7 @@ PAGES = (
     ("predict", "Predict"),
     ("runs", "Runs"),
 )
-EPOCHS = 30  # per page
+EPOCHS = 60  # per page
 EPOCHS_VARIABLE = "BENCH_DASHBOARD_EPOCHS"
 PAGES_VARIABLE = "BENCH_DASHBOARD_PAGES"
 BUSY_VARIABLE = "BENCH_DASHBOARD_BUSY"
@@ -167,7 +173,10 @@ class PageRun:
     """What the epochs with one page in front gave."""
 
     pairs: list[tuple[float, float]] = field(default_factory=list)  # (plain s, run s)
+    window_cpu: float = 0.0  # CPU seconds of this process while the run trained counted epochs
+    window_wall: float = 0.0  # and the wall seconds they took
     gaps: list[float] = field(default_factory=list)  # seconds between ticks, probed epochs
+    longest_gap_epoch: int = 0  # in which epoch of the page's block (1: the switch to it)
     longest_draw: float = 0.0
     problem: str = ""  # why the page could not be measured
 
@@ -191,23 +200,23 @@ class Plan:
     def epochs(self) -> int:
         return 1 + len(self.pages) * self.per_page
 
-    def _place(self, epoch: int) -> tuple[int, int]:
+    def place(self, epoch: int) -> tuple[int, int]:
         """(page index, index in the page's block); epoch 1 belongs to the first page."""
         if epoch < 2:
             return 0, 0
         return divmod(epoch - 2, self.per_page)
 
     def page(self, epoch: int) -> str:
-        return self.pages[self._place(epoch)[0]]
+        return self.pages[self.place(epoch)[0]]
 
     def starts_block(self, epoch: int) -> bool:
-        return epoch >= 2 and self._place(epoch)[1] == 0
+        return epoch >= 2 and self.place(epoch)[1] == 0
 
     def probed(self, epoch: int) -> bool:
-        return self.probe and self._place(epoch)[1] % PROBE_EVERY == 0
+        return self.probe and self.place(epoch)[1] % PROBE_EVERY == 0
 
     def counted(self, epoch: int) -> bool:
-        index = self._place(epoch)[1]
+        index = self.place(epoch)[1]
         return epoch >= 2 and index != 0 and not self.probed(epoch)
 
 
@@ -257,12 +266,19 @@ def run_pages_once(
     plain_epochs: list[float] = []  # plain_epochs[i] ran in the pause after epoch i + 1
     last = [time.perf_counter()]
     measuring = [False]
+    resumed = [time.perf_counter(), time.process_time()]  # when the run last went on
     shown = [plan.pages[0]]  # the page in front
+
+    def note_gap(gap: float) -> None:
+        page = results[shown[0]]
+        if gap > max(page.gaps, default=0.0):  # where it was: the epoch in the page's block
+            page.longest_gap_epoch = plan.place(len(run_epochs) + 1)[1] + 1
+        page.gaps.append(gap)
 
     def tick() -> None:
         now = time.perf_counter()
         if measuring[0]:
-            results[shown[0]].gaps.append(now - last[0])
+            note_gap(now - last[0])
         last[0] = now
 
     ticker = QTimer()
@@ -283,8 +299,13 @@ def run_pages_once(
         switch = False
         if any(event.kind == "paused" for event in events):
             # the run stopped between two epochs, as asked: a plain epoch now
+            ended_epoch = len(run_epochs)
+            if plan.counted(ended_epoch):  # the window's CPU while the run trained it
+                spent = results[plan.page(ended_epoch)]
+                spent.window_cpu += time.process_time() - resumed[1]
+                spent.window_wall += started - resumed[0]
             if measuring[0]:
-                results[shown[0]].gaps.append(started - last[0])  # the wait for this tick
+                note_gap(started - last[0])  # the wait for this tick
             measuring[0] = False
             ticker.stop()
             time.sleep(SETTLE_SECONDS)  # the run's OpenMP threads stop spinning
@@ -293,6 +314,7 @@ def run_pages_once(
             if following < plan.epochs:
                 controller.handle.pause_after_epoch()
             controller.handle.resume()
+            resumed[:] = [time.perf_counter(), time.process_time()]
             switch = plan.starts_block(following) and plan.page(following) != shown[0]
             if plan.probed(following):
                 ticker.start()
@@ -344,10 +366,9 @@ def run_pages_once(
         backstop.stop()
         controller.run_ended.disconnect(ended)
         dashboard.apply = original
-    for index, plain_seconds in enumerate(plain_epochs):
-        epoch = index + 2  # the run's epoch that followed this plain epoch
-        if epoch <= len(run_epochs) and plan.counted(epoch):
-            results[plan.page(epoch)].pairs.append((plain_seconds, run_epochs[epoch - 1]))
+    for slug in plan.pages:
+        counted = [e for e in range(2, plan.epochs + 1) if plan.page(e) == slug and plan.counted(e)]
+        results[slug].pairs = sandwich_ratios(plain_epochs, run_epochs, counted)
     text = ((status or ["?"])[0] + " " + dashboard.message.text()).strip()
     return results, text + (f"; NOTE: {problem[0]}" if problem[0] else "")
 
@@ -356,25 +377,34 @@ def _report(
     variant: str, slug: str, title: str, run: PageRun, size: int, probe: bool, ratio_target: str
 ) -> list[Measure]:
     """Print one page's line; its measures."""
-    ratio = statistics.median(p / r for p, r in run.pairs) if run.pairs else None
+    found = paired_ratio(run.pairs)
+    ratio = found[0] if found else None
     measures = [measure(f"{variant}.{slug}.ratio", ratio, "ratio", ratio_target)]
     text = f"  {title:<14}"
-    if run.pairs:
+    if found:
+        low, high = found[1], found[2]
         plain_best, run_best = min(p for p, _ in run.pairs), min(r for _, r in run.pairs)
         verdict = "ok" if measures[0].met else f"MISSED ({ratio_target})"
         text += (
-            f"median ratio {ratio:.3f} [{verdict}] over {len(run.pairs)} pairs, fastest "
-            f"{plain_best / run_best:.3f} ({size / plain_best:,.0f} vs {size / run_best:,.0f} "
-            "img/s)"
+            f"ratio {ratio:.3f} [{verdict}] (90 % interval {low:.3f}–{high:.3f}) over "
+            f"{len(run.pairs)} pairs, fastest {plain_best / run_best:.3f} "
+            f"({size / plain_best:,.0f} vs {size / run_best:,.0f} img/s)"
         )
     else:
         text += "no pair of epochs"
+    share = run.window_cpu / run.window_wall if run.window_wall > 0 else None
+    measures.append(measure(f"{variant}.{slug}.window_cpu", share, "fraction"))
+    if share is not None:
+        text += f"; window CPU {share:.1%} of a core"
     if probe:
         worst = max(run.gaps) * 1000 if run.gaps else None
         measures.append(measure(f"{variant}.{slug}.max_gap_ms", worst, "ms", GAP_TARGET))
         if worst is not None:
             verdict = "ok" if measures[-1].met else f"MISSED ({GAP_TARGET} ms)"
-            text += f"; longest gap {worst:.1f} ms [{verdict}] over {len(run.gaps)} ticks"
+            text += (
+                f"; longest gap {worst:.1f} ms [{verdict}] over {len(run.gaps)} ticks (in the "
+                f"block's epoch {run.longest_gap_epoch})"
+            )
     text += f"; longest draw {run.longest_draw * 1000:.1f} ms"
     print(text + (f"; NOTE: {run.problem}" if run.problem else ""), flush=True)
     return measures
@@ -409,7 +439,7 @@ def run_pages(
         print(
             f"  LeNet-5 on Digits 1×32×32, batch {BATCH}, {torch.get_num_threads()} threads, "
             f"one run of {plan.epochs} epochs, {per_page} with each page in front{load}; "
-            "per page, the median ratio of paired epochs (run vs plain loop)",
+            "per page, the ratio of paired epochs (plain loop / run, Hodges–Lehmann)",
             flush=True,
         )
         runs: dict[str, PageRun] = {}

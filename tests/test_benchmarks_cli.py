@@ -130,6 +130,11 @@ def test_dashboard_benchmarks_report_every_page() -> None:
     expected = {f"dashboard.{page}.ratio": "ratio" for page in PAGES}
     expected |= {f"dashboard.{page}.max_gap_ms": "ms" for page in PAGES}
     expected |= {f"dashboard_loaded.{page}.ratio": "ratio" for page in PAGES}
+    expected |= {
+        f"{variant}.{page}.window_cpu": "fraction"
+        for page in PAGES
+        for variant in ("dashboard", "dashboard_loaded")
+    }
     assert units == expected
     targets = {r["name"]: r["target"] for r in report["results"]}
     assert {targets[f"dashboard.{page}.ratio"] for page in PAGES} == {">= 0.95"}

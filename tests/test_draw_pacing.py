@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import training_events as te
@@ -115,7 +116,7 @@ def test_the_pacers_follow_the_runs_training_time_not_the_wall_clock(qtbot) -> N
     dashboard.resize(996, 560)
     dashboard.show()
     dashboard.begin("run")
-    dashboard.curve_pacer = DrawPacer(CURVE_INTERVAL, 1.0, clock=dashboard._run_clock)
+    dashboard.curve_pacer = DrawPacer(CURVE_INTERVAL, 1.0, clock=dashboard.run_clock)
     dashboard.apply([te.run_started(epochs=50), replace(te.step(5), elapsed=1.0)])  # drawn
     qtbot.wait(300)  # more than CURVE_INTERVAL of wall time, no training time
     dashboard.apply([replace(te.step(10), elapsed=1.05)])
@@ -161,3 +162,45 @@ def test_snapshots_are_due_by_training_time_so_a_pause_earns_none() -> None:
     (trained_1, wall_1), (trained_2, wall_2) = taken[:2]
     assert trained_2 - trained_1 >= MIN_INTERVAL - 0.01  # it waited for training time
     assert wall_2 - wall_1 >= paused_for + MIN_INTERVAL - 0.05  # the pause was not counted
+
+
+def test_the_runs_page_follows_a_fast_run_at_its_pace_and_shows_the_last_epoch_on_pause(
+    qtbot, tmp_path
+) -> None:
+    """Epochs a tenth of a second apart: the followed run is read once a second of training,
+    not at every epoch end; a pause shows the epoch the pacing held back."""
+    from tiny_graphs import digits_cnn
+
+    from designer.training.runs_page import FOLLOW_BUDGET, FOLLOW_INTERVAL, RunsPage
+    from engine.training.trainer import train
+
+    settings = {"data": {"dataset": "digits", "limit": 64}, "epochs": 6, "batch_size": 16}
+    events = list(train(digits_cnn(4), settings, run_root=tmp_path / "runs", snapshots=False))
+    run_dir = Path(events[-1].run_dir)
+    metrics = run_dir / "metrics.jsonl"
+    lines = metrics.read_text().splitlines(keepends=True)
+    clocks = Clocks()
+    page = RunsPage(clock=lambda: clocks.wall)
+    assert page.follow_pacer.interval == FOLLOW_INTERVAL
+    page.follow_pacer = clocks.pacer(FOLLOW_INTERVAL, FOLLOW_BUDGET)  # CPU time by hand too
+    qtbot.addWidget(page)
+    page.show()
+    metrics.write_text(lines[0])
+    page.follow(run_dir, tmp_path / "runs")  # the run's first epoch: listed at once
+    clocks.cpu += 0.005  # the listing took 5 ms: 0.25 s of budget, less than the interval
+    assert page.cell(0, "epochs") == "1"
+    reads = page.follow_reads
+    for epoch in range(2, 6):  # four more epochs, 0.1 s of training each
+        clocks.wall += 0.1
+        metrics.write_text("".join(lines[:epoch]))
+        page.follow(run_dir)
+    assert page.follow_reads == reads  # 0.4 s < the interval: nothing read again
+    assert page.cell(0, "epochs") == "1"
+    page.flush_follow()  # the run paused: its latest epoch shows
+    assert page.follow_reads == reads + 1 and page.cell(0, "epochs") == "5"
+    page.flush_follow()  # nothing new: no read
+    assert page.follow_reads == reads + 1
+    clocks.wall += FOLLOW_INTERVAL
+    metrics.write_text("".join(lines[:6]))
+    page.follow(run_dir)  # a second of training later: read at the epoch's end
+    assert page.follow_reads == reads + 2 and page.cell(0, "epochs") == "6"

@@ -200,6 +200,7 @@ def test_runs_and_predict_follow_a_run_between_its_epochs(qtbot, window) -> None
     run_dir = Path(dashboard.started.run_dir)
     window.switch_view("runs")
     qtbot.waitUntil(runs.isVisible, timeout=5_000)
+    qtbot.waitUntil(lambda: runs.row_count() == 1, timeout=5_000)  # read once it is drawn
     texts = [(runs.cell(i, "status"), runs.cell(i, "epochs")) for i in range(runs.row_count())]
     assert texts == [("running", "1")], texts
     acc_curve, _loss_curve = runs.curves[str(run_dir)]

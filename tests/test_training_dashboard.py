@@ -173,7 +173,7 @@ def test_curves_redraw_at_most_five_times_a_second_but_at_once_on_pause(dashboar
     from designer.training.dashboard import CURVE_INTERVAL
     from designer.training.pacing import DrawPacer
 
-    dashboard.curve_pacer = DrawPacer(CURVE_INTERVAL, 1.0, clock=dashboard._run_clock)
+    dashboard.curve_pacer = DrawPacer(CURVE_INTERVAL, 1.0, clock=dashboard.run_clock)
     dashboard.apply([te.step(5), te.step(10)])  # drawn (at 0.1 s of training)
     dashboard.apply([te.step(15), te.step(20), te.epoch_end(1, 20)])  # at 0.2 s: waits
     assert list(dashboard.curves.raw.getData()[0]) == list(range(1, 11))

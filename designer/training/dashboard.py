@@ -145,6 +145,7 @@ class TrainingDashboard(QWidget):
 
     view_changed = Signal(dict)  # what snapshots should show: for TrainingHandle.set_view
     epoch_ended = Signal(object)  # an EpochEnd of the run shown (its checkpoint is written)
+    paused = Signal()  # the run shown paused (after the events of its tick are drawn)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -225,12 +226,12 @@ class TrainingDashboard(QWidget):
         self.last_event_time = 0.0
         self.draw_seconds = 0.0  # time spent in the latest apply()
         self._drawn: dict[str, int] = {}  # series name -> size when last drawn
-        # paced on the run's own clock (training seconds, pauses left out; see _run_clock)
+        # paced on the run's own clock (training seconds, pauses left out; see run_clock)
         self._trained = 0.0  # the run's training seconds at its latest Step
-        self.curve_pacer = DrawPacer(CURVE_INTERVAL, DRAW_BUDGET, clock=self._run_clock)
+        self.curve_pacer = DrawPacer(CURVE_INTERVAL, DRAW_BUDGET, clock=self.run_clock)
         self._undrawn = False  # data arrived that the header and curves do not show yet
         self._curves_stale = False  # the curves page was not in front when data arrived
-        self.page_pacer = DrawPacer(PAGE_INTERVAL, DRAW_BUDGET, clock=self._run_clock)
+        self.page_pacer = DrawPacer(PAGE_INTERVAL, DRAW_BUDGET, clock=self.run_clock)
         self._progress_text = ""
         # snapshot and evaluation pages are drawn only while shown: the latest data waits here
         self._snapshots: dict[str, Snapshot] = {}  # part -> the newest snapshot that has it
@@ -247,11 +248,11 @@ class TrainingDashboard(QWidget):
     def page_interval(self, seconds: float) -> None:
         """0 draws every new snapshot or evaluation (no rate and no CPU budget)."""
         if seconds > 0:
-            self.page_pacer = DrawPacer(seconds, DRAW_BUDGET, clock=self._run_clock)
+            self.page_pacer = DrawPacer(seconds, DRAW_BUDGET, clock=self.run_clock)
         else:  # on the wall clock with the whole budget: a draw never costs more than it lasts
             self.page_pacer = DrawPacer(0.0, 1.0)
 
-    def _run_clock(self) -> float:
+    def run_clock(self) -> float:
         """The run's training seconds so far (its latest Step's ``elapsed``): the pacers'
         clock. The window draws at most so often, and spends at most ``DRAW_BUDGET`` of this
         time drawing, whatever else the wall clock counts (a pause, a slow validation, another
@@ -322,6 +323,7 @@ class TrainingDashboard(QWidget):
         steps: list[Step] = []
         snapshot: Snapshot | None = None
         epoch_end: EpochEnd | None = None
+        paused = False
         for event in events:
             if isinstance(event, Step):
                 steps.append(event)
@@ -333,6 +335,7 @@ class TrainingDashboard(QWidget):
             elif isinstance(event, RunStarted):
                 self._configure(event)
             elif isinstance(event, Paused):
+                paused = True
                 self.state = "paused"
                 self.eta.setText(f"paused at step {event.step}")
             elif isinstance(event, Resumed):
@@ -369,6 +372,8 @@ class TrainingDashboard(QWidget):
         self.draw_seconds = time.perf_counter() - start
         if epoch_end is not None:
             self.epoch_ended.emit(epoch_end)
+        if paused and self.state == "paused":
+            self.paused.emit()
 
     def showEvent(self, event: QShowEvent) -> None:
         """Draw what arrived while the dashboard was hidden."""

@@ -52,8 +52,9 @@ class DashboardHost(QWidget):
             self.dashboard = TrainingDashboard(self)
             self.dashboard.view_changed.connect(self.controller.set_view)
             self.dashboard.epoch_ended.connect(self._epoch_ended)
+            self.dashboard.paused.connect(self._run_paused)
             self.predict = PredictPage(self.dashboard)
-            self.runs = RunsPage(self.dashboard)
+            self.runs = RunsPage(self.dashboard, clock=self.dashboard.run_clock)
             self.dashboard.pages.addTab(self.predict, "Predict")
             runs_view = getattr(
                 getattr(self.controller.window, "workspace", None), "runs_view", None
@@ -82,6 +83,11 @@ class DashboardHost(QWidget):
             self.predict.follow(run_dir, end.epoch)
         except Exception as error:
             self.predict.info.setText(f"Cannot predict with the running run: {error}")
+
+    def _run_paused(self) -> None:
+        """The run paused: the Runs page shows its latest epoch, even one its pacing held."""
+        if self.runs is not None:
+            self.runs.flush_follow()
 
     def run_ended(self, run_dir: str | None, root: Path) -> None:
         """A run finished or failed: offer its checkpoint for prediction (or the latest run's

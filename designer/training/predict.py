@@ -141,11 +141,13 @@ class PredictPage(QWidget):
         if not _has_checkpoint(run_dir):
             return
         self.run_dir = str(run_dir)
-        self.info.setText(
-            f"Run {Path(run_dir).name} is training (epoch {epoch} done): drop an image file "
-            "here or pick a validation sample; its best checkpoint so far answers, and the "
-            "result names its epoch."
+        text = (
+            f"Run {Path(run_dir).name} is training: drop an image file here or pick a "
+            "validation sample; its best checkpoint so far answers (the newest when you ask), "
+            "and the result names its epoch."
         )
+        if self.info.text() != text:  # once a run: a new text lays the page out again
+            self.info.setText(text)
         self._enable()
 
     def choose_run(self, run_dir: str | None, root: Path | None) -> None:
