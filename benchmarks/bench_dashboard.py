@@ -27,7 +27,10 @@ estimate of the pairs' ratios, with a 90 % bootstrap interval beside it
 is split by a pause (each half would start cold), and each side starts 25 ms after the other
 stopped, once the other's OpenMP threads have stopped spinning (about 10 ms). The window draws
 each epoch's end after the resume, while the next epoch trains, as in a run that is never
-paused. docs/benchmarks.md tells what each of these choices changed.
+paused, and never sees the pauses: they are taken out of the events the window polls, so
+neither the controller (its status line, its Pause and Resume actions) nor the dashboard
+reacts to them (a "Paused" and a "Resumed" message an epoch cost the window about as much CPU
+as the page in front did). docs/benchmarks.md tells what each of these choices changed.
 
 The two measurements take turns, so that neither instrument weighs on the other: the 5 ms
 ticker that finds the event loop's gaps runs in the run's first epoch (with the first event)
@@ -288,7 +291,10 @@ def run_pages_once(
         ticker.start()
     original = dashboard.apply
 
-    def interleaving(events: list) -> None:
+    def interleaving(events: list) -> list:
+        """The events the window polled, the benchmark's pauses taken out (a plain epoch
+        runs in each, and the page may change after it): the controller, the dashboard and
+        the window see a run that is never interrupted."""
         started = time.perf_counter()
         if plan.probed(1) and any(event.kind == "run_started" for event in events):
             # from the first event on (the child has loaded torch), the draw of this one included:
@@ -296,7 +302,6 @@ def run_pages_once(
             measuring[0] = True
         run_epochs.extend(event.seconds for event in events if event.kind == "epoch_end")
         following = len(run_epochs) + 1  # the epoch the run trains next
-        switch = False
         if any(event.kind == "paused" for event in events):
             # the run stopped between two epochs, as asked: a plain epoch now
             ended_epoch = len(run_epochs)
@@ -315,19 +320,21 @@ def run_pages_once(
                 controller.handle.pause_after_epoch()
             controller.handle.resume()
             resumed[:] = [time.perf_counter(), time.process_time()]
-            switch = plan.starts_block(following) and plan.page(following) != shown[0]
             if plan.probed(following):
                 ticker.start()
                 measuring[0] = True
                 last[0] = time.perf_counter()
-        if switch:  # a click on the next page's tab, while the run trains: its first draw
-            shown[0] = plan.page(following)
-            bring_to_front(window, dashboard, shown[0], titles[shown[0]])
-        # drawn after the resume, while the run trains its next epoch, as a run's epoch end is
-        # drawn while the next epoch trains. Neither the dashboard nor the window sees the
-        # benchmark's own pauses: they draw as in a run that was never interrupted
+            if plan.starts_block(following) and plan.page(following) != shown[0]:
+                # a click on the next page's tab, while the run trains: its first draw
+                shown[0] = plan.page(following)
+                bring_to_front(window, dashboard, shown[0], titles[shown[0]])
+        # the epoch's end is drawn after the resume, while the run trains its next epoch, as
+        # in a run that is never paused
+        return [event for event in events if event.kind not in ("paused", "resumed")]
+
+    def timed(events: list) -> None:
         draw_started = time.perf_counter()
-        original([e for e in events if e.kind not in ("paused", "resumed")])
+        original(events)
         spent = time.perf_counter() - draw_started
         results[shown[0]].longest_draw = max(results[shown[0]].longest_draw, spent)
 
@@ -345,7 +352,7 @@ def run_pages_once(
         problem[0] = f"stopped after {limit:.0f} s"
         controller.stop()
 
-    dashboard.apply = interleaving
+    dashboard.apply = timed
     controller.run_ended.connect(ended)
     watchdog = QTimer()
     watchdog.setSingleShot(True)
@@ -355,6 +362,12 @@ def run_pages_once(
     backstop.timeout.connect(loop.quit)
     try:
         if controller.train() and controller.is_running():
+            poll_events = controller.handle.poll_events
+
+            def polled(*args: Any, **kwargs: Any) -> list:
+                return interleaving(poll_events(*args, **kwargs))
+
+            controller.handle.poll_events = polled  # before the window's first poll
             bring_to_front(window, dashboard, shown[0], titles[shown[0]])
             controller.handle.pause_after_epoch()  # after the first epoch
             watchdog.start(int(limit * 1000))

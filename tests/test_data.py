@@ -8,6 +8,7 @@ import torch
 
 from engine import Graph, apply_fix, infer
 from engine.data import DataSettings, check_input_shape, load_digits, load_source, make_shapes
+from engine.data.augment import Augmenter
 from engine.data.pipeline import (
     BatchLoader,
     Split,
@@ -129,3 +130,31 @@ def test_augmentation_crops_and_flips_real_pixels() -> None:
 def test_unknown_dataset_message() -> None:
     with pytest.raises(ValueError, match="unknown data set 'mnits'"):
         load_source(DataSettings(dataset="mnits"))
+
+
+@pytest.mark.parametrize(
+    "augment",
+    [Augmenter(), Augmenter(crop_padding=2, flip=True), Augmenter(rotation=10, crop_scale=0.8)],
+)
+def test_a_small_split_normalised_once_gives_the_same_batches_as_per_batch(
+    augment: Augmenter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = load_source(DataSettings(dataset="digits"))
+    train, _ = make_splits(data, 0.2, 0, None, None, torch.device("cpu"))
+    mean, std = channel_stats(train.images, "dataset")
+    cached = BatchLoader(train, 64, mean, std, seed=3, augment=augment)
+    assert cached.normalized is not None  # Digits: 6 MB as floats
+    monkeypatch.setattr("engine.data.pipeline.NORMALIZED_CACHE_BYTES", 0)
+    per_batch = BatchLoader(train, 64, mean, std, seed=3, augment=augment)
+    assert per_batch.normalized is None
+    for epoch in (0, 1):
+        cached.set_epoch(epoch)
+        per_batch.set_epoch(epoch)
+        for (x, y), (x2, y2) in zip(cached, per_batch, strict=True):
+            assert torch.equal(x, x2) and torch.equal(y, y2)  # bit for bit
+
+
+def test_colour_jitter_normalises_per_batch_after_the_jitter() -> None:
+    split = Split(torch.zeros(10, 3, 2, 2, dtype=torch.uint8), torch.arange(10))
+    loader = BatchLoader(split, 3, torch.zeros(3), torch.ones(3), augment=Augmenter(hue=0.1))
+    assert loader.normalized is None
