@@ -198,9 +198,11 @@ def test_runs_and_predict_follow_a_run_between_its_epochs(qtbot, window) -> None
     runs, predict = controller.host.runs, controller.host.predict
     _pause_after_next_epoch(qtbot, controller, dashboard, 1)
     run_dir = Path(dashboard.started.run_dir)
+    # listed once while hidden (its first epoch), so that showing the page is a small update
+    qtbot.waitUntil(lambda: runs.row_count() == 1, timeout=5_000)
+    assert not runs.isVisible() and runs.cell(0, "epochs") == "1"
     window.switch_view("runs")
     qtbot.waitUntil(runs.isVisible, timeout=5_000)
-    qtbot.waitUntil(lambda: runs.row_count() == 1, timeout=5_000)  # read once it is drawn
     texts = [(runs.cell(i, "status"), runs.cell(i, "epochs")) for i in range(runs.row_count())]
     assert texts == [("running", "1")], texts
     acc_curve, _loss_curve = runs.curves[str(run_dir)]

@@ -11,8 +11,9 @@ each marked with its folder, so that Save As never hides a run the page showed.
 
 A run that is training is followed (``follow``, at each of its epoch ends): its row and its
 curves are read again from its own folder only, and only while the page is shown (else once
-when it is shown); the first time, the whole folder is listed once, with the run selected.
-Like the dashboard's pages, the reads are paced on the run's clock (``follow_pacer``: once a
+when it is shown); the first time, the whole folder is listed once, with the run selected,
+shown or not (so that showing the page later updates a row and a curve, not a whole listing).
+Each read waits for the next turn of the event loop, and like the dashboard's pages, the reads are paced on the run's clock (``follow_pacer``: once a
 second of training at most, and within 2 % of the UI thread's time): with epochs of a tenth of
 a second, reading and redrawing at every epoch took 8 % of a core from the run. An epoch that
 ends too soon waits for the next one, or for ``flush_follow`` (the run paused or ended)."""
@@ -66,6 +67,12 @@ class RunsPage(QWidget):
         self.earlier_runs: list[RunInfo] = []
         self.following: str | None = None  # the run folder of a run that is training
         self._follow_pending = False  # its epoch ended while the page was hidden
+        # a read of it waits for the next turn of the event loop: a timer, not a posted call
+        # (posted calls run in one batch with the paint that shows the page, as one long wait)
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(0)
+        self._flush_timer.timeout.connect(self._flush_due)
         self.follow_reads = 0  # how often a followed run was read again (for tests)
         self.records: dict[str, list[dict[str, Any]]] = {}  # metrics of the selected runs
         self.trash = RunTrash()
@@ -290,7 +297,28 @@ class RunsPage(QWidget):
         self._follow_pending = True
         if self.isVisible() and self.follow_pacer.due():
             self.follow_pacer.drawing()
+            self._flush_soon()
+        elif not self._listed():  # listed once even while hidden: showing it later is cheap
+            self._flush_soon()
+
+    def _listed(self) -> bool:
+        """Whether the followed run has its row (and the page its folder's listing)."""
+        path = self.following
+        return (
+            any(str(run.path) == path for run in self.runs) and self.model.row_of(path) is not None
+        )
+
+    def _flush_due(self) -> None:
+        """The flush timer: show the followed run when the page is shown, or list it when it
+        is not listed yet."""
+        if self._follow_pending and (self.isVisible() or not self._listed()):
             self._show_followed()
+
+    def _flush_soon(self) -> None:
+        """Read the followed run at the next turn of the event loop (not in the middle of the
+        dashboard's draw of the epoch's end, nor of the switch that shows this page)."""
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
 
     def flush_follow(self) -> None:
         """The followed run paused or ended: show what its last epoch wrote, if not shown yet
@@ -304,10 +332,11 @@ class RunsPage(QWidget):
         not one long one."""
         super().showEvent(event)
         if self._follow_pending:
-            QTimer.singleShot(0, self, self.flush_follow)
+            self._flush_soon()
 
     def _show_followed(self) -> None:
-        """Read the followed run's folder again and update its row and curve only."""
+        """Read the followed run's folder again and update its row and curve only (a run not
+        listed yet: the whole folder, the run selected, and still pending while hidden)."""
         self._follow_pending = False
         path = self.following
         if path is None or self.root is None:
@@ -316,11 +345,11 @@ class RunsPage(QWidget):
         index = next((i for i, r in enumerate(self.runs) if str(r.path) == path), None)
         row_index = self.model.row_of(path)
         if index is None or row_index is None:  # a new run: list the folder once, selected
-            selected = self.selected_paths()
-            self.set_root(self.root)
-            if path not in selected:
-                self.select_paths([*self.selected_paths(), path])
+            self.set_root(self.root)  # keeps the selection, else selects the newest run
+            if path not in (selected := self.selected_paths()):
+                self.select_paths([*selected, path])
             return
+
         # its metrics.jsonl only (settings.json, with the whole design, was read when listed)
         records, problems = check_metrics(path)
         accuracies = [
