@@ -205,6 +205,7 @@ def test_runs_and_predict_follow_a_run_between_its_epochs(qtbot, window) -> None
     qtbot.waitUntil(runs.isVisible, timeout=5_000)
     texts = [(runs.cell(i, "status"), runs.cell(i, "epochs")) for i in range(runs.row_count())]
     assert texts == [("running", "1")], texts
+    qtbot.waitUntil(lambda: str(run_dir) in runs.curves, timeout=5_000)  # the next turn
     acc_curve, _loss_curve = runs.curves[str(run_dir)]
     assert len(acc_curve.getData()[0]) == 1
     first = _predict(qtbot, predict)

@@ -73,6 +73,10 @@ class RunsPage(QWidget):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(0)
         self._flush_timer.timeout.connect(self._flush_due)
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(0)
+        self._redraw_timer.timeout.connect(self.redraw)
         self.follow_reads = 0  # how often a followed run was read again (for tests)
         self.records: dict[str, list[dict[str, Any]]] = {}  # metrics of the selected runs
         self.trash = RunTrash()
@@ -178,10 +182,13 @@ class RunsPage(QWidget):
         return bar
 
     # ----- listing -------------------------------------------------------------------------
-    def set_root(self, root: Path, earlier: list[Path] | None = None) -> None:
+    def set_root(
+        self, root: Path, earlier: list[Path] | None = None, draw_now: bool = True
+    ) -> None:
         """List the runs under ``root`` (the newest selected), then those under the ``earlier``
         folders (None: the ones given last time); a damaged run is marked, with what is wrong
-        in its tooltip."""
+        in its tooltip. ``draw_now=False``: the selected runs' curves and diffs are drawn at
+        the next turn of the event loop (two short waits instead of one long one)."""
         self.root = Path(root)
         if earlier is not None:
             self.earlier = [Path(e) for e in earlier if Path(e) != self.root]
@@ -215,7 +222,7 @@ class RunsPage(QWidget):
         if not selected and rows:
             newest = self.runs[-1] if self.runs else self.earlier_runs[-1]
             selected = [str(newest.path)]
-        self.select_paths(selected)
+        self.select_paths(selected, draw_now)
 
     def _folder_text(self) -> str:
         assert self.root is not None
@@ -253,8 +260,9 @@ class RunsPage(QWidget):
         rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
         return [str(self.proxy.index(r, 0).data(PATH_ROLE)) for r in rows]
 
-    def select_paths(self, paths: list[str]) -> None:
-        """Select exactly the runs in ``paths`` (and redraw once)."""
+    def select_paths(self, paths: list[str], draw_now: bool = True) -> None:
+        """Select exactly the runs in ``paths`` (and redraw once: at the next turn of the
+        event loop with ``draw_now=False``)."""
         model = self.table.selectionModel()
         selection = QItemSelection()
         wanted = set(paths)
@@ -264,7 +272,10 @@ class RunsPage(QWidget):
         with QSignalBlocker(model):
             model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.table.viewport().update()
-        self.redraw()
+        if draw_now:
+            self.redraw()
+        else:
+            self._redraw_timer.start()
 
     def select_run(self, path: str | Path) -> bool:
         """Select the run in ``path`` alone and scroll to it (listing the folders again when
@@ -345,9 +356,10 @@ class RunsPage(QWidget):
         index = next((i for i, r in enumerate(self.runs) if str(r.path) == path), None)
         row_index = self.model.row_of(path)
         if index is None or row_index is None:  # a new run: list the folder once, selected
-            self.set_root(self.root)  # keeps the selection, else selects the newest run
+            # keeps the selection, else selects the newest run; drawn at the next turn
+            self.set_root(self.root, draw_now=False)
             if path not in (selected := self.selected_paths()):
-                self.select_paths([*selected, path])
+                self.select_paths([*selected, path], draw_now=False)
             return
 
         # its metrics.jsonl only (settings.json, with the whole design, was read when listed)
@@ -390,6 +402,8 @@ class RunsPage(QWidget):
         """Show the selected runs' curves (one persistent pair of curves per run), settings
         diff and design diff; ``only``: read again the curves of that run alone (from
         ``records`` when given)."""
+        if only is None and not diffs_only:
+            self._redraw_timer.stop()  # a full redraw waiting: this one is it
         paths = self.selected_paths()
         rows = [row for row in (self._row(p) for p in paths) if row is not None]
         self.records = {p: r for p, r in self.records.items() if p in paths}
