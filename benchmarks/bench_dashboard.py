@@ -300,15 +300,15 @@ def run_pages_once(
             # from the first event on (the child has loaded torch), the draw of this one included:
             # the gap runs from the tick before it
             measuring[0] = True
-        run_epochs.extend(event.seconds for event in events if event.kind == "epoch_end")
+        ended = [event.seconds for event in events if event.kind == "epoch_end"]
+        run_epochs.extend(ended)
+        if ended and plan.counted(len(run_epochs)):  # the window's CPU while the run trained it
+            spent = results[plan.page(len(run_epochs))]
+            spent.window_cpu += time.process_time() - resumed[1]
+            spent.window_wall += started - resumed[0]
         following = len(run_epochs) + 1  # the epoch the run trains next
         if any(event.kind == "paused" for event in events):
             # the run stopped between two epochs, as asked: a plain epoch now
-            ended_epoch = len(run_epochs)
-            if plan.counted(ended_epoch):  # the window's CPU while the run trained it
-                spent = results[plan.page(ended_epoch)]
-                spent.window_cpu += time.process_time() - resumed[1]
-                spent.window_wall += started - resumed[0]
             if measuring[0]:
                 note_gap(started - last[0])  # the wait for this tick
             measuring[0] = False

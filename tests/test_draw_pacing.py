@@ -187,13 +187,15 @@ def test_the_runs_page_follows_a_fast_run_at_its_pace_and_shows_the_last_epoch_o
     page.show()
     metrics.write_text(lines[0])
     page.follow(run_dir, tmp_path / "runs")  # the run's first epoch: listed at once
+    assert page.row_count() == 0  # at the next turn of the event loop
+    qtbot.waitUntil(lambda: page.cell(0, "epochs") == "1", timeout=5_000)
     clocks.cpu += 0.005  # the listing took 5 ms: 0.25 s of budget, less than the interval
-    assert page.cell(0, "epochs") == "1"
     reads = page.follow_reads
     for epoch in range(2, 6):  # four more epochs, 0.1 s of training each
         clocks.wall += 0.1
         metrics.write_text("".join(lines[:epoch]))
         page.follow(run_dir)
+        qtbot.wait(20)  # a read would come at the next turn of the event loop
     assert page.follow_reads == reads  # 0.4 s < the interval: nothing read again
     assert page.cell(0, "epochs") == "1"
     page.flush_follow()  # the run paused: its latest epoch shows
@@ -202,5 +204,6 @@ def test_the_runs_page_follows_a_fast_run_at_its_pace_and_shows_the_last_epoch_o
     assert page.follow_reads == reads + 1
     clocks.wall += FOLLOW_INTERVAL
     metrics.write_text("".join(lines[:6]))
-    page.follow(run_dir)  # a second of training later: read at the epoch's end
-    assert page.follow_reads == reads + 2 and page.cell(0, "epochs") == "6"
+    page.follow(run_dir)  # a second of training later: read after the epoch's end
+    qtbot.waitUntil(lambda: page.follow_reads == reads + 2, timeout=5_000)
+    assert page.cell(0, "epochs") == "6"
