@@ -270,7 +270,12 @@ def run(args: argparse.Namespace) -> int:
         return 1  # as the run would have failed
     from engine.training import run_record, runs
     from engine.training.control import TrainingControl
-    from engine.training.distributed import from_environment, launched_by_torchrun, shutdown
+    from engine.training.distributed import (
+        from_environment,
+        launched_by_torchrun,
+        leave_process,
+        shutdown,
+    )
     from engine.training.trainer import Trainer
 
     root = Path(args.out) if args.out else runs.default_run_root(args.file, args.preset)
@@ -322,6 +327,8 @@ def run(args: argparse.Namespace) -> int:
         ending.restore()
         if ctx is not None:
             shutdown()
+    if ctx is not None:
+        leave_process(status)  # never returns: see its docstring
     return status
 
 

@@ -117,6 +117,18 @@ def shutdown() -> None:
         dist.destroy_process_group()
 
 
+def leave_process(status: int) -> None:
+    """End a torchrun process that has left its group (``shutdown``) with ``status``, without
+    the interpreter's teardown: a model wrapped for distributed training still holds the gloo
+    group then, and destroying it among the static destructors aborted the process now and then
+    ("terminate called without an active exception", SIGABRT) after a run that had completed
+    and written everything. Standard output and error are flushed first."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
+
+
 def abort() -> None:
     """Leave the process group at once, without waiting for the peers: their collectives
     then fail instead of waiting for this process (gloo), and ``shutdown`` skips its barrier."""
