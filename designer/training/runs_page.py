@@ -13,10 +13,11 @@ A run that is training is followed (``follow``, at each of its epoch ends): its 
 curves are read again from its own folder only, and only while the page is shown (else once
 when it is shown); the first time, the whole folder is listed once, with the run selected,
 shown or not (so that showing the page later updates a row and a curve, not a whole listing).
-Each read waits for the next turn of the event loop, and like the dashboard's pages, the reads are paced on the run's clock (``follow_pacer``: once a
-second of training at most, and within 2 % of the UI thread's time): with epochs of a tenth of
-a second, reading and redrawing at every epoch took 8 % of a core from the run. An epoch that
-ends too soon waits for the next one, or for ``flush_follow`` (the run paused or ended)."""
+Each read waits for the next turn of the event loop and, like the dashboard's pages, the reads
+are paced on the run's clock (``follow_pacer``: once a second of training at most, and within
+2 % of the UI thread's time): with epochs of a tenth of a second, reading and redrawing at
+every epoch took 8 % of a core from the run. An epoch that ends too soon waits for the next
+one, or for ``flush_follow`` (the run paused or ended)."""
 
 from __future__ import annotations
 
