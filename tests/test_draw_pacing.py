@@ -165,13 +165,15 @@ def test_snapshots_are_due_by_training_time_so_a_pause_earns_none() -> None:
 
 
 def test_the_runs_page_follows_a_fast_run_at_its_pace_and_shows_the_last_epoch_on_pause(
-    qtbot, tmp_path
+    qtbot, tmp_path, monkeypatch
 ) -> None:
     """Epochs a tenth of a second apart: the followed run is read once a second of training,
-    not at every epoch end; a pause shows the epoch the pacing held back."""
+    not at every epoch end; a pause shows the epoch the pacing held back. (The page of a
+    window's Runs view, as a user has it.)"""
+    from designer_helpers import close_clean, training_window
     from tiny_graphs import digits_cnn
 
-    from designer.training.runs_page import FOLLOW_BUDGET, FOLLOW_INTERVAL, RunsPage
+    from designer.training.runs_page import FOLLOW_BUDGET, FOLLOW_INTERVAL
     from engine.training.trainer import train
 
     settings = {"data": {"dataset": "digits", "limit": 64}, "epochs": 6, "batch_size": 16}
@@ -179,15 +181,26 @@ def test_the_runs_page_follows_a_fast_run_at_its_pace_and_shows_the_last_epoch_o
     run_dir = Path(events[-1].run_dir)
     metrics = run_dir / "metrics.jsonl"
     lines = metrics.read_text().splitlines(keepends=True)
+    window = training_window(qtbot, tmp_path, monkeypatch)
+    try:
+        _follow_at_pace(qtbot, window, run_dir, metrics, lines, FOLLOW_INTERVAL, FOLLOW_BUDGET)
+    finally:
+        window.training.shutdown()
+        close_clean(window)
+
+
+def _follow_at_pace(qtbot, window, run_dir, metrics, lines, interval, budget) -> None:
+    metrics.write_text("")
+    window.switch_view("runs")
+    page = window.training.host.runs
+    qtbot.waitUntil(page.isVisible, timeout=5_000)
     clocks = Clocks()
-    page = RunsPage(clock=lambda: clocks.wall)
-    assert page.follow_pacer.interval == FOLLOW_INTERVAL
-    page.follow_pacer = clocks.pacer(FOLLOW_INTERVAL, FOLLOW_BUDGET)  # CPU time by hand too
-    qtbot.addWidget(page)
-    page.show()
+    assert page.follow_pacer.interval == interval
+    page.follow_pacer = clocks.pacer(interval, budget)  # training time and CPU time by hand
+    assert [page.cell(i, "epochs") for i in range(page.row_count())] == ["0"]  # listed, empty
     metrics.write_text(lines[0])
-    page.follow(run_dir, tmp_path / "runs")  # the run's first epoch: listed at once
-    assert page.row_count() == 0  # at the next turn of the event loop
+    page.follow(run_dir, run_dir.parent)  # the run's first epoch: read at once ...
+    assert page.cell(0, "epochs") == "0"  # ... at the next turn of the event loop
     qtbot.waitUntil(lambda: page.cell(0, "epochs") == "1", timeout=5_000)
     clocks.cpu += 0.005  # the listing took 5 ms: 0.25 s of budget, less than the interval
     reads = page.follow_reads
@@ -202,7 +215,7 @@ def test_the_runs_page_follows_a_fast_run_at_its_pace_and_shows_the_last_epoch_o
     assert page.follow_reads == reads + 1 and page.cell(0, "epochs") == "5"
     page.flush_follow()  # nothing new: no read
     assert page.follow_reads == reads + 1
-    clocks.wall += FOLLOW_INTERVAL
+    clocks.wall += interval
     metrics.write_text("".join(lines[:6]))
     page.follow(run_dir)  # a second of training later: read after the epoch's end
     qtbot.waitUntil(lambda: page.follow_reads == reads + 2, timeout=5_000)
