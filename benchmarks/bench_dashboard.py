@@ -23,7 +23,10 @@ within seconds. The run pauses between each two of its epochs
 resumes it. Each run epoch is compared with the plain epochs before and after it (their
 geometric mean: a drift over the three cancels), and a page's verdict is the Hodges–Lehmann
 estimate of the pairs' ratios, with a 90 % bootstrap interval beside it
-(``benchmarks/paired.py``), and the ratio of the fastest epochs. No epoch
+(``benchmarks/paired.py``), and the ratio of the fastest epochs. The plain epoch computes
+with as many threads as the run had at its last epoch's end (the trainer fits its count to the
+cores other programs leave free, ``engine.training.cores``; on a quiet machine both keep
+torch's own count), so that a ratio is the window's cost, never the threads'. No epoch
 is split by a pause (each half would start cold), and each side starts 25 ms after the other
 stopped, once the other's OpenMP threads have stopped spinning (about 10 ms). The window draws
 each epoch's end after the resume, while the next epoch trains, as in a run that is never
@@ -181,6 +184,7 @@ class PageRun:
     gaps: list[float] = field(default_factory=list)  # seconds between ticks, probed epochs
     longest_gap_epoch: int = 0  # in which epoch of the page's block (1: the switch to it)
     longest_draw: float = 0.0
+    threads: set[int] = field(default_factory=set)  # the run's CPU threads in counted epochs
     problem: str = ""  # why the page could not be measured
 
 
@@ -254,6 +258,7 @@ def run_pages_once(
 ) -> tuple[dict[str, PageRun], str]:
     """Train LeNet-5 from ``window``, a plain epoch between each two of its epochs, each of
     ``pages`` in front in turn as ``plan`` says; each page's figures and the run's status."""
+    import torch
     from PySide6.QtCore import QEventLoop, QTimer
 
     controller = window.training
@@ -300,12 +305,15 @@ def run_pages_once(
             # from the first event on (the child has loaded torch), the draw of this one included:
             # the gap runs from the tick before it
             measuring[0] = True
-        ended = [event.seconds for event in events if event.kind == "epoch_end"]
-        run_epochs.extend(ended)
-        if ended and plan.counted(len(run_epochs)):  # the window's CPU while the run trained it
+        ends = [event for event in events if event.kind == "epoch_end"]
+        run_epochs.extend(event.seconds for event in ends)
+        if ends and plan.counted(len(run_epochs)):  # the window's CPU while the run trained it
             spent = results[plan.page(len(run_epochs))]
             spent.window_cpu += time.process_time() - resumed[1]
             spent.window_wall += started - resumed[0]
+            spent.threads.add(ends[-1].threads)
+        if ends and ends[-1].threads:  # the plain loop computes with the threads the run had
+            torch.set_num_threads(ends[-1].threads)
         following = len(run_epochs) + 1  # the epoch the run trains next
         if any(event.kind == "paused" for event in events):
             # the run stopped between two epochs, as asked: a plain epoch now
@@ -360,6 +368,7 @@ def run_pages_once(
     backstop = QTimer()  # the stop was not answered either: give up waiting
     backstop.setSingleShot(True)
     backstop.timeout.connect(loop.quit)
+    threads = torch.get_num_threads()
     try:
         if controller.train() and controller.is_running():
             poll_events = controller.handle.poll_events
@@ -379,6 +388,7 @@ def run_pages_once(
         backstop.stop()
         controller.run_ended.disconnect(ended)
         dashboard.apply = original
+        torch.set_num_threads(threads)
     for slug in plan.pages:
         counted = [e for e in range(2, plan.epochs + 1) if plan.page(e) == slug and plan.counted(e)]
         results[slug].pairs = sandwich_ratios(plain_epochs, run_epochs, counted)
@@ -419,6 +429,8 @@ def _report(
                 f"block's epoch {run.longest_gap_epoch})"
             )
     text += f"; longest draw {run.longest_draw * 1000:.1f} ms"
+    if run.threads:
+        text += f"; threads {'/'.join(str(n) for n in sorted(run.threads))}"
     print(text + (f"; NOTE: {run.problem}" if run.problem else ""), flush=True)
     return measures
 

@@ -86,6 +86,7 @@ class EpochEnd:
     per_class_accuracy: np.ndarray | None
     misclassified: tuple[Misclassified, ...] = ()
     is_best: bool = False
+    threads: int = 0  # torch's CPU threads at the epoch's end (engine.training.cores); 0: unknown
 
 
 @dataclass(frozen=True)

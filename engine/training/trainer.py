@@ -33,6 +33,7 @@ from engine.graph import Graph
 from engine.inference import infer
 from engine.training import distributed, failures, run_record, tensorboard
 from engine.training.control import TrainingControl
+from engine.training.cores import CoreShare
 from engine.training.data_setup import prepare_data, trainable_batches
 from engine.training.distributed import (
     DistContext,
@@ -142,6 +143,7 @@ class Trainer:
         self.together = False  # the run ended at a point every process reached (distributed)
         self.watch: distributed.FailureWatch | None = None  # rank 0, while training
         self.tb: tensorboard.EventWriter | None = None  # TensorBoard events (rank 0)
+        self.cores: CoreShare | None = None  # fits the thread count on the CPU, while training
 
     # ---- set-up -------------------------------------------------------------------------
     def training_seconds(self) -> float:
@@ -344,6 +346,8 @@ class Trainer:
                 failures.after_leaving(self, message, own=not isinstance(error, PeerFailedError))
         finally:
             failures.stop_watch(self)
+            if self.cores is not None:
+                self.cores.close()
             if self.tb is not None:
                 self.tb.close()
             if self.dist.active and not self.together:
@@ -365,6 +369,8 @@ class Trainer:
     def _loop(self, began: float) -> Iterator[Event]:
         status = "completed"
         self.train_time, self.session_start = 0.0, self.step
+        if self.device.type == "cpu" and not self.dist.active:
+            self.cores = CoreShare()
         for epoch in range(self.start_epoch, self.s.epochs):
             self.phase = "train"
             totals = yield from self._epoch(epoch)
@@ -407,6 +413,8 @@ class Trainer:
                 shift = time.perf_counter() - paused
                 mark, start = mark + shift, start + shift
                 self._epoch_began = start
+                if self.cores is not None:
+                    self.cores.restart()
             # under torchrun a stop is agreed at the 10-step reports (every process together)
             if not self.dist.active and self._stop_requested():
                 if window:
@@ -429,6 +437,8 @@ class Trainer:
             loss, hit = self.train_step(x, y, lr, take)
             self.step += 1
             self.in_step = False
+            if self.cores is not None:
+                self.cores.after_step()
             window.append(loss)
             lrs.append(lr)
             sizes.append(len(y))
@@ -546,6 +556,7 @@ class Trainer:
             ev.per_class_accuracy if ev else None,
             ev.misclassified if ev else (),
             is_best,
+            self.cores.threads if self.cores is not None else torch.get_num_threads(),
         )
 
     def _finish(self, status: str, seconds: float) -> Finished:
