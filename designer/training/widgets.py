@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QFontMetrics,
@@ -17,7 +17,7 @@ from PySide6.QtGui import (
     QPalette,
     QPixmap,
 )
-from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from designer.training.images import image_to_display
 
@@ -170,11 +170,18 @@ class ReadableAxis(pg.AxisItem):
     """An axis whose tick labels never touch: fewer automatic ticks (``TICK_DENSITY``), and a
     label that would come closer than ``LABEL_GAP`` to another is left out. pyqtgraph draws
     its major labels however crowded they are (and fixed ticks, such as layer or class names,
-    all of them): on a small chart they ran into each other."""
+    all of them): on a small chart they ran into each other.
+
+    It is cached as a pixmap: pyqtgraph keeps an axis as a QPicture and replays it at every
+    paint, which lays its labels out again (about 1.2 ms an axis with layer names); a page of
+    six axes brought to the front spent more than half of its paint there. pyqtgraph calls
+    ``update()`` whenever the range, ticks, labels or pen change, which renders it again.
+    """
 
     def __init__(self, orientation: str, **kwargs: object) -> None:
         super().__init__(orientation, **kwargs)
         self.setTickDensity(TICK_DENSITY)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def generateDrawSpecs(self, p: QPainter) -> tuple | None:
         specs = super().generateDrawSpecs(p)
@@ -210,8 +217,29 @@ def set_title(plot: pg.PlotItem, title: str) -> None:
         plot.setTitle(title)
 
 
+class SteadyActivation(QObject):
+    """Keeps a chart's scene active once it has been activated.
+
+    Qt tells a scene its window was deactivated when the view is hidden and activated when it
+    is shown, and the scene passes that on to every item, each repainting (for a palette that
+    may differ between active and inactive windows; the charts' does not): a dashboard page
+    brought to the front painted its charts three times instead of once, and the page sent to
+    the back had every item marked for a repaint. The scene stays active, so focus and keys
+    work as before.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.WindowDeactivate:
+            return True
+        if kind == QEvent.Type.WindowActivate:
+            return bool(watched.isActive())  # type: ignore[attr-defined]
+        return False
+
+
 class PlotArea(pg.GraphicsLayoutWidget):
-    """A pyqtgraph layout whose size hint does not follow its own size.
+    """A pyqtgraph layout whose size hint does not follow its own size, and whose scene is not
+    repainted for being hidden and shown (``SteadyActivation``).
 
     A QGraphicsView hints the size of its scene, and pyqtgraph sizes the scene to the view, so
     every layout pass asked for a few pixels more: the bottom dock grew step by step until the
@@ -225,6 +253,8 @@ class PlotArea(pg.GraphicsLayoutWidget):
         # the chart shown alone, and where every chart stood before: (item, row, col, spans)
         self.enlarged: pg.GraphicsWidget | None = None
         self._placements: list[tuple[pg.GraphicsWidget, int, int, int, int]] = []
+        self._activation = SteadyActivation(self)
+        self.scene().installEventFilter(self._activation)
         self.setToolTip("Double-click a chart to enlarge it; double-click again or Esc to go back")
 
     def sizeHint(self) -> QSize:

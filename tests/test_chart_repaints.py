@@ -1,0 +1,115 @@
+"""A dashboard page brought to the front paints its charts once, and its axes are not laid out
+again unless they changed (issue 16: a page's first paint was the UI thread's longest gap during
+a run, 40-65 ms with both cores training)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import training_events as te
+from designer_helpers import close_clean, training_window
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QPicture
+from PySide6.QtWidgets import QApplication
+
+from designer.training.widgets import PlotArea, ReadableAxis
+from engine.training.events import Paused
+
+
+class PaintCounter(QObject):
+    """Counts the paints of one widget."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+        return False
+
+
+def settle(qtbot: Any) -> None:
+    """Let the posted events, layouts and paints run out."""
+    for _ in range(8):
+        QApplication.processEvents()
+    qtbot.wait(20)
+
+
+def click_tab(qtbot: Any, dashboard: Any, title: str) -> None:
+    bar = dashboard.pages.tabBar()
+    index = [dashboard.pages.tabText(i) for i in range(dashboard.pages.count())].index(title)
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert dashboard.pages.currentIndex() == index
+
+
+@pytest.fixture
+def dashboard(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The Train view's dashboard, with ten epochs and a snapshot drawn, as in a run."""
+    window = training_window(qtbot, tmp_path, monkeypatch)
+    window.switch_view("train")
+    board = window.training.host.ensure_dashboard()
+    board.begin("run")
+    board.apply([te.run_started(epochs=60, steps_per_epoch=100)])
+    events: list[Any] = []
+    for n in range(10, 1001, 10):
+        events.append(te.step(n, count=10, total=6000))
+        if n % 100 == 0:
+            events.append(te.epoch_end(n // 100, n))
+    events.append(te.snapshot(7))
+    board.apply(events)
+    for title in ("Gradient flow", "Evaluation", "Predict", "Curves"):  # each shown once
+        click_tab(qtbot, board, title)
+        settle(qtbot)
+    yield board
+    window.training.shutdown()
+    close_clean(window)
+
+
+@pytest.mark.parametrize("title", ["Gradient flow", "Evaluation", "Predict"])
+def test_a_page_brought_to_the_front_paints_its_charts_once(qtbot, dashboard, title) -> None:
+    page = dashboard.pages.widget(
+        [dashboard.pages.tabText(i) for i in range(dashboard.pages.count())].index(title)
+    )
+    area = page.findChild(PlotArea)
+    counter = PaintCounter()
+    area.viewport().installEventFilter(counter)
+    click_tab(qtbot, dashboard, title)
+    settle(qtbot)
+    # before: three (the scene told its window was activated repainted every item, then the
+    # page's layout repainted it again)
+    assert counter.paints == 1
+    assert area.scene().isActive()  # kept active: focus and keys reach the charts
+
+
+def test_an_axis_is_laid_out_again_only_when_it_changed(qtbot, dashboard, monkeypatch) -> None:
+    painted: list[ReadableAxis] = []  # an axis each time it lays its labels out or replays them
+    specs, play = ReadableAxis.generateDrawSpecs, QPicture.play
+
+    def counting_specs(self: ReadableAxis, painter: Any) -> Any:
+        painted.append(self)
+        return specs(self, painter)
+
+    def counting_play(self: QPicture, painter: Any) -> Any:
+        painted.append(self)
+        return play(self, painter)
+
+    monkeypatch.setattr(ReadableAxis, "generateDrawSpecs", counting_specs)
+    monkeypatch.setattr(QPicture, "play", counting_play)
+    click_tab(qtbot, dashboard, "Gradient flow")
+    settle(qtbot)
+    assert painted == []  # unchanged since it was last shown: its cached pixmap
+    click_tab(qtbot, dashboard, "Curves")
+    settle(qtbot)
+    # the loss jumps far above anything drawn, the run pausing (drawn at once, whatever the
+    # pace): the loss chart's left axis must show the new range, not its cached picture
+    left = dashboard.curves.loss_plot.getAxis("left")
+    before = list(left.range)
+    jump = replace(te.step(1010, count=10, total=6000), losses=(40.0,) * 10)
+    dashboard.apply([jump, Paused(1010)])
+    settle(qtbot)
+    assert left.range[1] > before[1] + 10
+    assert left in painted, "the loss axis kept its cached picture after its range changed"
