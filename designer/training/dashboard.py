@@ -48,6 +48,7 @@ from designer.training.widgets import (
     legend_above,
     readable_plot,
     readable_progress_text,
+    settle_charts,
     steady_left_axis,
 )
 from designer.workspace.elided import ElidedLabel
@@ -200,6 +201,7 @@ class TrainingDashboard(QWidget):
             page.view_changed.connect(self.view_changed)
         self.pages.currentChanged.connect(self._draw_current_page)
         self.pages.currentChanged.connect(self._tell_snapshot_demand)
+        self.pages.currentChanged.connect(lambda _index: settle_charts(self.pages.currentWidget()))
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
         header.addWidget(self.speed_label)

@@ -56,17 +56,26 @@ class DashboardHost(QWidget):
             self.predict = PredictPage(self.dashboard)
             self.runs = RunsPage(self.dashboard, clock=self.dashboard.run_clock)
             self.dashboard.pages.addTab(self.predict, "Predict")
-            runs_view = getattr(
-                getattr(self.controller.window, "workspace", None), "runs_view", None
-            )
+            workspace = getattr(self.controller.window, "workspace", None)
+            runs_view = getattr(workspace, "runs_view", None)
             if runs_view is not None:  # the window's Runs view shows the page full size
                 runs_view.adopt(self.runs)
+                workspace.view_changed.connect(self._view_shown)
             else:
                 self.dashboard.pages.addTab(self.runs, "Runs")
             # in the tab before the run folders are read: a damaged one cannot leave it blank
             self._layout.addWidget(self.dashboard)
             self._show_runs(self.controller.last_run_dir, self.controller.default_run_root())
         return self.dashboard
+
+    def _view_shown(self, name: str) -> None:
+        """The window switched views: its charts are laid out before they are painted."""
+        from designer.training.widgets import settle_charts
+
+        if name == "runs":
+            settle_charts(self.runs)
+        elif name == "train" and self.dashboard is not None:
+            settle_charts(self.dashboard.pages.currentWidget())
 
     def _epoch_ended(self, end: Any) -> None:
         """A running run ended an epoch (its checkpoints are written): the Runs page shows its

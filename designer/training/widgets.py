@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QFontMetrics,
@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPalette,
+    QPicture,
     QPixmap,
 )
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QProgressBar, QVBoxLayout, QWidget
@@ -190,6 +191,25 @@ class ReadableAxis(pg.AxisItem):
         axis, ticks, texts = specs
         return axis, ticks, spaced_labels(texts)
 
+    def prepare(self) -> bool:
+        """Lay the labels out now, as pyqtgraph's ``paint`` does when it has no picture;
+        whether it had to. pyqtgraph learns the labels' width only there, and a width that
+        changes lays the plot out again after the paint, which then paints it again."""
+        if self.picture is not None or not self.isVisible():
+            return False
+        picture = QPicture()
+        painter = QPainter(picture)
+        try:
+            if self.style["tickFont"]:
+                painter.setFont(self.style["tickFont"])
+            specs = self.generateDrawSpecs(painter)
+            if specs is not None:
+                self.drawPicture(painter, *specs)
+        finally:
+            painter.end()
+        self.picture = picture
+        return True
+
 
 def readable_plot(area: pg.GraphicsLayoutWidget, title: str, **kwargs: object) -> pg.PlotItem:
     """A plot added to ``area`` with ``ReadableAxis`` axes on its left and bottom."""
@@ -235,6 +255,34 @@ class SteadyActivation(QObject):
         if kind == QEvent.Type.WindowActivate:
             return bool(watched.isActive())  # type: ignore[attr-defined]
         return False
+
+
+SETTLE_ROUNDS = 8  # layout passes before a paint: a window's widgets nest about as deep
+
+
+def settle_charts(root: QWidget | None) -> None:
+    """Finish the layout of the charts in ``root`` before their next paint.
+
+    A page shown for the first time at its size laid itself out over several turns of the
+    event loop (its widgets, then each chart's plots, then its axes once their labels were
+    measured at the first paint), and each turn painted its charts again: three or four
+    paints, 30-60 ms of the UI thread for Gradient flow or Evaluation. Here the pending layout
+    requests are carried out at once, the views take their automatic ranges and the axes lay
+    their labels out, until nothing moves.
+    """
+    if root is None or not root.isVisible():
+        return  # hidden charts are laid out when shown
+    areas = [root] if isinstance(root, PlotArea) else []
+    areas = [area for area in areas + root.findChildren(PlotArea) if area.isVisible()]
+    axes = [
+        item for area in areas for item in area.scene().items() if isinstance(item, ReadableAxis)
+    ]
+    for _ in range(SETTLE_ROUNDS):  # each pass may post requests to the parents of what it set
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        for area in areas:  # the views' automatic ranges, which pyqtgraph sets at the paint
+            area.scene().prepareForPaint()
+        for axis in axes:
+            axis.prepare()
 
 
 class PlotArea(pg.GraphicsLayoutWidget):
