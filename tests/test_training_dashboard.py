@@ -396,3 +396,23 @@ def test_the_dead_relu_plot_says_when_the_network_has_no_relu(dashboard, qtbot) 
     dashboard.begin("relu network")
     dashboard.apply([te.run_started()])
     assert "zero for the whole batch" in title.text
+
+
+def test_the_bar_names_the_last_epoch_when_the_last_steps_come_with_the_end(dashboard) -> None:
+    """Seen under Xvfb: the last epochs' steps arrived in one tick with Finished, and the bar
+    read "epoch 1/2 · 100%" after a completed two-epoch run (a finished run keeps its own time
+    message, and the bar was drawn with that message only while running)."""
+    dashboard.apply([te.step(20, epoch=1)])
+    assert dashboard.progress.format().startswith("epoch 1/2")
+    dashboard.apply([te.step(40, epoch=2), te.epoch_end(2, 40), te.finished()])
+    assert dashboard.progress.format().startswith("epoch 2/2")
+    assert dashboard.progress.value() == 1000
+    assert dashboard.eta.text().startswith("completed after")  # its own message kept
+
+
+def test_a_paused_run_shows_its_last_step_on_the_bar(dashboard) -> None:
+    dashboard.apply([te.step(20, epoch=1)])
+    dashboard.apply([te.step(30, epoch=2), Paused(30)])
+    assert dashboard.progress.format().startswith("epoch 2/2")
+    assert dashboard.progress.value() == 750
+    assert dashboard.eta.text() == "paused at step 30"

@@ -421,6 +421,7 @@ class TrainingDashboard(QWidget):
             self._draw_curves()
         else:
             self._curves_stale = True
+        self._draw_progress()  # the bar shows the last step, whatever the run's state
         if self.state == "running":  # a paused or ended run keeps its own message
             self._draw_header()
         self._undrawn = False
@@ -454,8 +455,8 @@ class TrainingDashboard(QWidget):
             self.speeds.append(event.step, event.images_per_second)
         self.last_step = steps[-1]
 
-    def _draw_header(self) -> None:
-        """Progress, time left and throughput of the latest step (drawn with the curves)."""
+    def _draw_progress(self) -> None:
+        """The progress bar at the latest step: its epoch and share of the run."""
         last = self.last_step
         if last is None:
             return
@@ -471,6 +472,12 @@ class TrainingDashboard(QWidget):
                 self._progress_text = text
                 self.progress.setFormat(text)
             self.progress.setUpdatesEnabled(True)  # schedules the one repaint
+
+    def _draw_header(self) -> None:
+        """Time left and throughput of the latest step (drawn with the curves)."""
+        last = self.last_step
+        if last is None:
+            return
         for label, words in (
             (self.eta, f"{format_seconds(last.elapsed)} elapsed, {format_seconds(last.eta)} left"),
             (self.speed_label, f"{last.images_per_second:,.0f} images/s"),
