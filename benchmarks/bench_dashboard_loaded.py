@@ -7,7 +7,7 @@ epoch as in ``bench_dashboard``: ``dashboard_loaded.<page>.ratio``, target ≥ 0
 
 The event-loop ticker is not run here (no gap is measured under load), so every epoch of a
 page's block but its first counts: 30 epochs a page by default (29 pairs; one run of 211
-epochs, about four minutes on a 2-core machine). Under this load the trainer computes with one
+epochs, about five minutes on a 2-core machine). Under this load the trainer computes with one
 thread, as the cores other programs leave free (``engine.training.cores``), and the plain loop
 of each pair with the same count as the run had at its last epoch's end (printed beside each
 page): the ratio is the window's cost, not the choice of threads. With two threads on both

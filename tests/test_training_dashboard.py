@@ -416,3 +416,16 @@ def test_a_paused_run_shows_its_last_step_on_the_bar(dashboard) -> None:
     assert dashboard.progress.format().startswith("epoch 2/2")
     assert dashboard.progress.value() == 750
     assert dashboard.eta.text() == "paused at step 30"
+
+
+def test_the_speed_says_how_many_cpu_threads_the_epoch_computed_with(dashboard) -> None:
+    """A CPU run lowers its thread count when other programs take cores (engine.training.cores):
+    the throughput's tooltip says so, or a slower epoch would be unexplained."""
+    from dataclasses import replace
+
+    dashboard.apply([te.step(20), replace(te.epoch_end(1, 20), threads=2)])
+    assert dashboard.speed_label.toolTip().startswith("Epoch 1 computed with 2 threads on the CPU")
+    dashboard.apply([te.step(40, epoch=2), replace(te.epoch_end(2, 40), threads=1)])
+    assert "Epoch 2 computed with 1 thread on the CPU" in dashboard.speed_label.toolTip()
+    dashboard.begin("another run")
+    assert dashboard.speed_label.toolTip() == ""

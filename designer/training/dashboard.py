@@ -294,6 +294,7 @@ class TrainingDashboard(QWidget):
         self.progress.setFormat("%p%")
         self.eta.setText("starting…")
         self.speed_label.setText("")
+        self.speed_label.setToolTip("")
         self.message.hide()
         self.details.hide()
         self._draw_curves()
@@ -486,6 +487,14 @@ class TrainingDashboard(QWidget):
                 label.setText(words)
 
     def _add_epoch(self, end: EpochEnd) -> None:
+        if end.threads and self.started is not None and self.started.device.startswith("cpu"):
+            threads = f"{end.threads} thread" + ("s" if end.threads != 1 else "")
+            tip = (
+                f"Epoch {end.epoch} computed with {threads} on the CPU: as many as the cores "
+                "other programs leave free (checked every second of training)"
+            )
+            if self.speed_label.toolTip() != tip:
+                self.speed_label.setToolTip(tip)
         if end.val_loss is not None:
             self.val_losses.append(end.step, end.val_loss)
         self.train_accs.append(end.epoch, end.train_accuracy)
