@@ -149,3 +149,44 @@ def layer_names(model: nn.Module) -> tuple[list[str], list[str], list[str]]:
         if isinstance(module, nn.ReLU | nn.ReLU6):
             relus.append(name)
     return leaves, convs, relus
+
+
+def start_weights(
+    module: nn.Module,
+    graph: Graph,
+    s: TrainingSettings,
+    initial_weights: Any,
+    freeze: tuple[str, ...],
+    resuming: bool,
+) -> tuple[tuple[str, ...], list[str]]:
+    """Load the pretrained weights into ``module`` and freeze the blocks asked for; returns the
+    blocks frozen and notes (how many parameters are trainable and frozen). Without
+    ``initial_weights``, a new run starts from the settings' ``weights`` file (a resumed run
+    continues from its checkpoint); without ``freeze``, the settings' ``freeze`` applies.
+    Raises ``TransferError`` for a weights file that does not fit."""
+    notes: list[str] = []
+    weights = initial_weights
+    if weights is None and s.weights and not resuming:
+        from engine.transfer import load_pretrained
+
+        weights, report = load_pretrained(graph, s.weights)
+        notes.append(report.headline())
+    if weights:
+        module.load_state_dict(dict(weights), strict=False)
+    if not freeze and s.freeze:  # kept in the project: blocks may be gone since
+        known = {*graph.groups(), *graph.names}
+        gone = [n for n in s.freeze if n not in known]
+        if gone:
+            notes.append(
+                f"freeze: {', '.join(gone)} no longer in the design (renamed or deleted): "
+                "not frozen"
+            )
+        freeze = tuple(n for n in s.freeze if n in known)
+    if freeze:
+        from engine.transfer import freeze as freeze_blocks
+
+        trainable, frozen = freeze_blocks(module, graph, freeze)
+        notes.append(
+            f"{trainable:,} parameters trainable, {frozen:,} frozen (--freeze {', '.join(freeze)})"
+        )
+    return freeze, notes

@@ -64,6 +64,7 @@ from engine.training.model import (
     layer_names,
     loss_function,
     make_optimizer,
+    start_weights,
 )
 from engine.training.run_record import RecordError as RecordError
 from engine.training.schedule import lr_at
@@ -195,7 +196,15 @@ class Trainer:
         self.mean, self.std = data.mean, data.std
         self.module = compile_graph(self.graph, result).to(self.device)
         self.model = self.module  # DistributedDataParallel once set-up is agreed
-        self._transfer()
+        self.freeze, notes = start_weights(
+            self.module,
+            self.graph,
+            s,
+            self.initial_weights,
+            self.freeze,
+            resuming=self.resume_from is not None,
+        )
+        self.notes += notes
         self.optimizer = make_optimizer(self.module, s)
         self.loss_fn = loss_function(s.loss, len(self.classes))
         self.amp = s.mixed_precision and self.device.type == "cuda"
@@ -244,37 +253,6 @@ class Trainer:
             layers=tuple(leaves),
             notes=tuple(self.notes),
         )
-
-    def _transfer(self) -> None:
-        """Load the pretrained weights and freeze the blocks asked for (a note says how many
-        parameters are trainable and frozen). Without ``initial_weights``, a new run starts
-        from the settings' ``weights`` file (a resumed run continues from its checkpoint);
-        without ``freeze``, the settings' ``freeze`` applies."""
-        weights = self.initial_weights
-        if weights is None and self.s.weights and self.resume_from is None:
-            from engine.transfer import load_pretrained
-
-            weights, report = load_pretrained(self.graph, self.s.weights)  # TransferError
-            self.notes.append(report.headline())
-        if weights:
-            self.module.load_state_dict(dict(weights), strict=False)
-        if not self.freeze and self.s.freeze:  # kept in the project: blocks may be gone since
-            known = {*self.graph.groups(), *self.graph.names}
-            gone = [n for n in self.s.freeze if n not in known]
-            if gone:
-                self.notes.append(
-                    f"freeze: {', '.join(gone)} no longer in the design (renamed or deleted): "
-                    "not frozen"
-                )
-            self.freeze = tuple(n for n in self.s.freeze if n in known)
-        if self.freeze:
-            from engine.transfer import freeze
-
-            trainable, frozen = freeze(self.module, self.graph, self.freeze)
-            self.notes.append(
-                f"{trainable:,} parameters trainable, {frozen:,} frozen "
-                f"(--freeze {', '.join(self.freeze)})"
-            )
 
     def _feature_source(self, index: int) -> tuple[torch.Tensor, Any, int]:
         split = self.val_split if self.val_split is not None else self.train_split
