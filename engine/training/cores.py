@@ -103,9 +103,8 @@ class CoreShare:
         self._look_every = look_every
         self._ticks = float(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 100.0
         self._higher = 0  # looks in a row that found more free cores
-        self._mark: tuple[float, float, float] | None = None
-        self.active = self.ceiling > 1 and self._sample() is not None
-        self.restart()
+        self._mark = self._sample() if self.ceiling > 1 else None
+        self.active = self._mark is not None
 
     def _sample(self) -> tuple[float, float, float] | None:
         text = self._read()
