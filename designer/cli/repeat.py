@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from designer.cli.sweep import _interruptible, _make_folder
     from engine.experiments.repeats import repeat_runs
-    from engine.experiments.sweep import Interrupted
+    from engine.experiments.stopping import Interrupted, StopRequest
     from engine.training import runs
 
     cores = os.cpu_count() or 1
@@ -81,8 +81,9 @@ def run(args: argparse.Namespace) -> int:
         best = f"best val accuracy {r.best_val_accuracy:.2%}" if r.best_val_accuracy else r.message
         print(f"seed {r.seed} {r.status}: {best}; run folder {r.run_dir}", file=out, flush=True)
 
+    stop = StopRequest()
     try:
-        with _interruptible():
+        with _interruptible(stop):
             summary = repeat_runs(
                 graph,
                 settings,
@@ -90,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
                 root,
                 workers=min(args.parallel, args.seeds),
                 on_run=on_run,
+                stop=stop,
             )
     except Interrupted as ended:
         print(

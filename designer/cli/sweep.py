@@ -7,7 +7,8 @@ The study is kept in ``sweep.db`` in the runs folder (or at ``--storage URL``): 
 again continues it with N more trials. Every problem with the command line (a bad --param, an
 unknown key, an empty range, a storage that cannot be opened) is refused before anything is
 written. Ctrl-C or SIGTERM ends the trial running (marked FAIL in the study, its run folder
-records the stop); the finished trials stay, and the next invocation goes on from there.
+records the stop) after its current batch, a second signal at once; the finished trials stay,
+and the next invocation goes on from there.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from designer.cli.common import add_source_arguments, fail, invalid_design, load
 from designer.cli.train import add_training_options, build_settings
 from engine import DesignerError, infer, load_project
 from engine.experiments.space import SearchParam, SweepError, parse_param, resolve
+from engine.experiments.stopping import StopRequest
 from engine.experiments.sweep import SAMPLERS
 
 ENDING_SIGNALS = tuple(
@@ -226,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         )
         out = sys.stderr if args.json else sys.stdout
         _say(f"study {name!r} in {url}: {args.trials} more trial(s), sampler {args.sampler}", out)
-        with _interruptible():
+        with _interruptible(sweep.stop):
             study = sweeps.run_sweep(sweep, args.trials, storage, lambda r: _say(_line(r), out))
     except DesignerError as error:
         return fail(str(error))
@@ -266,18 +268,22 @@ def _make_folder(root: Path) -> None:
 
 
 @contextlib.contextmanager
-def _interruptible() -> Any:
-    """SIGINT, SIGTERM and SIGHUP raise Interrupted (once; later ones are ignored)."""
-    from engine.experiments.sweep import Interrupted
+def _interruptible(stop: StopRequest) -> Any:
+    """SIGINT, SIGTERM and SIGHUP ask ``stop`` to end the work where it is safe; a second
+    signal raises Interrupted at once (for a run that never reaches its next batch); any
+    later one is ignored."""
+    from engine.experiments.stopping import Interrupted
 
     previous: dict[int, Any] = {}
-    seen: list[str] = []
+    raised: list[str] = []
 
     def handle(signum: int, _frame: Any) -> None:
-        if seen:
-            return
-        seen.append(signal.Signals(signum).name)
-        raise Interrupted(seen[0])
+        name = signal.Signals(signum).name
+        if not stop.requested:
+            stop.request(name)  # sets flags only: no exception inside a storage write
+        elif not raised:
+            raised.append(name)
+            raise Interrupted(stop.name or name)
 
     for number in ENDING_SIGNALS:
         with contextlib.suppress(ValueError, OSError):
@@ -287,7 +293,7 @@ def _interruptible() -> Any:
     finally:
         for number, handler in previous.items():
             with contextlib.suppress(ValueError, TypeError, OSError):
-                signal.signal(number, signal.SIG_IGN if seen else handler)
+                signal.signal(number, signal.SIG_IGN if stop.requested else handler)
 
 
 def _params(params: dict[str, Any]) -> str:

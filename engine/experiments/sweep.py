@@ -8,8 +8,10 @@ Optuna's MedianPruner, which may stop the run. The study lives in an Optuna RDB 
 ``sqlite:///<run root>/sweep.db`` by default, so the same command again continues the study;
 a shared URL lets several machines run one study (Optuna's own distributed mode).
 
-A trial interrupted (KeyboardInterrupt, which the command raises for SIGINT and SIGTERM) is
-marked FAIL in the study by Optuna and its run folder records the stop; finished trials stay.
+A stop asked through ``Sweep.stop`` (the command's handler for SIGINT, SIGTERM and SIGHUP) ends
+the trial's training after its current batch; the trial is then marked FAIL in the study (an
+``Interrupted`` raised outside any storage write) and its run folder records the stop; finished
+trials stay. A KeyboardInterrupt raised inside a trial is recorded the same way.
 A process killed outright leaves its trial RUNNING: the storage's heartbeat marks it FAIL once
 it has been silent for ``GRACE_SECONDS``.
 """
@@ -26,6 +28,8 @@ from typing import Any
 
 from engine.errors import DesignerError
 from engine.experiments.space import SearchParam, SweepError
+from engine.experiments.stopping import Interrupted as Interrupted  # the signal's end, raised here
+from engine.experiments.stopping import StopRequest
 from engine.graph import Graph
 from engine.training import runs
 
@@ -37,14 +41,6 @@ OPEN_ATTEMPTS = 5  # tries to open a storage another process is creating at the 
 
 class TrialFailedError(DesignerError):
     """A trial that could not run or whose run failed (the study goes on)."""
-
-
-class Interrupted(KeyboardInterrupt):
-    """A signal ended the sweep (a KeyboardInterrupt, so Optuna marks the trial FAIL)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
 
 
 @dataclass(frozen=True)
@@ -82,6 +78,7 @@ class Sweep:
     storage: str | None = None
     prune: bool = False
     definition: dict[str, Any] = field(default_factory=dict)
+    stop: StopRequest = field(default_factory=StopRequest)  # asked by a signal's handler
 
 
 def default_storage(run_root: Path) -> str:
@@ -212,6 +209,7 @@ def run_sweep(
     import optuna
 
     study = open_study(sweep, storage)
+    sweep.stop.raise_if_requested()
     if sweep.sampler == "grid":
         done = sum(1 for t in study.get_trials(deepcopy=False) if t.state.is_finished())
         trials = min(trials, max(grid_size(sweep.params) - done, 0))
@@ -224,6 +222,7 @@ def run_sweep(
     def callback(_study: Any, frozen: Any) -> None:
         if on_trial is not None:
             on_trial(report(frozen))
+        sweep.stop.raise_if_requested()  # between trials: the study is written
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -240,6 +239,9 @@ def _run_trial(sweep: Sweep, trial: Any) -> float:
     from engine.training.trainer import Trainer
 
     values = {p.key: p.suggest(trial) for p in sweep.params}
+    if sweep.stop.requested:  # asked while Optuna started this trial: it never trains
+        trial.set_user_attr("message", f"stopped by {sweep.stop.name} before it started")
+        sweep.stop.raise_if_requested()
     try:
         graph, settings = sweep.make_trial(values)
     except DesignerError as error:
@@ -248,6 +250,7 @@ def _run_trial(sweep: Sweep, trial: Any) -> float:
     control = TrainingControl()
     trainer = Trainer(graph, settings, run_root=sweep.run_root, control=control, snapshots=False)
     events: Any = trainer.run()
+    sweep.stop.watch(control)
     record = {"study": sweep.study_name, "trial": trial.number, "params": values}
     value: float | None = None
     pruned = False
@@ -280,6 +283,12 @@ def _run_trial(sweep: Sweep, trial: Any) -> float:
         raise
     finally:
         events.close()
+        sweep.stop.watch(None)
+    if sweep.stop.requested:  # the run ended after its batch and recorded the signal
+        message = run_record.stop_message(trainer, sweep.stop.name or "SIGINT")
+        trial.set_user_attr("message", message)
+        _finish(trainer, {**record, "state": "FAIL", "message": message})
+        sweep.stop.raise_if_requested()
     if pruned:
         _finish(trainer, {**record, "state": "PRUNED"})
         raise optuna.TrialPruned()
