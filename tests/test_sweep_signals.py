@@ -150,3 +150,33 @@ def test_a_signal_ends_a_repeat_after_the_batch_with_the_run_recording_it(
     assert run.status == "stopped" and run.epochs == 1
     assert json.loads((run.path / "result.json").read_text())["stopped_by"] == "SIGTERM"
     assert not (tmp_path / "repeat.json").exists()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped one
+def test_a_sigterm_inside_a_finalizer_still_ends_a_training_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.training.trainer import Trainer
+
+    asked, sent = Trainer._stop_requested, []
+
+    def stop_requested(self: Trainer) -> bool:
+        if not sent and self.step >= 3:  # during the batches, from a finalizer
+            sent.append(True)
+            thing = type("Thing", (), {})()
+            weakref.finalize(thing, sigterm)
+            del thing
+        return asked(self)
+
+    monkeypatch.setattr(Trainer, "_stop_requested", stop_requested)
+    argv = ["train", "--preset", "lenet5_digits", "--data", "digits", "--limit", "256"]
+    argv += ["--device", "cpu", "--epochs", "50", "--out", str(tmp_path)]
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        code = main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert code == 128 + signal.SIGTERM, capsys.readouterr().err
+    [run] = list_runs(tmp_path)
+    assert run.status == "stopped" and run.epochs < 50
+    assert json.loads((run.path / "result.json").read_text())["stopped_by"] == "SIGTERM"

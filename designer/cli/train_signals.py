@@ -87,4 +87,7 @@ class SignalEnding:
             self.control.stop(name)
             self.say("\nstopping after this batch (Ctrl-C again to end at once)")
             return
+        # where the exception is dropped (raised inside a finalizer, which Python only
+        # prints), the run still ends, after its batch, recording the same signal
+        self.control.stop(name)
         raise RunEnded(signum)
