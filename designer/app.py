@@ -134,6 +134,10 @@ def save_screenshot(
 
     plans_of(window.document).update_now()  # made on a worker in the window: here at once
     QApplication.processEvents()
+    if "designer.training.settling" in sys.modules:  # charts shown: laid out, then painted
+        from designer.training.settling import finish_settling
+
+        finish_settling(window)
     _write_png(window, Path(path))
 
 

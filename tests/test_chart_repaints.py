@@ -10,33 +10,14 @@ from typing import Any
 
 import pytest
 import training_events as te
+from chart_paints import ChartPaints, settle
 from designer_helpers import close_clean, training_window
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPicture
 from PySide6.QtWidgets import QApplication
 
 from designer.training.widgets import PlotArea, ReadableAxis
 from engine.training.events import Paused
-
-
-class PaintCounter(QObject):
-    """Counts the paints of one widget."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.paints = 0
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.paints += 1
-        return False
-
-
-def settle(qtbot: Any) -> None:
-    """Let the posted events, layouts and paints run out."""
-    for _ in range(8):
-        QApplication.processEvents()
-    qtbot.wait(20)
 
 
 def click_tab(qtbot: Any, dashboard: Any, title: str) -> None:
@@ -81,11 +62,10 @@ def chart_paints(qtbot: Any, dashboard: Any, title: str) -> int:
     page = dashboard.pages.widget(
         [dashboard.pages.tabText(i) for i in range(dashboard.pages.count())].index(title)
     )
-    counter = PaintCounter()
-    page.findChild(PlotArea).viewport().installEventFilter(counter)
+    counter = ChartPaints(page.findChild(PlotArea))
     click_tab(qtbot, dashboard, title)
     settle(qtbot)
-    return counter.paints
+    return counter.count
 
 
 @pytest.mark.parametrize("title", ["Gradient flow", "Evaluation", "Predict"])
@@ -131,3 +111,35 @@ def test_an_axis_is_laid_out_again_only_when_it_changed(qtbot, dashboard, monkey
     settle(qtbot)
     assert left.range[1] > before[1] + 10
     assert left in painted, "the loss axis kept its cached picture after its range changed"
+
+
+def test_a_page_settles_over_several_turns_and_paints_once_settled(qtbot, fresh) -> None:
+    """The first show of Evaluation held the UI thread 25-30 ms in the click's turn: its charts
+    are now laid out a few milliseconds a turn, their painting held until the last slice."""
+    area = fresh.evaluation.view
+    paints = ChartPaints(area)
+    click_tab(qtbot, fresh, "Evaluation")
+    assert fresh.settler.settling and area.paint_held  # nothing of it done in the click's turn
+    QApplication.processEvents()  # one turn: a slice, not the whole
+    assert paints.count == 0
+    settle(qtbot)
+    assert not fresh.settler.settling and paints.count == 1
+    assert all(
+        axis.picture is not None
+        for axis in area.scene().items()
+        if isinstance(axis, ReadableAxis) and axis.isVisible()
+    )
+
+
+def test_a_page_sent_back_while_it_settles_is_not_left_held(qtbot, fresh) -> None:
+    click_tab(qtbot, fresh, "Evaluation")
+    click_tab(qtbot, fresh, "Gradient flow")  # before the first slice
+    assert not fresh.evaluation.view.paint_held
+    click_tab(qtbot, fresh, "Curves")
+    settle(qtbot)
+    held = [w for w in QApplication.allWidgets() if isinstance(w, PlotArea) and w.paint_held]
+    assert held == [] and not fresh.settler.settling
+    paints = ChartPaints(fresh.curves)  # a chart area itself
+    fresh.curves.viewport().update()
+    settle(qtbot)
+    assert paints.count == 1  # the Curves page paints as usual

@@ -413,51 +413,29 @@ def test_a_selected_runs_curves_are_painted_once(qtbot, window, runs) -> None:
     """Selecting a run sets the charts' ranges: their views and axes settle before the paint
     (pyqtgraph took the ranges at the paint, and the axes' new widths laid the plots out and
     painted them again, three or four times)."""
-    from PySide6.QtCore import QEvent, QObject
+    from chart_paints import ChartPaints, settle
 
     page = open_runs(qtbot, window)
-    qtbot.wait(50)
-    paints: list[int] = []
-
-    class Counter(QObject):
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                paints.append(1)
-            return False
-
-    counter = Counter()
-    page.compare.curves_tab.view.viewport().installEventFilter(counter)
+    settle(qtbot)
+    paints = ChartPaints(page.compare.curves_tab.view)
     click_row(qtbot, page, runs["wide"])
     qtbot.waitUntil(lambda: str(runs["wide"]) in page.curves)
-    for _ in range(8):
-        QApplication.processEvents()
-    qtbot.wait(50)
-    assert len(paints) == 1
+    settle(qtbot)
+    assert paints.count == 1
 
 
 def test_the_runs_view_shown_the_first_time_paints_its_curves_once(qtbot, window, runs) -> None:
     """The newest run's curves are drawn while the view is hidden; showing the view lays them
     out before its first paint (before: four paints, 50-80 ms of the UI thread)."""
-    from PySide6.QtCore import QEvent, QObject
+    from chart_paints import ChartPaints, settle
 
     page = window.training.host.ensure_dashboard() and window.training.host.runs
     qtbot.waitUntil(lambda: bool(page.curves))  # the newest run, selected and drawn, hidden
     assert not page.isVisible()
-    paints: list[Any] = []  # the regions painted
-
-    class Counter(QObject):
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                paints.append(event.region().boundingRect())
-            return False
-
-    counter = Counter()
-    page.compare.curves_tab.view.viewport().installEventFilter(counter)
+    paints = ChartPaints(page.compare.curves_tab.view)
     open_runs(qtbot, window)
-    for _ in range(8):
-        QApplication.processEvents()
-    qtbot.wait(50)
+    settle(qtbot)
     viewport = page.compare.curves_tab.view.viewport()
     # one paint of the whole chart (an update queued at the size it had before it was shown
     # may repaint that corner once more)
-    assert [region for region in paints if region == viewport.rect()] == [viewport.rect()]
+    assert [region for region in paints.regions if region == viewport.rect()] == [viewport.rect()]

@@ -263,6 +263,7 @@ def test_confusion_counts_are_drawn_by_one_item_readable_on_every_cell(qtbot) ->
     assert evaluation.counts.text(3, 4) == str(int(end.confusion[3, 4]))
     assert evaluation.counts.text(10, 0) == ""  # outside the matrix
     qtbot.waitExposed(widget)
+    qtbot.waitUntil(lambda: not widget.settler.settling)  # its charts paint once laid out
     dark = _dark_pixels(evaluation.view)
     evaluation.counts.set_values(None)
     evaluation.view.viewport().repaint()

@@ -473,3 +473,27 @@ def test_a_design_screenshot_shows_the_memory_plan(qtbot, window, tmp_path) -> N
     row = model._row_of["conv1"]
     shown = model.data(model.index(row, MEMORY_COLUMN), Qt.ItemDataRole.DisplayRole)
     assert shown and shown[0].isdigit(), shown  # e.g. "128.3 KiB", not empty
+
+
+def test_a_runs_screenshot_paints_the_charts_it_shows(qtbot, window, tmp_path) -> None:
+    """Charts brought to the front are laid out a slice a turn with their painting held; a
+    screenshot finishes that first, so it never shows an empty chart."""
+    from designer.app import save_screenshot
+    from designer.training.settling import ChartSettler
+    from designer.training.widgets import PlotArea
+
+    held: list[bool] = []
+    grab = MainWindow.grab
+
+    def grab_noting(self: MainWindow, *args: object) -> object:
+        areas = [w for w in self.findChildren(PlotArea) if w.isVisible()]
+        held.extend(area.paint_held for area in areas)
+        return grab(self, *args)
+
+    window.training.host.ensure_dashboard()
+    for settler in window.findChildren(ChartSettler):  # as on a slow machine: the slices'
+        settler._timer.timeout.disconnect()  # timers have not come round before the picture
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(MainWindow, "grab", grab_noting)
+        save_screenshot(window, tmp_path / "runs.png", "runs", (1280, 720))
+    assert held and not any(held)  # the comparison's charts were shown, none held

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from designer.training.widgets import COLOURS, PlotArea, readable_plot, settle_charts
+from designer.training.settling import ChartSettler
+from designer.training.widgets import COLOURS, PlotArea, readable_plot
 from engine.experiments.repeats import bands as repeat_bands
 from engine.experiments.run_compare import curve, settings_diff
 
@@ -53,6 +54,7 @@ class CurvesTab(QWidget):
             "line (the mean per epoch) in a band of ± one standard deviation"
         )
         self.view = PlotArea(self)
+        self.settler = ChartSettler(self)
         self.acc_plot = readable_plot(self.view, "Validation accuracy")
         self.acc_plot.addLegend(offset=(-10, -10))
         self.loss_plot = readable_plot(self.view, "Validation loss")
@@ -113,7 +115,7 @@ class CurvesTab(QWidget):
             names = [name for path, name, _ in runs if path in members]
             self._draw_band(key, [records.get(p, []) for p in members], names)
         self._epoch_ticks(max((len(records.get(p, [])) for p, _n, _k in runs), default=0))
-        settle_charts(self.view)  # new ranges: the axes' widths settle before the paint
+        self.settler.start(self.view)  # new ranges: the axes' widths settle before the paint
 
     def _epoch_ticks(self, epochs: int) -> None:
         """Against epoch, whole epochs only on the x axis (no 1.5); else pyqtgraph's ticks."""

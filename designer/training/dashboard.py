@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from designer.training.images import ema
 from designer.training.pacing import DrawPacer
 from designer.training.series import Series
+from designer.training.settling import ChartSettler
 from designer.training.visuals import EvaluationPage, FeatureMapsPage, FiltersPage, GradientsPage
 from designer.training.widgets import (
     COLOURS,
@@ -48,7 +49,6 @@ from designer.training.widgets import (
     legend_above,
     readable_plot,
     readable_progress_text,
-    settle_charts,
     steady_left_axis,
 )
 from designer.workspace.elided import ElidedLabel
@@ -201,7 +201,10 @@ class TrainingDashboard(QWidget):
             page.view_changed.connect(self.view_changed)
         self.pages.currentChanged.connect(self._draw_current_page)
         self.pages.currentChanged.connect(self._tell_snapshot_demand)
-        self.pages.currentChanged.connect(lambda _index: settle_charts(self.pages.currentWidget()))
+        self.settler = ChartSettler(self)  # a page brought to the front settles, then paints
+        self.pages.currentChanged.connect(
+            lambda _index: self.settler.start(self.pages.currentWidget())
+        )
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
         header.addWidget(self.speed_label)

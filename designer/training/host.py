@@ -70,12 +70,12 @@ class DashboardHost(QWidget):
 
     def _view_shown(self, name: str) -> None:
         """The window switched views: its charts are laid out before they are painted."""
-        from designer.training.widgets import settle_charts
-
+        if self.dashboard is None:
+            return
         if name == "runs":
-            settle_charts(self.runs)
-        elif name == "train" and self.dashboard is not None:
-            settle_charts(self.dashboard.pages.currentWidget())
+            self.dashboard.settler.start(self.runs)
+        elif name == "train":
+            self.dashboard.settler.start(self.dashboard.pages.currentWidget())
 
     def _epoch_ended(self, end: Any) -> None:
         """A running run ended an epoch (its checkpoints are written): the Runs page shows its

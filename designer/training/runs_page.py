@@ -72,11 +72,11 @@ class RunsPage(QWidget):
         # (posted calls run in one batch with the paint that shows the page, as one long wait)
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(0)
+        self._flush_timer.setInterval(1)  # a timer, not a zero one: input and due timers run first
         self._flush_timer.timeout.connect(self._flush_due)
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(0)
+        self._redraw_timer.setInterval(1)
         self._redraw_timer.timeout.connect(self.redraw)
         self.follow_reads = 0  # how often a followed run was read again (for tests)
         self.records: dict[str, list[dict[str, Any]]] = {}  # metrics of the selected runs

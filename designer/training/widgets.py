@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QFontMetrics,
@@ -14,6 +14,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPaintEvent,
     QPalette,
     QPicture,
     QPixmap,
@@ -257,34 +258,6 @@ class SteadyActivation(QObject):
         return False
 
 
-SETTLE_ROUNDS = 8  # layout passes before a paint: a window's widgets nest about as deep
-
-
-def settle_charts(root: QWidget | None) -> None:
-    """Finish the layout of the charts in ``root`` before their next paint.
-
-    A page shown for the first time at its size laid itself out over several turns of the
-    event loop (its widgets, then each chart's plots, then its axes once their labels were
-    measured at the first paint), and each turn painted its charts again: three or four
-    paints, 30-60 ms of the UI thread for Gradient flow or Evaluation. Here the pending layout
-    requests are carried out at once, the views take their automatic ranges and the axes lay
-    their labels out, until nothing moves.
-    """
-    if root is None or not root.isVisible():
-        return  # hidden charts are laid out when shown
-    areas = [root] if isinstance(root, PlotArea) else []
-    areas = [area for area in areas + root.findChildren(PlotArea) if area.isVisible()]
-    axes = [
-        item for area in areas for item in area.scene().items() if isinstance(item, ReadableAxis)
-    ]
-    for _ in range(SETTLE_ROUNDS):  # each pass may post requests to the parents of what it set
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        for area in areas:  # the views' automatic ranges, which pyqtgraph sets at the paint
-            area.scene().prepareForPaint()
-        for axis in axes:
-            axis.prepare()
-
-
 class PlotArea(pg.GraphicsLayoutWidget):
     """A pyqtgraph layout whose size hint does not follow its own size, and whose scene is not
     repainted for being hidden and shown (``SteadyActivation``).
@@ -304,9 +277,26 @@ class PlotArea(pg.GraphicsLayoutWidget):
         self._activation = SteadyActivation(self)
         self.scene().installEventFilter(self._activation)
         self.setToolTip("Double-click a chart to enlarge it; double-click again or Esc to go back")
+        self._holds = 0  # painting held while its layout settles (``settling.ChartSettler``)
 
     def sizeHint(self) -> QSize:
         return self.HINT
+
+    @property
+    def paint_held(self) -> bool:
+        return self._holds > 0
+
+    def hold_paint(self, held: bool) -> None:
+        """Hold painting (the view shows its background) or release one hold; the last
+        release paints at once. A page brought to the front paints its charts once they are
+        laid out, not before and after."""
+        self._holds = self._holds + 1 if held else max(self._holds - 1, 0)
+        if not held and not self._holds:
+            self.viewport().update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self._holds:
+            super().paintEvent(event)
 
     def charts(self) -> list[pg.GraphicsWidget]:
         """The charts (plots) laid out in this area, in the order they were added."""
