@@ -78,6 +78,12 @@ class RunsPage(QWidget):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(1)
         self._redraw_timer.timeout.connect(self.redraw)
+        # a followed run's new curves: drawn a turn after its folder is read (two short waits)
+        self._followed_curves: tuple[str, list[dict[str, Any]]] | None = None
+        self._curves_timer = QTimer(self)
+        self._curves_timer.setSingleShot(True)
+        self._curves_timer.setInterval(1)
+        self._curves_timer.timeout.connect(self._draw_followed_curves)
         self.follow_reads = 0  # how often a followed run was read again (for tests)
         self.records: dict[str, list[dict[str, Any]]] = {}  # metrics of the selected runs
         self.trash = RunTrash()
@@ -391,7 +397,14 @@ class RunsPage(QWidget):
             row_index, replace(old, info=info, facts=facts, damage=(*problems, *kept))
         )
         if path in self.selected_paths():
-            self.redraw(only=path, records=records)
+            self._followed_curves = (path, records)
+            self._curves_timer.start()
+
+    def _draw_followed_curves(self) -> None:
+        """The followed run's curves, from the records its last read found."""
+        pending, self._followed_curves = self._followed_curves, None
+        if pending is not None and pending[0] in self.selected_paths():
+            self.redraw(only=pending[0], records=pending[1])
 
     # ----- the comparison of the selected runs ---------------------------------------------
     def redraw(
