@@ -120,6 +120,8 @@ def test_a_page_settles_over_several_turns_and_paints_once_settled(qtbot, fresh)
     paints = ChartPaints(area)
     click_tab(qtbot, fresh, "Evaluation")
     assert fresh.settler.settling and area.paint_held  # nothing of it done in the click's turn
+    # meanwhile its background, not the page it replaced (which an opaque view would keep)
+    assert not area.viewport().testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
     QApplication.processEvents()  # one turn: a slice, not the whole
     assert paints.count == 0
     settle(qtbot)
@@ -143,3 +145,21 @@ def test_a_page_sent_back_while_it_settles_is_not_left_held(qtbot, fresh) -> Non
     fresh.curves.viewport().update()
     settle(qtbot)
     assert paints.count == 1  # the Curves page paints as usual
+
+
+def test_new_data_that_moves_an_axis_settle_before_the_paint(qtbot, dashboard) -> None:
+    """A loss far above the drawn range moves the loss chart's left axis: its labels are laid
+    out a slice a turn, the chart keeping what it showed, then it paints once."""
+    click_tab(qtbot, dashboard, "Curves")
+    settle(qtbot)
+    paints = ChartPaints(dashboard.curves)
+    jump = replace(te.step(1010, count=10, total=6000), losses=(40.0,) * 10)
+    dashboard.apply([jump, Paused(1010)])  # drawn at once, whatever the pace
+    assert dashboard.settler.settling and dashboard.curves.paint_held
+    viewport = dashboard.curves.viewport()
+    assert viewport.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # not cleared: no blink
+    settle(qtbot)
+    assert paints.count == 1 and not viewport.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+    assert viewport.autoFillBackground()
+    axes = [i for i in dashboard.curves.scene().items() if isinstance(i, ReadableAxis)]
+    assert all(axis.picture is not None for axis in axes if axis.isVisible())

@@ -375,6 +375,8 @@ class TrainingDashboard(QWidget):
             self.page_pacer.drawing()
             if not self._draw_current_page():  # nothing new: no draw to pace
                 self.page_pacer.cancel()
+        if shown:  # axes that changed are laid out a slice a turn before the paint
+            self.settler.settle_if_stale(self.pages.currentWidget())
         self.draw_seconds = time.perf_counter() - start
         if epoch_end is not None:
             self.epoch_ended.emit(epoch_end)
@@ -446,6 +448,8 @@ class TrainingDashboard(QWidget):
         self.curves.set_run_length(s.total_steps, s.epochs)
         for page in (self.filters, self.feature_maps, self.gradients, self.evaluation):
             page.configure(s)
+        # every axis of the page in front has a new range: laid out a slice a turn, then painted
+        self.settler.start(self.pages.currentWidget(), keep_shown=True)
 
     def _add_steps(self, steps: list[Step]) -> None:
         self._trained = max(self._trained, max(event.elapsed for event in steps))

@@ -84,8 +84,10 @@ class ChartSettler(QObject):
     def settling(self) -> bool:
         return self._steps is not None
 
-    def start(self, page: QWidget | None) -> None:
-        """Settle ``page`` (visible, just brought to the front) before its first paint."""
+    def start(self, page: QWidget | None, keep_shown: bool = False) -> None:
+        """Settle ``page`` (visible) before its next paint: just brought to the front, its
+        charts show their background meanwhile; with ``keep_shown`` (charts in view whose
+        axes changed) what they showed."""
         self._release()
         if page is None or not page.isVisible():
             return
@@ -94,8 +96,18 @@ class ChartSettler(QObject):
             return
         self.page, self._steps = page, settle_steps(self.areas)
         for area in self.areas:
-            area.hold_paint(True)
+            area.hold_paint(True, keep_shown)
         self._timer.start()
+
+    def settle_if_stale(self, page: QWidget | None) -> None:
+        """Settle ``page`` when one of its axes must lay its labels out again (its range or
+        ticks changed): the paint that follows new data then only draws."""
+        if page is None or (self.settling and self.page is page) or not page.isVisible():
+            return
+        areas = chart_areas(page)
+        axes = (i for a in areas for i in a.scene().items() if isinstance(i, ReadableAxis))
+        if any(axis.picture is None and axis.isVisible() for axis in axes):
+            self.start(page, keep_shown=True)
 
     def finish(self) -> None:
         """Settle what is left now and let the page paint."""

@@ -278,6 +278,8 @@ class PlotArea(pg.GraphicsLayoutWidget):
         self.scene().installEventFilter(self._activation)
         self.setToolTip("Double-click a chart to enlarge it; double-click again or Esc to go back")
         self._holds = 0  # painting held while its layout settles (``settling.ChartSettler``)
+        self._fills = True  # the viewport's background filling, given back after a hold
+        self._kept = False  # held keeping what it showed (opaque)
 
     def sizeHint(self) -> QSize:
         return self.HINT
@@ -286,13 +288,25 @@ class PlotArea(pg.GraphicsLayoutWidget):
     def paint_held(self) -> bool:
         return self._holds > 0
 
-    def hold_paint(self, held: bool) -> None:
-        """Hold painting (the view shows its background) or release one hold; the last
-        release paints at once. A page brought to the front paints its charts once they are
-        laid out, not before and after."""
+    def hold_paint(self, held: bool, keep_shown: bool = False) -> None:
+        """Hold painting or release one hold; the last release paints at once. Held, the
+        view's paints draw nothing: its background, or with ``keep_shown`` what it showed
+        (opaque meanwhile, so Qt does not clear it first; for charts already in view whose
+        axes are being laid out again: they do not blink). A page brought to the front shows
+        its background, then its charts once they are laid out, not the page it replaced."""
+        viewport = self.viewport()
+        if held and not self._holds and keep_shown:
+            self._fills = viewport.autoFillBackground()
+            self._kept = True
+            viewport.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+            viewport.setAutoFillBackground(False)
         self._holds = self._holds + 1 if held else max(self._holds - 1, 0)
         if not held and not self._holds:
-            self.viewport().update()
+            if self._kept:
+                self._kept = False
+                viewport.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
+                viewport.setAutoFillBackground(self._fills)
+            viewport.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         if not self._holds:
