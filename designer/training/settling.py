@@ -7,11 +7,12 @@ the UI thread for Gradient flow or Evaluation. Settling carries out the pending 
 requests, lets the views take their automatic ranges (pyqtgraph does it at the paint) and the
 axes lay their labels out, until nothing moves; then the page paints once.
 
-``settle_charts`` does it at once (for charts already in view that got new data).
-``ChartSettler`` does it for a page just brought to the front in slices of at most
-``SLICE_SECONDS``, one turn of the event loop each, the page's painting held until the last:
-in one turn the first show of Evaluation or of the Runs view held the UI thread 25-30 ms (and
-two to three times that while a run trains on both cores), so a click or a key waited that long.
+``settle_charts`` does it at once. ``ChartSettler`` does it in slices of at most
+``SLICE_SECONDS``, one turn of the event loop each, the charts' painting held until the last:
+for a page just brought to the front (in one turn, the first show of Evaluation or of the Runs
+view held the UI thread 25-30 ms, two to three times that while a run trains on both cores, so
+a click or a key waited that long), and for charts in view whose axes must be laid out again
+(a run's start, new data outside the drawn range: a paint of 25-35 ms at the run's start).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
 
 from designer.training.widgets import PlotArea, ReadableAxis
 
@@ -64,10 +66,10 @@ class ChartSettler(QObject):
     """Settles one page at a time in slices; the page paints once, when it is settled.
 
     ``start(page)`` holds the painting of the page's charts (``PlotArea.hold_paint``: their
-    views show their background meanwhile) and settles them over the next turns of the event
-    loop; a page sent to the back meanwhile, or another page started, ends the settling of the
-    first (painting given back: pyqtgraph lays out what is left at its paint, as it always
-    did). ``finish`` does the rest at once.
+    views show their background meanwhile, or what they showed) and settles them over the next
+    turns of the event loop; a page sent to the back meanwhile, or another page started, ends
+    the settling of the first (painting given back: pyqtgraph lays out what is left at its
+    paint, as it always did). ``finish`` does the rest at once.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -132,7 +134,8 @@ class ChartSettler(QObject):
         self._timer.stop()
         areas, self.areas, self.page, self._steps = self.areas, [], None, None
         for area in areas:
-            area.hold_paint(False)  # each paints once, now
+            if isValid(area):  # (a chart area deleted meanwhile has nothing to give back)
+                area.hold_paint(False)  # each paints once, now
 
 
 def finish_settling(root: QObject) -> None:
