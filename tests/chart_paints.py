@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QRect
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from designer.training.widgets import PlotArea
 
@@ -34,9 +34,12 @@ class ChartPaints(QObject):
         return False
 
 
-def settle(qtbot: Any) -> None:
-    """Let the charts' settling, the posted events, the layouts and the paints run out."""
-    areas = [w for w in QApplication.allWidgets() if isinstance(w, PlotArea)]
+def settle(qtbot: Any, root: QWidget) -> None:
+    """Let the settling of the charts under ``root``, the posted events, the layouts and the
+    paints run out. (Not ``QApplication.allWidgets()``: wrapping every widget of the process,
+    those of earlier tests included, crashed PySide6 once in CI.)"""
+    areas = [root] if isinstance(root, PlotArea) else []
+    areas += root.findChildren(PlotArea)
     qtbot.waitUntil(lambda: not any(area.paint_held for area in areas), timeout=5000)
     for _ in range(8):
         QApplication.processEvents()

@@ -42,7 +42,7 @@ def fresh(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: igno
             events.append(te.epoch_end(n // 100, n))
     events.append(te.snapshot(7))
     board.apply(events)
-    settle(qtbot)
+    settle(qtbot, board)
     yield board
     window.training.shutdown()
     close_clean(window)
@@ -53,7 +53,7 @@ def dashboard(qtbot, fresh):  # type: ignore[no-untyped-def]
     """The same, each page shown once."""
     for title in ("Gradient flow", "Evaluation", "Predict", "Curves"):
         click_tab(qtbot, fresh, title)
-        settle(qtbot)
+        settle(qtbot, fresh)
     return fresh
 
 
@@ -64,7 +64,7 @@ def chart_paints(qtbot: Any, dashboard: Any, title: str) -> int:
     )
     counter = ChartPaints(page.findChild(PlotArea))
     click_tab(qtbot, dashboard, title)
-    settle(qtbot)
+    settle(qtbot, dashboard)
     return counter.count
 
 
@@ -98,17 +98,17 @@ def test_an_axis_is_laid_out_again_only_when_it_changed(qtbot, dashboard, monkey
     monkeypatch.setattr(ReadableAxis, "generateDrawSpecs", counting_specs)
     monkeypatch.setattr(QPicture, "play", counting_play)
     click_tab(qtbot, dashboard, "Gradient flow")
-    settle(qtbot)
+    settle(qtbot, dashboard)
     assert painted == []  # unchanged since it was last shown: its cached pixmap
     click_tab(qtbot, dashboard, "Curves")
-    settle(qtbot)
+    settle(qtbot, dashboard)
     # the loss jumps far above anything drawn, the run pausing (drawn at once, whatever the
     # pace): the loss chart's left axis must show the new range, not its cached picture
     left = dashboard.curves.loss_plot.getAxis("left")
     before = list(left.range)
     jump = replace(te.step(1010, count=10, total=6000), losses=(40.0,) * 10)
     dashboard.apply([jump, Paused(1010)])
-    settle(qtbot)
+    settle(qtbot, dashboard)
     assert left.range[1] > before[1] + 10
     assert left in painted, "the loss axis kept its cached picture after its range changed"
 
@@ -124,7 +124,7 @@ def test_a_page_settles_over_several_turns_and_paints_once_settled(qtbot, fresh)
     assert not area.viewport().testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
     QApplication.processEvents()  # one turn: a slice, not the whole
     assert paints.count == 0
-    settle(qtbot)
+    settle(qtbot, fresh)
     assert not fresh.settler.settling and paints.count == 1
     assert all(
         axis.picture is not None
@@ -138,12 +138,12 @@ def test_a_page_sent_back_while_it_settles_is_not_left_held(qtbot, fresh) -> Non
     click_tab(qtbot, fresh, "Gradient flow")  # before the first slice
     assert not fresh.evaluation.view.paint_held
     click_tab(qtbot, fresh, "Curves")
-    settle(qtbot)
-    held = [w for w in QApplication.allWidgets() if isinstance(w, PlotArea) and w.paint_held]
+    settle(qtbot, fresh)
+    held = [area for area in fresh.findChildren(PlotArea) if area.paint_held]
     assert held == [] and not fresh.settler.settling
     paints = ChartPaints(fresh.curves)  # a chart area itself
     fresh.curves.viewport().update()
-    settle(qtbot)
+    settle(qtbot, fresh)
     assert paints.count == 1  # the Curves page paints as usual
 
 
@@ -151,14 +151,14 @@ def test_new_data_that_moves_an_axis_settle_before_the_paint(qtbot, dashboard) -
     """A loss far above the drawn range moves the loss chart's left axis: its labels are laid
     out a slice a turn, the chart keeping what it showed, then it paints once."""
     click_tab(qtbot, dashboard, "Curves")
-    settle(qtbot)
+    settle(qtbot, dashboard)
     paints = ChartPaints(dashboard.curves)
     jump = replace(te.step(1010, count=10, total=6000), losses=(40.0,) * 10)
     dashboard.apply([jump, Paused(1010)])  # drawn at once, whatever the pace
     assert dashboard.settler.settling and dashboard.curves.paint_held
     viewport = dashboard.curves.viewport()
     assert viewport.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # not cleared: no blink
-    settle(qtbot)
+    settle(qtbot, dashboard)
     assert paints.count == 1 and not viewport.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
     assert viewport.autoFillBackground()
     axes = [i for i in dashboard.curves.scene().items() if isinstance(i, ReadableAxis)]

@@ -416,11 +416,11 @@ def test_a_selected_runs_curves_are_painted_once(qtbot, window, runs) -> None:
     from chart_paints import ChartPaints, settle
 
     page = open_runs(qtbot, window)
-    settle(qtbot)
+    settle(qtbot, window)
     paints = ChartPaints(page.compare.curves_tab.view)
     click_row(qtbot, page, runs["wide"])
     qtbot.waitUntil(lambda: str(runs["wide"]) in page.curves)
-    settle(qtbot)
+    settle(qtbot, window)
     assert paints.count == 1
 
 
@@ -434,7 +434,7 @@ def test_the_runs_view_shown_the_first_time_paints_its_curves_once(qtbot, window
     assert not page.isVisible()
     paints = ChartPaints(page.compare.curves_tab.view)
     open_runs(qtbot, window)
-    settle(qtbot)
+    settle(qtbot, window)
     viewport = page.compare.curves_tab.view.viewport()
     # one paint of the whole chart (an update queued at the size it had before it was shown
     # may repaint that corner once more)
