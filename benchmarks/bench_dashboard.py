@@ -12,9 +12,15 @@ One run trains in its own process (as in the designer) while the pages are broug
 front one after another, in that order, as a click on a page's tab does (where the window has
 views and a page is a view of its own, as Runs may be, a click on that view's switch; a
 dashboard tab is then shown in the Train view): the first epoch with Curves in front (the
-child starts), then a block of epochs for each page. The page changes at
-the start of its block while the run trains, and that first epoch of a block (the page's first
-draw, the training process told which snapshots are looked at) is not counted for throughput;
+child starts), then a block of about 12 epochs for each page, the pages taking turns until
+each has had its share (five turns of 12 epochs by default), so that each page's epochs are
+spread over the whole run and a slow minute of the machine weighs on every page alike (with
+one block of 60 a page, a page's figure moved by ±0.025 from run to run, more than its pairs'
+spread explains). The page changes at the start of each of its blocks while the run trains
+(the click an event of its own, posted as the run resumes, as a user's click never runs inside
+the window's poll of the run's events), and that first epoch of a block (the page's draw as it comes to the front, the first one
+included; the training process told which snapshots are looked at) is not counted for
+throughput;
 what a page leaves behind after it goes to the back shows in the next page's figures, as a
 user who moves between pages would see it. The page's epochs are paired with plain epochs:
 the two sides are interleaved, because the load on these shared machines drifts by ±30 %
@@ -42,9 +48,11 @@ draw included); only the other epochs count for throughput. The ticker wakes the
 times a second; on two cores that took about 2 % from training. The ticks are not measured
 while the run is paused.
 
-Epochs per page: 60 by default (40 counted pairs and 20 probed epochs a page; one run of 421
-epochs, about 0.4 s each with its plain epoch: about three minutes on a quiet 2-core machine.
-With 20 pairs a page the 90 % interval was ±0.045 wide, as wide as the distance to the target).
+Epochs per page: 120 by default, in ten turns of 12 (80 counted pairs and 40 probed epochs a
+page; one run of 841 epochs, about 0.35 s each with its plain epoch: about five minutes on a
+quiet 2-core machine). One pair's log ratio scatters by about 0.11 on these machines, so a
+page's estimate from 40 pairs moved by ±0.02, as far as a page's cost is from the target;
+from 80 pairs about ±0.013.
 Beside each ratio the benchmark prints the CPU this process (the window) used while the run
 trained the counted epochs, as a share of a core (``dashboard.<page>.window_cpu``): on two
 cores that share is taken from the training threads, and it moves far less from run to run
@@ -84,11 +92,14 @@ PAGES = (
     ("predict", "Predict"),
     ("runs", "Runs"),
 )
-EPOCHS = 60  # per page
+EPOCHS = 120  # per page: ten turns of 12
 EPOCHS_VARIABLE = "BENCH_DASHBOARD_EPOCHS"
 PAGES_VARIABLE = "BENCH_DASHBOARD_PAGES"
 BUSY_VARIABLE = "BENCH_DASHBOARD_BUSY"
 PROBE_EVERY = 3  # the ticker runs in the 1st, 4th, 7th, ... epoch of each page's block
+# the pages take turns in blocks of about this many epochs, so that each page's epochs are
+# spread over the whole run and a slow minute of the machine weighs on every page alike
+BLOCK_EPOCHS = 12
 BATCH = 64
 TICK_MS = 5
 RATIO_TARGET = ">= 0.95"
@@ -183,6 +194,7 @@ class PageRun:
     window_wall: float = 0.0  # and the wall seconds they took
     gaps: list[float] = field(default_factory=list)  # seconds between ticks, probed epochs
     longest_gap_epoch: int = 0  # in which epoch of the page's block (1: the switch to it)
+    longest_gap_round: int = 0  # in which of its blocks (1: the page's first show)
     longest_draw: float = 0.0
     threads: set[int] = field(default_factory=set)  # the run's CPU threads in counted epochs
     problem: str = ""  # why the page could not be measured
@@ -193,25 +205,36 @@ class Plan:
     """Which page is in front in which epoch of the run, and what each epoch measures.
 
     Epoch 1 (1-based) starts the run with the first page in front and is probed, not counted
-    (the child starts, the first event is drawn). Then each page has a block of ``per_page``
-    epochs, brought to the front as its block begins. A block's first epoch (the switch: the
-    page's first draw) is probed, not counted; with ``probe`` every third epoch of the block
-    is probed too; the others count for throughput. Without ``probe`` no epoch is probed.
+    (the child starts, the first event is drawn). Then the pages take turns ``rounds`` times:
+    in each round every page has a block of ``per_page // rounds`` epochs, brought to the
+    front as its block begins. A block's first epoch (the switch: the page's draw as it comes
+    to the front) is probed, not counted; with ``probe`` every third epoch of the block is
+    probed too; the others count for throughput. Without ``probe`` no epoch is probed.
     """
 
     pages: tuple[str, ...]  # slugs
-    per_page: int
+    per_page: int  # epochs with each page in front, over all its blocks (rounded down)
     probe: bool
+    rounds: int = 1
+
+    @property
+    def block(self) -> int:
+        return max(1, self.per_page // self.rounds)
 
     @property
     def epochs(self) -> int:
-        return 1 + len(self.pages) * self.per_page
+        return 1 + len(self.pages) * self.rounds * self.block
 
     def place(self, epoch: int) -> tuple[int, int]:
         """(page index, index in the page's block); epoch 1 belongs to the first page."""
         if epoch < 2:
             return 0, 0
-        return divmod(epoch - 2, self.per_page)
+        block, index = divmod(epoch - 2, self.block)
+        return block % len(self.pages), index
+
+    def round(self, epoch: int) -> int:
+        """The round (0-based) the epoch belongs to."""
+        return 0 if epoch < 2 else (epoch - 2) // (self.block * len(self.pages))
 
     def page(self, epoch: int) -> str:
         return self.pages[self.place(epoch)[0]]
@@ -225,6 +248,11 @@ class Plan:
     def counted(self, epoch: int) -> bool:
         index = self.place(epoch)[1]
         return epoch >= 2 and index != 0 and not self.probed(epoch)
+
+
+def rounds_for(per_page: int) -> int:
+    """How often the pages take turns: blocks of about ``BLOCK_EPOCHS`` epochs, at least one."""
+    return max(1, per_page // BLOCK_EPOCHS)
 
 
 def page_titles(dashboard: Any) -> list[str]:
@@ -280,7 +308,9 @@ def run_pages_once(
     def note_gap(gap: float) -> None:
         page = results[shown[0]]
         if gap > max(page.gaps, default=0.0):  # where it was: the epoch in the page's block
-            page.longest_gap_epoch = plan.place(len(run_epochs) + 1)[1] + 1
+            epoch = len(run_epochs) + 1
+            page.longest_gap_epoch = plan.place(epoch)[1] + 1
+            page.longest_gap_round = plan.round(epoch) + 1
         page.gaps.append(gap)
 
     def tick() -> None:
@@ -333,9 +363,13 @@ def run_pages_once(
                 measuring[0] = True
                 last[0] = time.perf_counter()
             if plan.starts_block(following) and plan.page(following) != shown[0]:
-                # a click on the next page's tab, while the run trains: its first draw
+                # a click on the next page's tab, while the run trains: an input event of
+                # its own, as a click is, not part of this poll's turn (which draws the
+                # epoch's end); what both turns take counts for the new page
                 shown[0] = plan.page(following)
-                bring_to_front(window, dashboard, shown[0], titles[shown[0]])
+                QTimer.singleShot(
+                    0, lambda slug=shown[0]: bring_to_front(window, dashboard, slug, titles[slug])
+                )
         # the epoch's end is drawn after the resume, while the run trains its next epoch, as
         # in a run that is never paused
         return [event for event in events if event.kind not in ("paused", "resumed")]
@@ -425,8 +459,8 @@ def _report(
         if worst is not None:
             verdict = "ok" if measures[-1].met else f"MISSED ({GAP_TARGET} ms)"
             text += (
-                f"; longest gap {worst:.1f} ms [{verdict}] over {len(run.gaps)} ticks (in the "
-                f"block's epoch {run.longest_gap_epoch})"
+                f"; longest gap {worst:.1f} ms [{verdict}] over {len(run.gaps)} ticks (in "
+                f"epoch {run.longest_gap_epoch} of its block {run.longest_gap_round})"
             )
     text += f"; longest draw {run.longest_draw * 1000:.1f} ms"
     if run.threads:
@@ -459,11 +493,13 @@ def run_pages(
             (slug, title) for slug, title in pages if can_show(window, dashboard, slug, title)
         ]
         missing = [page for page in pages if page not in present]
-        plan = Plan(tuple(slug for slug, _ in present), per_page, probe)
+        slugs = tuple(slug for slug, _ in present)
+        plan = Plan(slugs, per_page, probe, rounds_for(per_page))
         load = f", {busy} busy processes spinning throughout" if busy else ""
         print(
             f"  LeNet-5 on Digits 1×32×32, batch {BATCH}, {torch.get_num_threads()} threads, "
-            f"one run of {plan.epochs} epochs, {per_page} with each page in front{load}; "
+            f"one run of {plan.epochs} epochs, {plan.rounds * plan.block} with each page in "
+            f"front ({plan.rounds} turn{'s' if plan.rounds != 1 else ''} of {plan.block}){load}; "
             "per page, the ratio of paired epochs (plain loop / run, Hodges–Lehmann)",
             flush=True,
         )

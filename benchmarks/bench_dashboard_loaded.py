@@ -6,8 +6,8 @@ plain loop). Each page's ratio is taken against the plain loop under the same lo
 epoch as in ``bench_dashboard``: ``dashboard_loaded.<page>.ratio``, target ≥ 0.90.
 
 The event-loop ticker is not run here (no gap is measured under load), so every epoch of a
-page's block but its first counts: 30 epochs a page by default (29 pairs; one run of 211
-epochs, about five minutes on a 2-core machine). Under this load the trainer computes with one
+page's block but its first counts: 36 epochs a page by default, in three turns of 12 as in
+``bench_dashboard`` (33 pairs; one run of 253 epochs, about six minutes on a 2-core machine). Under this load the trainer computes with one
 thread, as the cores other programs leave free (``engine.training.cores``), and the plain loop
 of each pair with the same count as the run had at its last epoch's end (printed beside each
 page): the ratio is the window's cost, not the choice of threads. With two threads on both
@@ -24,7 +24,7 @@ from __future__ import annotations
 from benchmarks.bench_dashboard import run_pages
 from benchmarks.results import Measure
 
-EPOCHS = 30  # per page
+EPOCHS = 36  # per page: three turns of 12
 BUSY_PROCESSES = 4
 RATIO_TARGET = ">= 0.90"
 

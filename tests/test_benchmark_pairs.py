@@ -47,3 +47,27 @@ def test_paired_ratio_gives_an_interval_around_its_estimate() -> None:
     assert 0.92 < estimate < 1.02 and high - low < 0.1
     assert paired_ratio([]) is None
     assert paired_ratio([(1.0, 2.0)]) == (0.5, 0.5, 0.5)
+
+
+def test_the_pages_take_turns_in_blocks_spread_over_the_run() -> None:
+    """Each page's epochs come in ``rounds`` blocks spread over the whole run (a slow minute
+    of the machine weighs on every page alike); a block's first epoch, the switch, and with
+    probing every third epoch are not counted."""
+    from benchmarks.bench_dashboard import PROBE_EVERY, Plan, rounds_for
+
+    pages = ("curves", "filters", "runs")
+    plan = Plan(pages, per_page=60, probe=True, rounds=rounds_for(60))
+    assert (plan.rounds, plan.block, plan.epochs) == (5, 12, 1 + 3 * 60)
+    order = [plan.page(e) for e in range(2, plan.epochs + 1)]
+    assert order == [page for _ in range(5) for page in pages for _ in range(12)]
+    switches = [e for e in range(2, plan.epochs + 1) if plan.starts_block(e)]
+    assert len(switches) == 15 and not any(plan.counted(e) for e in switches)
+    for page in pages:
+        counted = [e for e in range(2, plan.epochs + 1) if plan.page(e) == page and plan.counted(e)]
+        assert len(counted) == 5 * (12 - 12 // PROBE_EVERY)  # 40: four probed epochs a block
+        assert {plan.round(e) for e in counted} == set(range(5))
+    assert plan.page(1) == "curves" and plan.probed(1) and not plan.counted(1)
+    smoke = Plan(pages, per_page=2, probe=True, rounds=rounds_for(2))  # one block of two
+    assert (smoke.rounds, smoke.epochs) == (1, 7)
+    loaded = Plan(pages, per_page=30, probe=False, rounds=rounds_for(30))
+    assert sum(loaded.counted(e) for e in range(2, loaded.epochs + 1)) == 3 * 2 * 14
