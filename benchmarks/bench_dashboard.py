@@ -12,20 +12,19 @@ One run trains in its own process (as in the designer) while the pages are broug
 front one after another, in that order, as a click on a page's tab does (where the window has
 views and a page is a view of its own, as Runs may be, a click on that view's switch; a
 dashboard tab is then shown in the Train view): the first epoch with Curves in front (the
-child starts), then a block of about 12 epochs for each page, the pages taking turns until
-each has had its share (five turns of 12 epochs by default), so that each page's epochs are
+child starts), then a block of ``BLOCK_EPOCHS`` (12) epochs for each page, the pages taking
+turns until each has had its share (ten turns by default), so that each page's epochs are
 spread over the whole run and a slow minute of the machine weighs on every page alike (with
 one block of 60 a page, a page's figure moved by ±0.025 from run to run, more than its pairs'
 spread explains). The page changes at the start of each of its blocks while the run trains
 (the click an event of its own, posted as the run resumes, as a user's click never runs inside
-the window's poll of the run's events), and that first epoch of a block (the page's draw as it comes to the front, the first one
-included; the training process told which snapshots are looked at) is not counted for
-throughput;
-what a page leaves behind after it goes to the back shows in the next page's figures, as a
-user who moves between pages would see it. The page's epochs are paired with plain epochs:
-the two sides are interleaved, because the load on these shared machines drifts by ±30 %
-within seconds. The run pauses between each two of its epochs
-(``TrainingHandle.pause_after_epoch``), the benchmark runs one epoch of the plain loop and
+the window's poll of the run's events), and that first epoch of a block (the page's draw as it
+comes to the front, the first one included; the training process told which snapshots are
+looked at) is not counted for throughput; what a page leaves behind after it goes to the
+back shows in the next page's figures, as a user who moves between pages would see it. The
+page's epochs are paired with plain epochs: the two sides are interleaved, because the load on
+these shared machines drifts by ±30 % within seconds. The run pauses between each two of its
+epochs (``TrainingHandle.pause_after_epoch``), the benchmark runs one epoch of the plain loop and
 resumes it. Each run epoch is compared with the plain epochs before and after it (their
 geometric mean: a drift over the three cancels), and a page's verdict is the Hodges–Lehmann
 estimate of the pairs' ratios, with a 90 % bootstrap interval beside it
@@ -49,7 +48,7 @@ times a second; on two cores that took about 2 % from training. The ticks are no
 while the run is paused.
 
 Epochs per page: 120 by default, in ten turns of 12 (80 counted pairs and 40 probed epochs a
-page; one run of 841 epochs, about 0.35 s each with its plain epoch: about five minutes on a
+page; one run of 841 epochs, 0.35-0.7 s each with its plain epoch: five to ten minutes on a
 quiet 2-core machine). One pair's log ratio scatters by about 0.11 on these machines, so a
 page's estimate from 40 pairs moved by ±0.02, as far as a page's cost is from the target;
 from 80 pairs about ±0.013.

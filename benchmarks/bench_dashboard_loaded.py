@@ -7,13 +7,14 @@ epoch as in ``bench_dashboard``: ``dashboard_loaded.<page>.ratio``, target ≥ 0
 
 The event-loop ticker is not run here (no gap is measured under load), so every epoch of a
 page's block but its first counts: 36 epochs a page by default, in three turns of 12 as in
-``bench_dashboard`` (33 pairs; one run of 253 epochs, about six minutes on a 2-core machine). Under this load the trainer computes with one
-thread, as the cores other programs leave free (``engine.training.cores``), and the plain loop
-of each pair with the same count as the run had at its last epoch's end (printed beside each
-page): the ratio is the window's cost, not the choice of threads. With two threads on both
-sides, as torch starts, both sides ran at 250–2,300 img/s, the epochs of either side varied by a
-factor of six and the 90 % intervals were 0.64–2.72 wide: two OpenMP threads wait for each
-other whenever one of them loses its core. ``BENCH_DASHBOARD_EPOCHS`` and
+``bench_dashboard`` (33 pairs; one run of 253 epochs, six to ten minutes on a 2-core
+machine). Under this load the trainer computes with one thread, as the cores other programs
+leave free (``engine.training.cores``), and the plain loop of each pair with the same count as
+the run had at its last epoch's end (printed beside each page): the ratio is the window's
+cost, not the choice of threads. With two threads on both sides, as torch starts, both sides
+ran at 250–2,300 img/s, the epochs of either side varied by a factor of six and the 90 %
+intervals were 0.64–2.72 wide: two OpenMP threads wait for each other whenever one of them
+loses its core. ``BENCH_DASHBOARD_EPOCHS`` and
 ``BENCH_DASHBOARD_PAGES`` apply as in ``bench_dashboard``; ``BENCH_DASHBOARD_BUSY`` sets the
 number of busy processes (4 by default). The busy processes stop when the run ends, or when
 this process has gone, and at the latest 90 s after the run's time limit.
